@@ -1,0 +1,50 @@
+package io.jobscheduler.config;
+
+/**
+ * One setting a component accepts: {@code [section] name}, its kind and its built-in default
+ * ({@code null}: no default, derived later from other settings).
+ */
+public record ConfigKey(String section, String name, Kind kind, String defaultValue) {
+
+    /** How a value is written and checked. */
+    public enum Kind {
+        STRING, BOOLEAN, INTEGER, DURATION, LISTEN_ADDRESS, ADDRESS,
+        /** A file or folder; a relative path in a file resolves against that file's folder. */
+        PATH
+    }
+
+    /** The dotted key Helidon Config knows it by, e.g. {@code http_server.addr}. */
+    public String path() {
+        return section + "." + name;
+    }
+
+    /** The environment variable that overrides it, e.g. {@code JOBSCHEDULER_HTTP_SERVER_ADDR}. */
+    public String envName() {
+        return "JOBSCHEDULER_" + (section + "_" + name).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** Checks a value written as text (environment, flags, defaults); throws with the reason. */
+    void check(String value) {
+        switch (kind) {
+            case BOOLEAN -> {
+                if (!value.equals("true") && !value.equals("false")) {
+                    throw new IllegalArgumentException("'" + value + "' is not true or false");
+                }
+            }
+            case INTEGER -> {
+                try {
+                    if (Long.parseLong(value) < 0) {
+                        throw new IllegalArgumentException("'" + value + "' is negative");
+                    }
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("'" + value + "' is not an integer");
+                }
+            }
+            case DURATION -> Durations.parse(value);
+            case LISTEN_ADDRESS -> Address.parse(value, true);
+            case ADDRESS -> Address.parse(value, false);
+            case STRING, PATH -> {
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package io.jobscheduler.config;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlTable;
+
+/**
+ * Reads a component's TOML file with tomlj and layers it into one Helidon {@link Config}:
+ * built-in defaults &lt; file &lt; environment ({@code JOBSCHEDULER_<SECTION>_<KEY>}) &lt; flags.
+ * Every value is checked against the component's schema; the first problem stops loading
+ * with a {@link ConfigException} naming the source, the key and the problem.
+ */
+public final class ConfigLoader {
+    private final List<ConfigKey> schema;
+    private final Map<String, String> environment;
+    private final Path workingDir;
+
+    public ConfigLoader(List<ConfigKey> schema, Map<String, String> environment, Path workingDir) {
+        this.schema = List.copyOf(schema);
+        this.environment = Map.copyOf(environment);
+        this.workingDir = workingDir;
+    }
+
+    /**
+     * @param explicitFile the {@code --config} file, which must exist
+     * @param defaultFileName read from the working folder when present and no file is named
+     * @param flags dotted keys set on the command line
+     */
+    public Config load(Optional<Path> explicitFile, String defaultFileName, Map<String, String> flags) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (ConfigKey key : schema) {
+            if (key.defaultValue() != null) {
+                merged.put(key.path(), key.defaultValue());
+            }
+        }
+        Optional<Path> file = explicitFile.map(workingDir::resolve);
+        if (file.isPresent() && !Files.isRegularFile(file.get())) {
+            throw new ConfigException("--config: file " + file.get() + " does not exist");
+        }
+        if (file.isEmpty() && Files.isRegularFile(workingDir.resolve(defaultFileName))) {
+            file = Optional.of(workingDir.resolve(defaultFileName));
+        }
+        if (file.isPresent()) {
+            merged.putAll(readToml(file.get()));
+        }
+        for (ConfigKey key : schema) {
+            String value = environment.get(key.envName());
+            if (value != null) {
+                merged.put(key.path(), checked(key.envName(), key, value, workingDir));
+            }
+        }
+        for (Map.Entry<String, String> flag : flags.entrySet()) {
+            ConfigKey key = find(flag.getKey()).orElseThrow(() -> new IllegalArgumentException(flag.getKey()));
+            merged.put(key.path(), checked("--" + key.section().replace("_server", "") + "-" + key.name(),
+                    key, flag.getValue(), workingDir));
+        }
+        return Config.builder()
+                .disableEnvironmentVariablesSource()
+                .disableSystemPropertiesSource()
+                .addSource(ConfigSources.create(merged))
+                .build();
+    }
+
+    private Map<String, String> readToml(Path file) {
+        TomlParseResult toml;
+        try {
+            toml = Toml.parse(file);
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
+        if (toml.hasErrors()) {
+            var error = toml.errors().getFirst();
+            throw new ConfigException(file + ":" + error.position().line() + ":" + error.position().column()
+                    + ": " + error.getMessage());
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        Path base = file.toAbsolutePath().getParent();
+        for (String section : toml.keySet()) {
+            if (!toml.isTable(section) || schema.stream().noneMatch(k -> k.section().equals(section))) {
+                throw new ConfigException(file + ": unknown " + (toml.isTable(section) ? "section [" : "key ")
+                        + section + (toml.isTable(section) ? "]" : ""));
+            }
+            TomlTable table = toml.getTable(section);
+            for (String name : table.keySet()) {
+                String path = section + "." + name;
+                ConfigKey key = find(path).orElseThrow(() -> new ConfigException(file + ": unknown key " + path));
+                Object value = table.get(name);
+                String where = file + ": " + path;
+                String text = switch (key.kind()) {
+                    case BOOLEAN -> value instanceof Boolean ? value.toString() : null;
+                    case INTEGER -> value instanceof Long ? value.toString() : null;
+                    default -> value instanceof String s ? s : null;
+                };
+                if (text == null) {
+                    throw new ConfigException(where + ": expected " + expected(key.kind()) + ", found "
+                            + describe(value));
+                }
+                values.put(path, checked(where, key, text, base));
+            }
+        }
+        return values;
+    }
+
+    private String checked(String where, ConfigKey key, String value, Path base) {
+        try {
+            key.check(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(where + ": " + e.getMessage());
+        }
+        return key.kind() == ConfigKey.Kind.PATH && !value.isEmpty() ? base.resolve(value).normalize().toString() : value;
+    }
+
+    private Optional<ConfigKey> find(String path) {
+        return schema.stream().filter(k -> k.path().equals(path)).findFirst();
+    }
+
+    private static String expected(ConfigKey.Kind kind) {
+        return switch (kind) {
+            case BOOLEAN -> "a boolean";
+            case INTEGER -> "an integer";
+            case DURATION -> "a duration string like \"5s\"";
+            case LISTEN_ADDRESS, ADDRESS -> "a \"host:port\" string";
+            case STRING, PATH -> "a string";
+        };
+    }
+
+    private static String describe(Object value) {
+        return switch (value) {
+            case String s -> "the string \"" + s + "\"";
+            case Boolean b -> "the boolean " + b;
+            case Long l -> "the integer " + l;
+            case Double d -> "the number " + d;
+            case TomlTable t -> "a table";
+            default -> value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT).replace("toml", "");
+        };
+    }
+}

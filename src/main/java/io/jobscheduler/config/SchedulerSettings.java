@@ -1,0 +1,66 @@
+package io.jobscheduler.config;
+
+import io.helidon.config.Config;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import static io.jobscheduler.config.ConfigKey.Kind.*;
+
+/**
+ * Everything the scheduler is configured with, read once from {@code config.toml}.
+ *
+ * @param httpAddress the HTTP gateway's socket
+ * @param grpcAddress the socket workers register on
+ * @param grpcTls TLS for the gRPC socket, when {@code use_tls = true}
+ * @param workerTls TLS for the scheduler's channels to workers
+ * @param callTimeout the deadline of each unary call to a worker
+ * @param drainTimeout how long in-flight requests may take to finish on shutdown
+ * @param workerTtl how long a worker may stay silent before it is down
+ * @param workerExpiry how long a down worker is kept before it is removed
+ * @param jobIndexSize how many job-to-worker entries the scheduler remembers
+ */
+public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
+                                Optional<ClientTls> workerTls, Duration callTimeout, Duration drainTimeout,
+                                Duration workerTtl, Duration workerExpiry, int jobIndexSize) {
+
+    public static final String FILE_NAME = "config.toml";
+
+    public static final List<ConfigKey> SCHEMA = List.of(
+            new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:50000"),
+            new ConfigKey("grpc_server", "use_tls", BOOLEAN, "false"),
+            new ConfigKey("grpc_server", "crt_file", PATH, "server.pem"),
+            new ConfigKey("grpc_server", "key_file", PATH, "server.key"),
+            new ConfigKey("http_server", "addr", LISTEN_ADDRESS, "127.0.0.1:3000"),
+            new ConfigKey("http_server", "drain_timeout", DURATION, "10s"),
+            new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
+            new ConfigKey("workers", "ca_file", PATH, ""),
+            new ConfigKey("workers", "call_timeout", DURATION, "10s"),
+            new ConfigKey("workers", "ttl", DURATION, "5s"),
+            new ConfigKey("workers", "expiry", DURATION, "10m"),
+            new ConfigKey("jobs", "index_size", INTEGER, "100000"));
+
+    public static SchedulerSettings from(Config config) {
+        Settings grpc = Settings.of(config, "grpc_server");
+        Settings http = Settings.of(config, "http_server");
+        Settings workers = Settings.of(config, "workers");
+        Settings jobs = Settings.of(config, "jobs");
+        return new SchedulerSettings(
+                http.address("addr"),
+                grpc.address("addr"),
+                ServerTls.from(grpc, "grpc_server"),
+                ClientTls.from(workers, "workers"),
+                positive("workers.call_timeout", workers.duration("call_timeout")),
+                http.duration("drain_timeout"),
+                positive("workers.ttl", workers.duration("ttl")),
+                workers.duration("expiry"),
+                (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")));
+    }
+
+    static Duration positive(String key, Duration value) {
+        if (value.isZero()) {
+            throw new ConfigException(key + ": must be more than 0");
+        }
+        return value;
+    }
+}

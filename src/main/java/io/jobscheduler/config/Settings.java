@@ -1,0 +1,31 @@
+package io.jobscheduler.config;
+
+import io.helidon.config.Config;
+import java.time.Duration;
+
+/** Typed reads of one already-validated section of a loaded {@link Config}. */
+record Settings(Config section) {
+    static Settings of(Config root, String name) {
+        return new Settings(root.get(name));
+    }
+
+    String string(String key) {
+        return section.get(key).asString().orElse("");
+    }
+
+    boolean bool(String key) {
+        return Boolean.parseBoolean(string(key));
+    }
+
+    long integer(String key) {
+        return Long.parseLong(string(key));
+    }
+
+    Duration duration(String key) {
+        return Durations.parse(string(key));
+    }
+
+    Address address(String key) {
+        return Address.parse(string(key), true);
+    }
+}
