@@ -1,7 +1,126 @@
 package io.jobscheduler;
 
+import io.helidon.logging.common.LogConfig;
+import io.jobscheduler.config.ConfigException;
+import io.jobscheduler.config.ConfigLoader;
+import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.scheduler.SchedulerServer;
+import io.jobscheduler.worker.WorkerServer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The command line: {@code scheduler | worker | dev [flags]}. Loads configuration, starts the
+ * servers, and closes them on SIGTERM/SIGINT. Only wiring lives here.
+ */
 public final class Main {
+    private static final String USAGE = """
+            usage: jobscheduler scheduler [--config FILE] [--http-addr HOST:PORT] [--grpc-addr HOST:PORT]
+                   jobscheduler worker    [--config FILE] [--grpc-addr HOST:PORT] [--scheduler-addr HOST:PORT]
+                   jobscheduler dev       [--http-addr HOST:PORT] [--grpc-addr HOST:PORT]
+            """;
+
+    /** Flags that override a configuration key, per command. */
+    private static final Map<String, Map<String, String>> FLAGS = Map.of(
+            "scheduler", Map.of("--http-addr", "http_server.addr", "--grpc-addr", "grpc_server.addr"),
+            "worker", Map.of("--grpc-addr", "grpc_server.addr", "--scheduler-addr", "scheduler.addr"),
+            "dev", Map.of("--http-addr", "http_server.addr", "--grpc-addr", "grpc_server.addr"));
+
+    private Main() {
+    }
+
     public static void main(String[] args) {
-        System.out.println(io.jobscheduler.grpc.StartJobReq.newBuilder().setCommand("x").build());
+        LogConfig.configureRuntime();
+        if (args.length == 0 || !FLAGS.containsKey(args[0])) {
+            System.err.print(USAGE);
+            System.exit(2);
+        }
+        String command = args[0];
+        Map<String, String> flags = new HashMap<>();
+        Optional<Path> configFile = Optional.empty();
+        for (int i = 1; i < args.length; i++) {
+            String arg = args[i];
+            String value = null;
+            int equals = arg.indexOf('=');
+            if (equals > 0) {
+                value = arg.substring(equals + 1);
+                arg = arg.substring(0, equals);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            }
+            boolean known = arg.equals("--config") ? !command.equals("dev") : FLAGS.get(command).containsKey(arg);
+            if (!known || value == null) {
+                System.err.println("jobscheduler " + command + ": " + (known ? "missing value for " : "unknown flag ")
+                        + arg);
+                System.err.print(USAGE);
+                System.exit(2);
+            }
+            if (arg.equals("--config")) {
+                configFile = Optional.of(Path.of(value));
+            } else {
+                flags.put(FLAGS.get(command).get(arg), value);
+            }
+        }
+        List<AutoCloseable> running = new ArrayList<>();
+        try {
+            Path here = Path.of("").toAbsolutePath();
+            Map<String, String> env = System.getenv();
+            switch (command) {
+                case "scheduler" -> running.add(SchedulerServer.start(SchedulerSettings.from(
+                        new ConfigLoader(SchedulerSettings.SCHEMA, env, here)
+                                .load(configFile, SchedulerSettings.FILE_NAME, flags))));
+                case "worker" -> running.add(WorkerServer.start(WorkerSettings.from(
+                        new ConfigLoader(WorkerSettings.SCHEMA, env, here)
+                                .load(configFile, WorkerSettings.FILE_NAME, flags), here)));
+                default -> {
+                    // dev: both halves on the built-in defaults (no files), jobs in the current folder.
+                    SchedulerSettings scheduler = SchedulerSettings.from(new ConfigLoader(SchedulerSettings.SCHEMA, env, here)
+                            .load(Optional.empty(), "", flags));
+                    running.add(SchedulerServer.start(scheduler));
+                    running.add(WorkerServer.start(WorkerSettings.from(new ConfigLoader(WorkerSettings.SCHEMA, env, here)
+                            .load(Optional.empty(), "", Map.of("scheduler.addr", dialable(scheduler))), here)));
+                }
+            }
+        } catch (ConfigException e) {
+            System.err.println("jobscheduler " + command + ": configuration: " + e.getMessage());
+            closeAll(running);
+            System.exit(2);
+        } catch (RuntimeException e) {
+            System.err.println("jobscheduler " + command + ": cannot start: " + e.getMessage());
+            closeAll(running);
+            System.exit(1);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            closeAll(running.reversed());
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The scheduler's gRPC address as a worker on this host dials it. */
+    private static String dialable(SchedulerSettings scheduler) {
+        var grpc = scheduler.grpcAddress();
+        return (grpc.isWildcard() ? "127.0.0.1" : grpc.host()) + ":" + grpc.port();
+    }
+
+    private static void closeAll(List<AutoCloseable> servers) {
+        for (AutoCloseable server : servers) {
+            try {
+                server.close();
+            } catch (Exception e) {
+                System.err.println("jobscheduler: error while stopping: " + e.getMessage());
+            }
+        }
     }
 }

@@ -36,12 +36,6 @@ public final class ConfigLoader {
      * @param flags dotted keys set on the command line
      */
     public Config load(Optional<Path> explicitFile, String defaultFileName, Map<String, String> flags) {
-        Map<String, String> merged = new LinkedHashMap<>();
-        for (ConfigKey key : schema) {
-            if (key.defaultValue() != null) {
-                merged.put(key.path(), key.defaultValue());
-            }
-        }
         Optional<Path> file = explicitFile.map(workingDir::resolve);
         if (file.isPresent() && !Files.isRegularFile(file.get())) {
             throw new ConfigException("--config: file " + file.get() + " does not exist");
@@ -49,9 +43,15 @@ public final class ConfigLoader {
         if (file.isEmpty() && Files.isRegularFile(workingDir.resolve(defaultFileName))) {
             file = Optional.of(workingDir.resolve(defaultFileName));
         }
-        if (file.isPresent()) {
-            merged.putAll(readToml(file.get()));
+        // Default file names (server.pem) sit beside the configuration file that implies them.
+        Path defaultsBase = file.map(f -> f.toAbsolutePath().getParent()).orElse(workingDir);
+        Map<String, String> merged = new LinkedHashMap<>();
+        for (ConfigKey key : schema) {
+            if (key.defaultValue() != null) {
+                merged.put(key.path(), checked("default", key, key.defaultValue(), defaultsBase));
+            }
         }
+        file.ifPresent(f -> merged.putAll(readToml(f)));
         for (ConfigKey key : schema) {
             String value = environment.get(key.envName());
             if (value != null) {

@@ -53,7 +53,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
         Settings jobs = Settings.of(config, "jobs");
         Address listen = grpc.address("addr");
         String advertised = grpc.string("advertise_addr");
-        if (advertised.isEmpty() && (listen.isWildcard() || listen.port() == 0)) {
+        if (advertised.isEmpty() && listen.isWildcard()) {
             throw new ConfigException("grpc_server.advertise_addr: required when grpc_server.addr is "
                     + listen + " (an address the scheduler cannot dial)");
         }
@@ -72,5 +72,14 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
                 jobs.duration("stop_grace"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("keep_finished")),
                 jobs.integer("keep_output_bytes"));
+    }
+
+    /** The same settings once the socket is bound: a listener on port 0 advertises the port it got. */
+    public WorkerSettings withBoundPort(int port) {
+        if (advertiseAddress.port() != 0) {
+            return this;
+        }
+        return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
+                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes);
     }
 }

@@ -1,0 +1,237 @@
+package io.jobscheduler.worker;
+
+import io.helidon.common.tls.Tls;
+import io.helidon.common.configurable.Resource;
+import io.helidon.webclient.grpc.GrpcClient;
+import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.grpc.DeregisterReq;
+import io.jobscheduler.grpc.RegisterReq;
+import io.jobscheduler.grpc.RegisterRes;
+import io.jobscheduler.grpc.SchedulerGrpc;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * The worker's membership in the cluster: registers with the scheduler (retrying with backoff
+ * while it cannot be reached, so start order does not matter), keeps the id it was given in
+ * {@code data_dir}, and deregisters on shutdown.
+ *
+ * <p>Calls use Helidon's gRPC client (DESIGN.md), which connects per call and ignores deadlines,
+ * so every call runs on its own virtual thread and is bounded by our own timeout.
+ */
+final class SchedulerLink implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SchedulerLink.class.getName());
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+
+    private final WorkerSettings settings;
+    private final GrpcClient client;
+    private final Path idFile;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private String workerId;        // guarded by lock; null until registered
+    private boolean registered;     // guarded by lock
+    private boolean closed;         // guarded by lock
+    private Thread registrar;
+
+    SchedulerLink(WorkerSettings settings) {
+        this.settings = settings;
+        this.idFile = settings.dataDir().resolve("worker-id");
+        this.client = GrpcClient.builder()
+                .baseUri((settings.schedulerTls().isPresent() ? "https://" : "http://") + settings.schedulerAddress())
+                .tls(tls(settings))
+                .socketOptions(o -> o.tcpNoDelay(true).connectTimeout(settings.callTimeout()))
+                .readTimeout(settings.callTimeout())
+                .build();
+        this.workerId = readSavedId().orElse(null);
+    }
+
+    private static Tls tls(WorkerSettings settings) {
+        return settings.schedulerTls()
+                .map(ca -> Tls.builder()
+                        .trust(t -> t.pem(p -> p.certificates(Resource.create(ca.caFile()))))
+                        .build())
+                .orElseGet(() -> Tls.builder().enabled(false).build());
+    }
+
+    /** Registers in the background until it succeeds or the link closes. */
+    void start() {
+        registrar = Thread.ofVirtual().name("register").start(this::registerUntilDone);
+    }
+
+    /** The id the scheduler knows this worker by, once registered. */
+    Optional<String> workerId() {
+        lock.lock();
+        try {
+            return Optional.ofNullable(workerId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until registered; true when registered within the timeout. */
+    boolean awaitRegistered(Duration timeout) throws InterruptedException {
+        long nanos = timeout.toNanos();
+        lock.lock();
+        try {
+            while (!registered && nanos > 0) {
+                nanos = changed.awaitNanos(nanos);
+            }
+            return registered;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void registerUntilDone() {
+        Duration backoff = FIRST_BACKOFF;
+        while (true) {
+            String requested = workerId().orElse("");
+            try {
+                RegisterRes answer = call(() -> stub().registerWorker(RegisterReq.newBuilder()
+                        .setAddress(settings.advertiseAddress().toString())
+                        .setWorkerID(requested)
+                        .build()));
+                // Schedulers exist that never set success: an id is what counts.
+                if (!answer.getWorkerID().isEmpty()) {
+                    saveId(answer.getWorkerID());
+                    lock.lock();
+                    try {
+                        workerId = answer.getWorkerID();
+                        registered = true;
+                        changed.signalAll();
+                    } finally {
+                        lock.unlock();
+                    }
+                    LOG.log(System.Logger.Level.INFO, "registered with scheduler " + settings.schedulerAddress()
+                            + " as worker " + answer.getWorkerID());
+                    return;
+                }
+                LOG.log(System.Logger.Level.WARNING, "scheduler refused registration; retrying");
+            } catch (CallFailedException e) {
+                LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
+            }
+            if (!awaitClosed(jittered(backoff))) {
+                return;
+            }
+            backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    /** Waits for the backoff; false when the link closed meanwhile. */
+    private boolean awaitClosed(Duration wait) {
+        long nanos = wait.toNanos();
+        lock.lock();
+        try {
+            while (!closed && nanos > 0) {
+                nanos = changed.awaitNanos(nanos);
+            }
+            return !closed;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static Duration jittered(Duration backoff) {
+        long millis = backoff.toMillis();
+        return Duration.ofMillis(millis / 2 + ThreadLocalRandom.current().nextLong(millis / 2 + 1));
+    }
+
+    /** Stops registering and, when registered, deregisters within the call timeout. */
+    @Override
+    public void close() {
+        String id;
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+            id = registered ? workerId : null;
+        } finally {
+            lock.unlock();
+        }
+        if (registrar != null) {
+            registrar.interrupt();
+        }
+        if (id != null) {
+            try {
+                boolean removed = call(() -> stub().deregisterWorker(DeregisterReq.newBuilder().setWorkerID(id).build()))
+                        .getSuccess();
+                LOG.log(System.Logger.Level.INFO, "deregistered worker " + id + (removed ? "" : " (scheduler did not know it)"));
+            } catch (CallFailedException e) {
+                LOG.log(System.Logger.Level.WARNING, "could not deregister worker " + id + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private SchedulerGrpc.SchedulerBlockingStub stub() {
+        return SchedulerGrpc.newBlockingStub(client.channel());
+    }
+
+    /** Runs one call on its own virtual thread, bounded by the call timeout. */
+    private <T> T call(Supplier<T> body) throws CallFailedException {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = Thread.ofVirtual().start(() -> {
+            try {
+                result.complete(body.get());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            return result.get(settings.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            thread.interrupt();
+            throw new CallFailedException("no answer within " + settings.callTimeout().toMillis() + " ms");
+        } catch (ExecutionException e) {
+            throw new CallFailedException(String.valueOf(e.getCause().getMessage()));
+        } catch (InterruptedException e) {
+            thread.interrupt();
+            Thread.currentThread().interrupt();
+            throw new CallFailedException("interrupted");
+        }
+    }
+
+    private Optional<String> readSavedId() {
+        try {
+            return Files.isRegularFile(idFile)
+                    ? Optional.of(Files.readString(idFile, StandardCharsets.UTF_8).strip()).filter(s -> !s.isEmpty())
+                    : Optional.empty();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot read " + idFile + ": " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void saveId(String id) {
+        try {
+            Files.createDirectories(idFile.getParent());
+            Path temp = Files.writeString(idFile.resolveSibling("worker-id.tmp"), id + "\n");
+            Files.move(temp, idFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot save worker id to " + idFile + ": " + e.getMessage());
+        }
+    }
+
+    /** A call to the scheduler that did not answer: unreachable, refused, or too slow. */
+    static final class CallFailedException extends Exception {
+        CallFailedException(String message) {
+            super(message);
+        }
+    }
+}

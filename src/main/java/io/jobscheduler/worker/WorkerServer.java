@@ -1,0 +1,86 @@
+package io.jobscheduler.worker;
+
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.tls.Tls;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcRouting;
+import io.jobscheduler.config.ServerTls;
+import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.worker.job.JobRunner;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * A worker: serves the {@code Worker} gRPC service on its socket, then joins the cluster.
+ * Closing it leaves the cluster first (no new jobs arrive), stops running jobs with their grace
+ * period, then stops serving.
+ */
+public final class WorkerServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WorkerServer.class.getName());
+
+    private final WebServer server;
+    private final JobRunner runner;
+    private final SchedulerLink link;
+
+    private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link) {
+        this.server = server;
+        this.runner = runner;
+        this.link = link;
+    }
+
+    /** Starts serving and begins registering; throws when the socket cannot be bound. */
+    public static WorkerServer start(WorkerSettings settings) {
+        JobRunner runner;
+        try {
+            runner = new JobRunner(settings.workDir(), settings.dataDir(), settings.stopGrace(),
+                    settings.keepFinished(), settings.keepOutputBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
+        }
+        WebServer server = WebServer.builder()
+                .bindAddress(new InetSocketAddress(settings.grpcAddress().host(), settings.grpcAddress().port()).getAddress())
+                .port(settings.grpcAddress().port())
+                .connectionOptions(o -> o.tcpNoDelay(true))
+                .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(serverTls(tls))))
+                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner)))
+                .build();
+        server.start();
+        if (!server.isRunning() || server.port() <= 0) {
+            server.stop();
+            runner.close();
+            throw new IllegalStateException("cannot bind grpc_server.addr " + settings.grpcAddress()
+                    + " (address in use or not local)");
+        }
+        LOG.log(System.Logger.Level.INFO, "worker gRPC listening on " + settings.grpcAddress().host() + ":"
+                + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "
+                + settings.workDir() + ", data in " + settings.dataDir());
+        SchedulerLink link = new SchedulerLink(settings.withBoundPort(server.port()));
+        link.start();
+        return new WorkerServer(server, runner, link);
+    }
+
+    static Tls serverTls(ServerTls tls) {
+        return Tls.builder()
+                .privateKey(k -> k.pem(p -> p.key(Resource.create(tls.keyFile()))))
+                .privateKeyCertChain(k -> k.pem(p -> p.certChain(Resource.create(tls.certificateFile()))))
+                .build();
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** Waits until the scheduler has given this worker an id. */
+    public boolean awaitRegistered(Duration timeout) throws InterruptedException {
+        return link.awaitRegistered(timeout);
+    }
+
+    @Override
+    public void close() {
+        link.close();
+        runner.close();
+        server.stop();
+    }
+}
