@@ -15,7 +15,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 import static java.lang.System.Logger.Level.INFO;
 
@@ -80,11 +84,11 @@ public final class SchedulerServer implements AutoCloseable {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
-            throw bindFailure(server, settings, e);
+            throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
-            throw bindFailure(server, settings, null);
+            throw bindFailure(settings, null);
         }
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
@@ -124,23 +128,31 @@ public final class SchedulerServer implements AutoCloseable {
                 .build();
     }
 
-    private static ServerStartException bindFailure(WebServer server, SchedulerSettings settings, RuntimeException e) {
-        boolean httpFailed = server.port() == -1 || (e != null && server.port(GRPC_SOCKET) != -1);
-        String key = httpFailed ? "http_server.addr" : "grpc_server.addr";
-        Address address = httpFailed ? settings.httpAddress() : settings.grpcAddress();
-        return new ServerStartException("cannot bind " + key + " " + address + ": " + reason(address, e), e);
+    // Helidon logs a bind error and reports port -1 on every socket; binding each address once
+    // more ourselves tells which one failed, and why.
+    private static ServerStartException bindFailure(SchedulerSettings settings, RuntimeException e) {
+        for (var socket : List.of(Map.entry("http_server.addr", settings.httpAddress()),
+                Map.entry("grpc_server.addr", settings.grpcAddress()))) {
+            Optional<String> reason = bindError(socket.getValue());
+            if (reason.isPresent()) {
+                return new ServerStartException("cannot bind " + socket.getKey() + " " + socket.getValue() + ": "
+                        + reason.get(), e);
+            }
+        }
+        return new ServerStartException("cannot start the scheduler on http_server.addr " + settings.httpAddress()
+                + " and grpc_server.addr " + settings.grpcAddress()
+                + (e != null && e.getMessage() != null ? ": " + e.getMessage() : ""), e);
     }
 
-    // Helidon logs the bind error and reports port -1; binding once more ourselves recovers why.
-    private static String reason(Address address, RuntimeException e) {
+    private static Optional<String> bindError(Address address) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.bind(new InetSocketAddress(address.host(), address.port()));
+            return Optional.empty();
         } catch (IOException probeFailure) {
             String message = probeFailure.getMessage();
-            return message == null ? probeFailure.getClass().getSimpleName()
-                    : message.toLowerCase(java.util.Locale.ROOT).replace("already in use", "in use");
+            return Optional.of(message == null ? probeFailure.getClass().getSimpleName()
+                    : message.toLowerCase(Locale.ROOT).replace("already in use", "in use"));
         }
-        return e != null && e.getMessage() != null ? e.getMessage() : "the socket did not start";
     }
 
     private static String bound(Address configured, int port) {
