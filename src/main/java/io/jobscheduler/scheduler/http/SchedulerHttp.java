@@ -50,13 +50,13 @@ public final class SchedulerHttp {
                 .error(HttpException.class, (request, response, e) -> {
                     e.headers().forEach(response::header);
                     String message = e instanceof NotFoundException
-                            ? "no route for " + request.prologue().method().text() + " " + request.path().path()
+                            ? "no route for " + request.prologue().method().text() + " " + request.path().absolute().path()
                             : messageOr(e.getMessage(), e.status());
                     JsonBody.sendError(response, e.status(), message);
                 })
                 .error(Exception.class, (request, response, e) -> {
                     LOGGER.log(WARNING, "internal error on " + request.prologue().method().text() + " "
-                            + request.path().path(), e);
+                            + request.path().absolute().path(), e);
                     JsonBody.sendError(response, Status.INTERNAL_SERVER_ERROR_500, "internal error");
                 });
     }
@@ -69,7 +69,7 @@ public final class SchedulerHttp {
         String allow = Arrays.stream(allowed).map(Method::text).collect(Collectors.joining(", "));
         return (request, response) -> {
             throw new ApiException(Status.METHOD_NOT_ALLOWED_405,
-                    "method " + request.prologue().method().text() + " is not allowed on " + request.path().path()
+                    "method " + request.prologue().method().text() + " is not allowed on " + request.path().absolute().path()
                             + "; allowed: " + allow,
                     List.of(HeaderValues.create(HeaderNames.ALLOW, allow)));
         };
