@@ -16,12 +16,18 @@ import io.jobscheduler.grpc.SchedulerGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -163,6 +169,55 @@ class SchedulerServerTest {
                     HttpResponse.BodyHandlers.ofString());
             assertTrue(response.statusCode() == 200 || response.statusCode() == 204, response.toString());
         }
+    }
+
+    @Test
+    void closeLetsARegistrationInFlightFinishButAcceptsNoNewConnections() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        WorkerRegistry registry = new WorkerRegistry(Clock.systemUTC(), new WorkerRegistry.Listener() {
+            @Override
+            public void added(WorkerRecord worker) {
+                entered.countDown();
+                try {
+                    assertTrue(release.await(10, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+        });
+        SchedulerServer server = SchedulerServer.start(TestServers.plaintext(), registry);
+        int grpcPort = server.grpcPort();
+        ManagedChannel channel = channel(server, InsecureChannelCredentials.create());
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<RegisterRes> inFlight = threads.submit(() -> stub(channel)
+                    .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:30000").build()));
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+
+            Future<?> closing = threads.submit(server::close);
+            awaitRefused(grpcPort);
+            release.countDown();
+
+            assertTrue(inFlight.get(10, TimeUnit.SECONDS).getSuccess());
+            closing.get(10, TimeUnit.SECONDS);
+        } finally {
+            close(channel);
+        }
+    }
+
+    // Waits (bounded) until the listener no longer accepts: the sign that close() has begun.
+    private static void awaitRefused(int port) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            } catch (IOException refused) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("port " + port + " still accepts connections after close()");
     }
 
     private void registerListDeregister(SchedulerServer server, ChannelCredentials credentials) throws Exception {
