@@ -22,13 +22,18 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -158,6 +163,33 @@ class SchedulerServerTest {
 
             assertEquals("cannot bind grpc_server.addr 127.0.0.1:" + taken.getLocalPort() + ": address in use",
                     e.getMessage());
+        }
+    }
+
+    @Test
+    void startLogsOneLinePerSocketWithTheBoundAddress() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Logger logger = Logger.getLogger(SchedulerServer.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                lines.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try (SchedulerServer server = SchedulerServer.start(TestServers.tls())) {
+            assertEquals(List.of("scheduler http listening on 127.0.0.1:" + server.httpPort(),
+                    "scheduler grpc listening on 127.0.0.1:" + server.grpcPort() + " (tls)"), lines);
+        } finally {
+            logger.removeHandler(capture);
         }
     }
 

@@ -6,6 +6,8 @@ import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpException;
 import io.helidon.http.Method;
 import io.helidon.http.NotFoundException;
+import io.helidon.http.RequestException;
+import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
@@ -81,24 +83,48 @@ public final class SchedulerHttp {
      * escapes the routing's error handlers. Set on the HTTP listener.
      */
     public static DirectHandlers directHandlers() {
-        DirectHandler json = (request, eventType, status, headers, message) -> {
-            String text = eventType == DirectHandler.EventType.INTERNAL_ERROR
-                    ? "internal error"
-                    : status.code() == Status.NOT_FOUND_404.code() && !request.path().isEmpty()
-                    ? "no route for " + request.method() + " " + request.path()
-                    : messageOr(message, status);
-            headers.set(HeaderValues.CONTENT_TYPE_JSON);
-            return DirectHandler.TransportResponse.builder()
-                    .status(status)
-                    .headers(headers)
-                    .entity(JsonBody.bytes(new JsonBody.ErrorBody(text)))
-                    .build();
-        };
+        DirectHandler json = new JsonDirectHandler();
         DirectHandlers.Builder builder = DirectHandlers.builder();
         for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
             builder.addHandler(type, json);
         }
         return builder.build();
+    }
+
+    private static final class JsonDirectHandler implements DirectHandler {
+        @Override
+        public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
+                                        ServerResponseHeaders headers, Throwable thrown) {
+            // Helidon marks messages that may echo request bytes as unsafe; those get our own words.
+            boolean safe = thrown instanceof RequestException e && e.safeMessage();
+            return handle(request, eventType, status, headers, safe ? thrown.getMessage() : null);
+        }
+
+        @Override
+        public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
+                                        ServerResponseHeaders headers, String message) {
+            String text;
+            if (eventType == EventType.INTERNAL_ERROR) {
+                text = "internal error";
+            } else if (status.code() == Status.NOT_FOUND_404.code() && !request.path().isEmpty()) {
+                text = "no route for " + request.method() + " " + request.path();
+            } else if (message != null && !message.isBlank()) {
+                text = message;
+            } else {
+                text = switch (status.code()) {
+                    case 400 -> "malformed request line or headers";
+                    case 413 -> "request body is too large";
+                    case 431 -> "request headers are too large";
+                    default -> status.reasonPhrase();
+                };
+            }
+            headers.set(HeaderValues.CONTENT_TYPE_JSON);
+            return TransportResponse.builder()
+                    .status(status)
+                    .headers(headers)
+                    .entity(JsonBody.bytes(new JsonBody.ErrorBody(text)))
+                    .build();
+        }
     }
 
     private static String messageOr(String message, Status status) {

@@ -126,13 +126,14 @@ class WorkersHttpServiceTest {
     }
 
     @Test
-    void oversizeHeadersAreRefusedAsJson() throws Exception {
+    void oversizeHeadersAreA400Json() throws Exception {
         String huge = "a".repeat(64 * 1024);
         RawHttp.Response response = RawHttp.send(server.httpPort(),
                 "GET /workers HTTP/1.1\r\nHost: x\r\nX-Huge: " + huge + "\r\n\r\n");
 
-        assertTrue(response.status() == 431 || response.status() == 400, response.toString());
-        assertRawError(response, response.status());
+        // Helidon 4.5.0 answers oversize headers with 400, not 431.
+        assertRawError(response, 400);
+        assertEquals("{\"error\":\"malformed request line or headers\"}", response.body());
     }
 
     @Test
