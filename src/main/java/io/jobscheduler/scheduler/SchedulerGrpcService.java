@@ -1,0 +1,61 @@
+package io.jobscheduler.scheduler;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jobscheduler.config.Address;
+import io.jobscheduler.grpc.DeregisterReq;
+import io.jobscheduler.grpc.DeregisterRes;
+import io.jobscheduler.grpc.RegisterReq;
+import io.jobscheduler.grpc.RegisterRes;
+import io.jobscheduler.grpc.SchedulerGrpc;
+import java.time.Duration;
+import java.util.Objects;
+
+/** The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. */
+public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
+    private final WorkerRegistry registry;
+    private final long ttlMillis;
+    private final long heartbeatMillis;
+
+    /** @param workerTtl how long a worker may stay silent; heartbeats are asked for five times per TTL */
+    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.ttlMillis = workerTtl.toMillis();
+        this.heartbeatMillis = Math.max(1, ttlMillis / 5);
+    }
+
+    @Override
+    public void registerWorker(RegisterReq request, StreamObserver<RegisterRes> responses) {
+        Address address;
+        try {
+            address = Address.parse(request.getAddress(), false);
+        } catch (IllegalArgumentException e) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("address: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        if (address.isWildcard()) {
+            responses.onError(Status.INVALID_ARGUMENT
+                    .withDescription("address: '" + request.getAddress() + "' is a wildcard address the scheduler cannot dial")
+                    .asRuntimeException());
+            return;
+        }
+        WorkerRecord worker = registry.register(address, request.getWorkerID());
+        responses.onNext(RegisterRes.newBuilder()
+                .setSuccess(true)
+                .setWorkerID(worker.id().toString())
+                .setTtlMillis(ttlMillis)
+                .setHeartbeatMillis(heartbeatMillis)
+                .build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void deregisterWorker(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
+        // The original contract answers success=false (not an error status) for an id it does not know.
+        boolean removed = WorkerRegistry.parseId(request.getWorkerID())
+                .map(registry::deregister)
+                .orElse(false);
+        responses.onNext(DeregisterRes.newBuilder().setSuccess(removed).build());
+        responses.onCompleted();
+    }
+}

@@ -1,0 +1,161 @@
+package io.jobscheduler.scheduler;
+
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.tls.Tls;
+import io.helidon.webserver.ListenerConfig;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.grpc.GrpcRouting;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.jobscheduler.config.Address;
+import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.ServerTls;
+import io.jobscheduler.scheduler.http.SchedulerHttp;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Clock;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import static java.lang.System.Logger.Level.INFO;
+
+/**
+ * The scheduler's one Helidon {@link WebServer}: the HTTP gateway on the default socket and the
+ * workers' gRPC service on the socket named {@value #GRPC_SOCKET}.
+ *
+ * <p>{@link #close()} drains: both sockets stop accepting, idle connections are closed, and
+ * requests in flight get up to {@link SchedulerSettings#drainTimeout()} to finish before their
+ * connections are cut (Helidon's per-socket {@code shutdownGracePeriod}, 0.5 s by default).
+ */
+public final class SchedulerServer implements AutoCloseable {
+    public static final String GRPC_SOCKET = "grpc";
+    /** The largest request body the gateway reads; larger ones are refused before routing (413). */
+    public static final long MAX_REQUEST_BYTES = 1 << 20;
+
+    private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
+
+    private final WebServer server;
+    private final WorkerRegistry registry;
+
+    private SchedulerServer(WebServer server, WorkerRegistry registry) {
+        this.server = server;
+        this.registry = registry;
+    }
+
+    /** Starts a scheduler with an empty registry on the system clock. */
+    public static SchedulerServer start(SchedulerSettings settings) {
+        return start(settings, new WorkerRegistry(Clock.systemUTC()));
+    }
+
+    /**
+     * Starts a scheduler serving {@code registry} (made by the caller, with whatever
+     * {@link WorkerRegistry.Listener} it needs). Port 0 in the settings binds a free port.
+     *
+     * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        WebServer server;
+        try {
+            server = WebServer.builder()
+                    // Main owns the process lifecycle and calls close(); no hidden JVM hook.
+                    .shutdownHook(false)
+                    .featuresDiscoverServices(false)
+                    .addFeature(ObserveFeature.just(HealthObserver.create()))
+                    .update(http -> listener(http, settings.httpAddress(), settings))
+                    .maxPayloadSize(MAX_REQUEST_BYTES)
+                    .directHandlers(SchedulerHttp.directHandlers())
+                    .routing(routing -> SchedulerHttp.routing(routing, registry))
+                    .putSocket(GRPC_SOCKET, grpc -> {
+                        listener(grpc, settings.grpcAddress(), settings);
+                        settings.grpcTls().ifPresent(tls -> grpc.tls(tls(tls)));
+                        grpc.addRouting(GrpcRouting.builder()
+                                .service(new SchedulerGrpcService(registry, settings.workerTtl())));
+                    })
+                    .build();
+        } catch (RuntimeException e) {
+            throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
+        }
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            server.stop();
+            throw bindFailure(settings, e);
+        }
+        if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
+            server.stop();
+            throw bindFailure(settings, null);
+        }
+        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
+        LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
+                + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
+        return new SchedulerServer(server, registry);
+    }
+
+    public int httpPort() {
+        return server.port();
+    }
+
+    public int grpcPort() {
+        return server.port(GRPC_SOCKET);
+    }
+
+    public WorkerRegistry registry() {
+        return registry;
+    }
+
+    /** Stops accepting and waits up to the drain timeout (per socket) for requests in flight. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {
+        listener.host(address.host())
+                .port(address.port())
+                .connectionOptions(options -> options.tcpNoDelay(true))
+                .shutdownGracePeriod(settings.drainTimeout());
+    }
+
+    private static Tls tls(ServerTls tls) {
+        return Tls.builder()
+                .privateKey(key -> key.pem(pem -> pem.key(Resource.create(tls.keyFile()))))
+                .privateKeyCertChain(chain -> chain.pem(pem -> pem.certChain(Resource.create(tls.certificateFile()))))
+                .build();
+    }
+
+    // Helidon logs a bind error and reports port -1 on every socket; binding each address once
+    // more ourselves tells which one failed, and why.
+    private static ServerStartException bindFailure(SchedulerSettings settings, RuntimeException e) {
+        for (var socket : List.of(Map.entry("http_server.addr", settings.httpAddress()),
+                Map.entry("grpc_server.addr", settings.grpcAddress()))) {
+            Optional<String> reason = bindError(socket.getValue());
+            if (reason.isPresent()) {
+                return new ServerStartException("cannot bind " + socket.getKey() + " " + socket.getValue() + ": "
+                        + reason.get(), e);
+            }
+        }
+        return new ServerStartException("cannot start the scheduler on http_server.addr " + settings.httpAddress()
+                + " and grpc_server.addr " + settings.grpcAddress()
+                + (e != null && e.getMessage() != null ? ": " + e.getMessage() : ""), e);
+    }
+
+    private static Optional<String> bindError(Address address) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(address.host(), address.port()));
+            return Optional.empty();
+        } catch (IOException probeFailure) {
+            String message = probeFailure.getMessage();
+            return Optional.of(message == null ? probeFailure.getClass().getSimpleName()
+                    : message.toLowerCase(Locale.ROOT).replace("already in use", "in use"));
+        }
+    }
+
+    private static String bound(Address configured, int port) {
+        return new Address(configured.host(), port).toString();
+    }
+}

@@ -1,0 +1,133 @@
+package io.jobscheduler.scheduler.http;
+
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.HttpException;
+import io.helidon.http.Method;
+import io.helidon.http.NotFoundException;
+import io.helidon.http.RequestException;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static java.lang.System.Logger.Level.WARNING;
+
+/**
+ * The gateway's HTTP routing table and its error conventions, shared by the server and tests:
+ * every error is {@code {"error": "..."}} as {@code application/json} with the right status,
+ * whether a handler refused the request ({@link ApiException}), no route matched (404), a route
+ * exists for other methods (405 with {@code Allow}), a body is not JSON (415), Helidon refused the
+ * request before routing (bad request line, oversize headers or entity: {@link #directHandlers()})
+ * or something failed unexpectedly (500, logged, never a stack trace in the body).
+ */
+public final class SchedulerHttp {
+    private static final System.Logger LOGGER = System.getLogger(SchedulerHttp.class.getName());
+
+    private SchedulerHttp() {
+    }
+
+    /** Every route of the gateway with the error conventions. Add a resource as one more {@code HttpService}. */
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry) {
+        errorHandling(routing);
+        routing.register("/workers", new WorkersHttpService(registry));
+    }
+
+    /** The error conventions alone: the 415 filter and the one mapping of exceptions to JSON errors. */
+    public static void errorHandling(HttpRouting.Builder routing) {
+        routing.addFilter((chain, request, response) -> {
+                    JsonBody.requireJsonContentType(request);
+                    chain.proceed();
+                })
+                .error(ApiException.class, (request, response, e) -> {
+                    e.headers().forEach(response::header);
+                    JsonBody.sendError(response, e.status(), e.getMessage());
+                })
+                .error(HttpException.class, (request, response, e) -> {
+                    e.headers().forEach(response::header);
+                    String message = e instanceof NotFoundException
+                            ? "no route for " + request.prologue().method().text() + " " + request.path().absolute().path()
+                            : messageOr(e.getMessage(), e.status());
+                    JsonBody.sendError(response, e.status(), message);
+                })
+                .error(Exception.class, (request, response, e) -> {
+                    LOGGER.log(WARNING, "internal error on " + request.prologue().method().text() + " "
+                            + request.path().absolute().path(), e);
+                    JsonBody.sendError(response, Status.INTERNAL_SERVER_ERROR_500, "internal error");
+                });
+    }
+
+    /**
+     * A handler for the methods a path does not serve: 405 with {@code Allow}. Register it with
+     * {@code rules.any(path, ...)} after the path's real routes.
+     */
+    public static Handler methodNotAllowed(Method... allowed) {
+        String allow = Arrays.stream(allowed).map(Method::text).collect(Collectors.joining(", "));
+        return (request, response) -> {
+            throw new ApiException(Status.METHOD_NOT_ALLOWED_405,
+                    "method " + request.prologue().method().text() + " is not allowed on " + request.path().absolute().path()
+                            + "; allowed: " + allow,
+                    List.of(HeaderValues.create(HeaderNames.ALLOW, allow)));
+        };
+    }
+
+    /**
+     * JSON bodies for the errors Helidon answers itself, before or outside routing: a malformed
+     * request line or headers (400), oversize headers (431) or entity (413), and anything that
+     * escapes the routing's error handlers. Set on the HTTP listener.
+     */
+    public static DirectHandlers directHandlers() {
+        DirectHandler json = new JsonDirectHandler();
+        DirectHandlers.Builder builder = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            builder.addHandler(type, json);
+        }
+        return builder.build();
+    }
+
+    private static final class JsonDirectHandler implements DirectHandler {
+        @Override
+        public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
+                                        ServerResponseHeaders headers, Throwable thrown) {
+            // Helidon marks messages that may echo request bytes as unsafe; those get our own words.
+            boolean safe = thrown instanceof RequestException e && e.safeMessage();
+            return handle(request, eventType, status, headers, safe ? thrown.getMessage() : null);
+        }
+
+        @Override
+        public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
+                                        ServerResponseHeaders headers, String message) {
+            String text;
+            if (eventType == EventType.INTERNAL_ERROR) {
+                text = "internal error";
+            } else if (status.code() == Status.NOT_FOUND_404.code() && !request.path().isEmpty()) {
+                text = "no route for " + request.method() + " " + request.path();
+            } else if (message != null && !message.isBlank()) {
+                text = message;
+            } else {
+                text = switch (status.code()) {
+                    case 400 -> "malformed request line or headers";
+                    case 413 -> "request body is too large";
+                    case 431 -> "request headers are too large";
+                    default -> status.reasonPhrase();
+                };
+            }
+            headers.set(HeaderValues.CONTENT_TYPE_JSON);
+            return TransportResponse.builder()
+                    .status(status)
+                    .headers(headers)
+                    .entity(JsonBody.bytes(new JsonBody.ErrorBody(text)))
+                    .build();
+        }
+    }
+
+    private static String messageOr(String message, Status status) {
+        return message == null || message.isBlank() ? status.reasonPhrase() : message;
+    }
+}

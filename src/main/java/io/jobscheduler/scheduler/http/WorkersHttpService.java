@@ -1,0 +1,57 @@
+package io.jobscheduler.scheduler.http;
+
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/** {@code /workers}: the registered workers, as the registry knows them. */
+public final class WorkersHttpService implements HttpService {
+    private final WorkerRegistry registry;
+
+    public WorkersHttpService(WorkerRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/", this::list)
+                .any("/", SchedulerHttp.methodNotAllowed(Method.GET))
+                .get("/{id}", this::one)
+                .any("/{id}", SchedulerHttp.methodNotAllowed(Method.GET));
+    }
+
+    private void list(ServerRequest request, ServerResponse response) {
+        List<WorkerBody> workers = registry.list().stream().map(WorkerBody::of).toList();
+        JsonBody.send(response, Status.OK_200, new WorkersBody(workers));
+    }
+
+    private void one(ServerRequest request, ServerResponse response) {
+        String text = request.path().pathParameters().get("id");
+        UUID id = WorkerRegistry.parseId(text)
+                .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
+        WorkerRecord worker = registry.find(id)
+                .orElseThrow(() -> ApiException.notFound("worker '" + id + "' is not registered"));
+        JsonBody.send(response, Status.OK_200, WorkerBody.of(worker));
+    }
+
+    /** One worker as the API shows it. */
+    public record WorkerBody(String id, String address, String registeredAt) {
+        static WorkerBody of(WorkerRecord worker) {
+            return new WorkerBody(worker.id().toString(), worker.address().toString(),
+                    DateTimeFormatter.ISO_INSTANT.format(worker.registeredAt()));
+        }
+    }
+
+    /** {@code GET /workers}. */
+    public record WorkersBody(List<WorkerBody> workers) {
+    }
+}
