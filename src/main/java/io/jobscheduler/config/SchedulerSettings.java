@@ -15,13 +15,15 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param grpcTls TLS for the gRPC socket, when {@code use_tls = true}
  * @param workerTls TLS for the scheduler's channels to workers
  * @param callTimeout the deadline of each unary call to a worker
+ * @param stopTimeout the deadline of a stop, which waits for the job to end (its grace period)
  * @param drainTimeout how long in-flight requests may take to finish on shutdown
  * @param workerTtl how long a worker may stay silent before it is down
  * @param workerExpiry how long a down worker is kept before it is removed
  * @param jobIndexSize how many job-to-worker entries the scheduler remembers
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
-                                Optional<ClientTls> workerTls, Duration callTimeout, Duration drainTimeout,
+                                Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
+                                Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize) {
 
     public static final String FILE_NAME = "config.toml";
@@ -36,6 +38,7 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
             new ConfigKey("workers", "ca_file", PATH, ""),
             new ConfigKey("workers", "call_timeout", DURATION, "10s"),
+            new ConfigKey("workers", "stop_timeout", DURATION, "30s"),
             new ConfigKey("workers", "ttl", DURATION, "5s"),
             new ConfigKey("workers", "expiry", DURATION, "10m"),
             new ConfigKey("jobs", "index_size", INTEGER, "100000"));
@@ -51,6 +54,7 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 ServerTls.from(grpc, "grpc_server"),
                 ClientTls.from(workers, "workers"),
                 positive("workers.call_timeout", workers.duration("call_timeout")),
+                positive("workers.stop_timeout", workers.duration("stop_timeout")),
                 http.duration("drain_timeout"),
                 positive("workers.ttl", workers.duration("ttl")),
                 workers.duration("expiry"),

@@ -40,25 +40,44 @@ public final class SchedulerServer implements AutoCloseable {
 
     private final WebServer server;
     private final WorkerRegistry registry;
+    private final WorkerChannels channels;
 
-    private SchedulerServer(WebServer server, WorkerRegistry registry) {
+    private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerChannels channels) {
         this.server = server;
         this.registry = registry;
+        this.channels = channels;
     }
 
     /** Starts a scheduler with an empty registry on the system clock. */
     public static SchedulerServer start(SchedulerSettings settings) {
-        return start(settings, new WorkerRegistry(Clock.systemUTC()));
+        return start(settings, WorkerRegistry.Listener.NONE);
     }
 
     /**
-     * Starts a scheduler serving {@code registry} (made by the caller, with whatever
-     * {@link WorkerRegistry.Listener} it needs). Port 0 in the settings binds a free port.
+     * Starts a scheduler whose registry also tells {@code observer} of every worker that joins or
+     * leaves (after the scheduler's own channel bookkeeping). Port 0 in the settings binds a free port.
      *
      * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
      */
-    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry registry) {
-        Objects.requireNonNull(registry, "registry");
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer) {
+        Objects.requireNonNull(observer, "observer");
+        Clock clock = Clock.systemUTC();
+        WorkerChannels channels = new WorkerChannels(settings.workerTls());
+        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerRegistry.Listener() {
+            @Override
+            public void added(WorkerRecord worker) {
+                channels.added(worker);
+                observer.added(worker);
+            }
+
+            @Override
+            public void removed(WorkerRecord worker) {
+                channels.removed(worker);
+                observer.removed(worker);
+            }
+        });
+        JobGateway gateway = new JobGateway(registry, channels, new JobIndex(settings.jobIndexSize()),
+                settings.callTimeout(), settings.stopTimeout(), clock);
         WebServer server;
         try {
             server = WebServer.builder()
@@ -69,7 +88,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> listener(http, settings.httpAddress(), settings))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls(tls)));
@@ -78,22 +97,25 @@ public final class SchedulerServer implements AutoCloseable {
                     })
                     .build();
         } catch (RuntimeException e) {
+            channels.close();
             throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
         }
         try {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
+            channels.close();
             throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
+            channels.close();
             throw bindFailure(settings, null);
         }
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry);
+        return new SchedulerServer(server, registry, channels);
     }
 
     public int httpPort() {
@@ -112,6 +134,7 @@ public final class SchedulerServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        channels.close();
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

@@ -207,7 +207,7 @@ class SchedulerServerTest {
     void closeLetsARegistrationInFlightFinishButAcceptsNoNewConnections() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        WorkerRegistry registry = new WorkerRegistry(Clock.systemUTC(), new WorkerRegistry.Listener() {
+        WorkerRegistry.Listener observer = new WorkerRegistry.Listener() {
             @Override
             public void added(WorkerRecord worker) {
                 entered.countDown();
@@ -218,8 +218,8 @@ class SchedulerServerTest {
                     throw new IllegalStateException(e);
                 }
             }
-        });
-        SchedulerServer server = SchedulerServer.start(TestServers.plaintext(), registry);
+        };
+        SchedulerServer server = SchedulerServer.start(TestServers.plaintext(), observer);
         int grpcPort = server.grpcPort();
         ManagedChannel channel = channel(server, InsecureChannelCredentials.create());
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {

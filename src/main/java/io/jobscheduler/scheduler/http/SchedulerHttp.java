@@ -12,6 +12,8 @@ import io.helidon.http.Status;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
+import io.jobscheduler.scheduler.JobGateway;
+import io.jobscheduler.scheduler.WorkerCallException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.util.Arrays;
 import java.util.List;
@@ -34,9 +36,10 @@ public final class SchedulerHttp {
     }
 
     /** Every route of the gateway with the error conventions. Add a resource as one more {@code HttpService}. */
-    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry) {
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway) {
         errorHandling(routing);
         routing.register("/workers", new WorkersHttpService(registry));
+        routing.register("/", new JobsHttpService(gateway));
     }
 
     /** The error conventions alone: the 415 filter and the one mapping of exceptions to JSON errors. */
@@ -49,6 +52,8 @@ public final class SchedulerHttp {
                     e.headers().forEach(response::header);
                     JsonBody.sendError(response, e.status(), e.getMessage());
                 })
+                .error(WorkerCallException.class, (request, response, e) ->
+                        JsonBody.sendError(response, Status.create(e.httpStatus()), e.getMessage()))
                 .error(HttpException.class, (request, response, e) -> {
                     e.headers().forEach(response::header);
                     String message = e instanceof NotFoundException

@@ -1,0 +1,218 @@
+package io.jobscheduler.scheduler;
+
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.jobscheduler.grpc.QueryJobReq;
+import io.jobscheduler.grpc.QueryJobRes;
+import io.jobscheduler.grpc.StartJobReq;
+import io.jobscheduler.grpc.StopJobReq;
+import io.jobscheduler.grpc.StreamJobReq;
+import io.jobscheduler.grpc.StreamJobRes;
+import io.jobscheduler.grpc.WorkerGrpc;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Translates the gateway's operations into calls on the worker that holds the job: the worker is
+ * looked up (registry, channels and job index each under their own lock), then called outside
+ * any lock on its long-lived channel, with a deadline on every unary call. A failed call becomes
+ * a {@link WorkerCallException} carrying the HTTP status its gRPC status maps to.
+ */
+public final class JobGateway {
+    private final WorkerRegistry registry;
+    private final WorkerChannels channels;
+    private final JobIndex index;
+    private final Duration callTimeout;
+    private final Duration stopTimeout;
+    private final Clock clock;
+
+    public JobGateway(WorkerRegistry registry, WorkerChannels channels, JobIndex index, Duration callTimeout,
+                      Duration stopTimeout, Clock clock) {
+        this.registry = registry;
+        this.channels = channels;
+        this.index = index;
+        this.callTimeout = callTimeout;
+        this.stopTimeout = stopTimeout;
+        this.clock = clock;
+    }
+
+    /** Starts {@code command path} on the worker and records the job in the index. */
+    public JobIndex.Entry start(UUID workerId, String command, String path) {
+        var worker = stub(registeredWorker(workerId), callTimeout);
+        String jobId = call(workerId, () -> worker.startJob(StartJobReq.newBuilder()
+                .setCommand(command).setPath(path).build()).getJobID());
+        JobIndex.Entry entry = new JobIndex.Entry(jobId, workerId, command, path, clock.instant(), "RUNNING");
+        index.put(entry);
+        return entry;
+    }
+
+    /** Stops a job; returns once the worker says it has ended. */
+    public UUID stop(String jobId, Optional<UUID> workerId) {
+        UUID holder = holder(jobId, workerId);
+        var worker = stub(channelOf(holder), stopTimeout);
+        call(holder, () -> worker.stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
+        return holder;
+    }
+
+    public JobView query(String jobId, Optional<UUID> workerId) {
+        UUID holder = holder(jobId, workerId);
+        return query(jobId, holder, channelOf(holder));
+    }
+
+    private JobView query(String jobId, UUID holder, ManagedChannel channel) {
+        var worker = stub(channel, callTimeout);
+        QueryJobRes status = call(holder, () -> worker.queryJob(QueryJobReq.newBuilder().setJobID(jobId).build()));
+        JobView view = view(jobId, holder, status);
+        index.recordState(jobId, view.state());
+        return view;
+    }
+
+    /**
+     * A page of the jobs started through this scheduler, newest first. States that can still
+     * change are asked of their workers (in parallel); a worker that cannot answer leaves the
+     * last state seen.
+     */
+    public JobIndex.Page list(int limit, Optional<String> cursor) {
+        JobIndex.Page page = index.page(limit, cursor);
+        List<Thread> refreshes = new ArrayList<>();
+        for (JobIndex.Entry entry : page.entries()) {
+            if (entry.state().equals("RUNNING")) {
+                channels.channel(entry.workerId()).ifPresent(channel -> refreshes.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        query(entry.jobId(), entry.workerId(), channel);
+                    } catch (WorkerCallException e) {
+                        // Keep the last state seen; the job's own route reports the failure.
+                    }
+                })));
+            }
+        }
+        for (Thread refresh : refreshes) {
+            try {
+                refresh.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new WorkerCallException(503, "interrupted while asking workers for job states");
+            }
+        }
+        List<JobIndex.Entry> fresh = page.entries().stream()
+                .map(e -> index.find(e.jobId()).orElse(e)).toList();
+        return new JobIndex.Page(fresh, page.next());
+    }
+
+    /**
+     * Opens a job's output from {@code offset}. The job is queried first, so an unknown job or an
+     * unreachable worker fails here, before the caller has sent any response header.
+     */
+    public OutputStreamCall output(String jobId, Optional<UUID> workerId, long offset, boolean follow) {
+        UUID holder = holder(jobId, workerId);
+        ManagedChannel channel = channelOf(holder);
+        query(jobId, holder, channel);
+        // No deadline: a follow lasts as long as the job. Closing the context cancels the call.
+        Context.CancellableContext context = Context.current().withCancellation();
+        StreamJobReq request = StreamJobReq.newBuilder().setJobID(jobId).setOffset(offset).setFollow(follow).build();
+        Iterator<StreamJobRes> chunks = context.call(() -> WorkerGrpc.newBlockingStub(channel).streamJob(request));
+        return new OutputStreamCall(holder, offset, chunks, context);
+    }
+
+    private UUID holder(String jobId, Optional<UUID> workerId) {
+        if (workerId.isPresent()) {
+            return workerId.get();
+        }
+        return index.find(jobId).map(JobIndex.Entry::workerId).orElseThrow(() -> new WorkerCallException(404,
+                "job '" + jobId + "' is not known to the scheduler; pass worker_id to ask a worker directly"));
+    }
+
+    private ManagedChannel registeredWorker(UUID workerId) {
+        if (registry.find(workerId).isEmpty()) {
+            throw new WorkerCallException(404, "worker '" + workerId + "' is not registered");
+        }
+        return channelOf(workerId);
+    }
+
+    private ManagedChannel channelOf(UUID workerId) {
+        return channels.channel(workerId).orElseThrow(() -> new WorkerCallException(503,
+                "worker '" + workerId + "' is not registered (it left the cluster)"));
+    }
+
+    private static WorkerGrpc.WorkerBlockingStub stub(ManagedChannel channel, Duration deadline) {
+        return WorkerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private interface Call<T> {
+        T run();
+    }
+
+    private static <T> T call(UUID workerId, Call<T> call) {
+        try {
+            return call.run();
+        } catch (StatusRuntimeException e) {
+            throw WorkerCallException.of(workerId, e);
+        }
+    }
+
+    static JobView view(String jobId, UUID workerId, QueryJobRes status) {
+        // An original-contract worker leaves state empty: derive it from done/error.
+        String state = !status.getState().isEmpty() ? status.getState()
+                : !status.getDone() ? "RUNNING" : status.getError() ? "FAILED" : "SUCCEEDED";
+        return new JobView(jobId, workerId, status.getDone(), status.getError(), status.getErrorText(), state,
+                status.hasExitCode() ? OptionalInt.of(status.getExitCode()) : OptionalInt.empty(),
+                status.hasSignal() ? OptionalInt.of(status.getSignal()) : OptionalInt.empty(),
+                instant(status.getStartedAtMillis()), instant(status.getFinishedAtMillis()));
+    }
+
+    private static Optional<Instant> instant(long millis) {
+        return millis == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
+    }
+
+    /**
+     * A job's output arriving from its worker, chunk by chunk, in order. Closing it cancels the
+     * worker's stream at once (the HTTP client went away, or the caller is done).
+     */
+    public static final class OutputStreamCall implements AutoCloseable {
+        private final UUID workerId;
+        private final Iterator<StreamJobRes> chunks;
+        private final Context.CancellableContext context;
+        private long position;
+
+        OutputStreamCall(UUID workerId, long offset, Iterator<StreamJobRes> chunks, Context.CancellableContext context) {
+            this.workerId = workerId;
+            this.position = offset;
+            this.chunks = chunks;
+            this.context = context;
+        }
+
+        /** The next chunk's bytes, or empty when every byte has been sent. */
+        public Optional<byte[]> next() {
+            try {
+                if (!chunks.hasNext()) {
+                    return Optional.empty();
+                }
+                StreamJobRes chunk = chunks.next();
+                // A chunk that does not start where the last ended would lose or repeat bytes.
+                // (Offset 0 after the start is an original-contract worker that leaves it unset.)
+                if (chunk.getOffset() != position && chunk.getOffset() != 0) {
+                    throw new WorkerCallException(502, "worker " + workerId + " sent output at offset "
+                            + chunk.getOffset() + ", expected " + position);
+                }
+                position += chunk.getOutput().size();
+                return Optional.of(chunk.getOutput().toByteArray());
+            } catch (StatusRuntimeException e) {
+                throw WorkerCallException.of(workerId, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            context.cancel(null);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package io.jobscheduler.scheduler.http;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.helidon.common.uri.UriQuery;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.scheduler.JobGateway;
+import io.jobscheduler.scheduler.JobIndex;
+import io.jobscheduler.scheduler.JobView;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The job routes: start, stop, query, list, and stream output. Handlers are thin: decode,
+ * call the {@link JobGateway}, encode. Errors are thrown and mapped once by {@link SchedulerHttp}.
+ */
+public final class JobsHttpService implements HttpService {
+    static final int MAX_JOB_ID = 128;
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1000;
+
+    private final JobGateway gateway;
+
+    public JobsHttpService(JobGateway gateway) {
+        this.gateway = gateway;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/start", this::start)
+                .any("/start", SchedulerHttp.methodNotAllowed(Method.POST))
+                .post("/stop", this::stop)
+                .any("/stop", SchedulerHttp.methodNotAllowed(Method.POST))
+                .post("/query", this::query)
+                .any("/query", SchedulerHttp.methodNotAllowed(Method.POST))
+                .get("/jobs", this::list)
+                .any("/jobs", SchedulerHttp.methodNotAllowed(Method.GET))
+                .get("/jobs/{job_id}", this::one)
+                .any("/jobs/{job_id}", SchedulerHttp.methodNotAllowed(Method.GET))
+                .get("/jobs/{job_id}/output", this::output)
+                .any("/jobs/{job_id}/output", SchedulerHttp.methodNotAllowed(Method.GET));
+    }
+
+    /** {@code POST /start}. */
+    public record StartRequest(@JsonProperty(required = true) String workerId,
+                               @JsonProperty(required = true) String command,
+                               String path) {
+    }
+
+    /** {@code POST /stop} and {@code POST /query}. */
+    public record JobRequest(@JsonProperty(required = true) String jobId, String workerId) {
+    }
+
+    public record StartedBody(String jobId, String workerId) {
+    }
+
+    public record SuccessBody(boolean success) {
+    }
+
+    /** A job's status; unknown values are null, never omitted. */
+    public record JobBody(String jobId, String workerId, boolean done, boolean error, String errorText, String state,
+                          Integer exitCode, Integer signal, String startedAt, String finishedAt) {
+        static JobBody of(JobView job) {
+            return new JobBody(job.jobId(), job.workerId().toString(), job.done(), job.error(), job.errorText(),
+                    job.state(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
+                    job.signal().isPresent() ? job.signal().getAsInt() : null,
+                    job.startedAt().map(JobsHttpService::time).orElse(null),
+                    job.finishedAt().map(JobsHttpService::time).orElse(null));
+        }
+    }
+
+    public record JobSummary(String jobId, String workerId, String command, String path, String state) {
+    }
+
+    public record JobsBody(List<JobSummary> jobs, String next) {
+    }
+
+    private void start(ServerRequest request, ServerResponse response) {
+        StartRequest body = JsonBody.read(request, StartRequest.class);
+        UUID workerId = workerId(body.workerId(), "worker_id");
+        if (body.command().isEmpty()) {
+            throw ApiException.badRequest("field 'command' must not be empty");
+        }
+        JobIndex.Entry job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
+        JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
+    }
+
+    private void stop(ServerRequest request, ServerResponse response) {
+        JobRequest body = JsonBody.read(request, JobRequest.class);
+        gateway.stop(jobId(body.jobId()), optionalWorkerId(body.workerId()));
+        JsonBody.send(response, Status.OK_200, new SuccessBody(true));
+    }
+
+    private void query(ServerRequest request, ServerResponse response) {
+        JobRequest body = JsonBody.read(request, JobRequest.class);
+        JsonBody.send(response, Status.OK_200,
+                JobBody.of(gateway.query(jobId(body.jobId()), optionalWorkerId(body.workerId()))));
+    }
+
+    private void one(ServerRequest request, ServerResponse response) {
+        String jobId = jobId(request.path().pathParameters().get("job_id"));
+        Optional<UUID> workerId = optionalWorkerId(param(request.query(), "worker_id").orElse(null));
+        JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
+    }
+
+    private void list(ServerRequest request, ServerResponse response) {
+        int limit = param(request.query(), "limit").map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value >= 1 && value <= MAX_LIMIT) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // Falls through to the refusal below.
+            }
+            throw ApiException.badRequest("query parameter 'limit' must be an integer from 1 to " + MAX_LIMIT
+                    + ", was '" + text + "'");
+        }).orElse(DEFAULT_LIMIT);
+        JobIndex.Page page;
+        try {
+            page = gateway.list(limit, param(request.query(), "next"));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("query parameter " + e.getMessage());
+        }
+        List<JobSummary> jobs = page.entries().stream().map(e -> new JobSummary(e.jobId(), e.workerId().toString(),
+                e.command(), e.path(), e.state())).toList();
+        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().orElse(null)));
+    }
+
+    private void output(ServerRequest request, ServerResponse response) {
+        String jobId = jobId(request.path().pathParameters().get("job_id"));
+        UriQuery query = request.query();
+        boolean follow = param(query, "follow").map(text -> switch (text) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw ApiException.badRequest("query parameter 'follow' must be true or false, was '" + text + "'");
+        }).orElse(true);
+        long offset = param(query, "offset").map(text -> {
+            try {
+                long value = Long.parseLong(text);
+                if (value >= 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // Falls through to the refusal below.
+            }
+            throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
+        }).orElse(0L);
+        Optional<UUID> workerId = optionalWorkerId(param(query, "worker_id").orElse(null));
+
+        try (JobGateway.OutputStreamCall call = gateway.output(jobId, workerId, offset, follow)) {
+            response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+            // Deliberately not closed on failure: closing would send the final chunk and make a
+            // cut-off body look complete. An exception after the headers aborts the connection.
+            OutputStream body = response.outputStream();
+            for (Optional<byte[]> chunk = call.next(); chunk.isPresent(); chunk = call.next()) {
+                body.write(chunk.get());
+                body.flush();
+            }
+            body.close();
+        } catch (IOException e) {
+            // The client went away; closing the call above cancelled the worker's stream.
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Optional<String> param(UriQuery query, String name) {
+        return query.contains(name) ? Optional.of(query.get(name)) : Optional.empty();
+    }
+
+    private static String jobId(String id) {
+        if (id == null || id.isEmpty() || id.length() > MAX_JOB_ID) {
+            throw ApiException.badRequest("job_id must be 1 to " + MAX_JOB_ID + " characters"
+                    + (id == null ? "" : ", was " + id.length()));
+        }
+        return id;
+    }
+
+    private static UUID workerId(String text, String field) {
+        return WorkerRegistry.parseId(text)
+                .orElseThrow(() -> ApiException.badRequest(field + " '" + text + "' is not a UUID"));
+    }
+
+    private static Optional<UUID> optionalWorkerId(String text) {
+        return text == null ? Optional.empty() : Optional.of(workerId(text, "worker_id"));
+    }
+
+    private static String time(Instant instant) {
+        return DateTimeFormatter.ISO_INSTANT.format(instant);
+    }
+}
