@@ -33,6 +33,7 @@ final class Job {
     private boolean stopRequested;
     private boolean reaped;
     private boolean outputEnded;
+    private boolean settled;                      // ended, and its final record stored
 
     private Job(JobStatus status, int pgid, long startTicks, OutputLog output) {
         this.id = status.id();
@@ -47,6 +48,7 @@ final class Job {
         this.signal = status.signal();
         this.errorText = status.errorText();
         this.finishedAt = status.finishedAt();
+        this.settled = status.state().done();
     }
 
     /** A job whose process group {@code pgid} runs now. */
@@ -176,18 +178,34 @@ final class Job {
             state = state.moveTo(target);
             errorText = text;
             finishedAt = at;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The runner has stored the ended job's record (and applied retention): wakes whoever waits for
+     * the end, so that they see the job's final state on disk as well as in memory.
+     */
+    void settle() {
+        lock.lock();
+        try {
+            if (!state.done()) {
+                throw new IllegalStateException("job " + id + " cannot settle while " + state);
+            }
+            settled = true;
             ended.signalAll();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Waits until the job has ended or the timeout passed; true if it has ended. */
+    /** Waits until the job has ended and settled, or the timeout passed; true if it has. */
     boolean awaitEnd(Duration timeout) throws InterruptedException {
         long nanos = timeout.toNanos();
         lock.lockInterruptibly();
         try {
-            while (!state.done()) {
+            while (!settled) {
                 if (nanos <= 0) {
                     return false;
                 }
@@ -203,7 +221,7 @@ final class Job {
     void awaitEnd() throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            while (!state.done()) {
+            while (!settled) {
                 ended.await();
             }
         } finally {

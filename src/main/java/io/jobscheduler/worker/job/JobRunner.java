@@ -85,6 +85,7 @@ public final class JobRunner implements AutoCloseable {
                 killLeftover(stored.pgid(), stored.startTicks());
                 job.failOnRestart(Instant.now());
                 records.write(job);
+                job.settle();
             }
             jobs.put(s.id(), job);
         }
@@ -131,24 +132,47 @@ public final class JobRunner implements AutoCloseable {
         long ticks = ProcStat.startTicks(process.pid()).orElse(-1);
         Job job = Job.running(id, command, path, Instant.now(), process.pid(), ticks, output);
         ProcessWatcher.Events events = new JobEvents(job);
+        boolean accepted;
         lock.lock();
         try {
-            jobs.put(id, job);
-            watches.put(id, new Watch(process.outputFd(), events));
+            accepted = !closed;
+            if (accepted) {
+                jobs.put(id, job);
+                watches.put(id, new Watch(process.outputFd(), events));
+            }
         } finally {
             lock.unlock();
         }
-        // Watch first, so that whatever happens next the process is reaped and its pipe drained.
-        watcher.watch(process.pidfd(), process.outputFd(), events);
+        if (!accepted) {
+            abort(process, id);
+        }
+        // The start record goes first: once watched, the watcher thread may write the final one.
+        IOException unrecorded = null;
         try {
             records.write(job);
         } catch (IOException e) {
             // A job without a record would be invisible to the next worker: do not let it run.
+            unrecorded = e;
             job.requestStop();
             Posix.killGroup(process.pid(), Posix.SIGKILL);
-            throw new UncheckedIOException("cannot store the job record; the job was killed", e);
+        }
+        watcher.watch(process.pidfd(), process.outputFd(), events);
+        if (unrecorded != null) {
+            throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
         }
         return job.status();
+    }
+
+    /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
+    private void abort(ProcessSpawner.Spawned process, String id) {
+        Posix.killGroup(process.pid(), Posix.SIGKILL);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var errno = Posix.newErrnoSegment(arena);
+            Posix.closeFd(errno, process.pidfd());
+            Posix.closeFd(errno, process.outputFd());
+        }
+        deleteQuietly(id);
+        throw new IllegalStateException("job runner is closed");
     }
 
     /**
@@ -348,11 +372,13 @@ public final class JobRunner implements AutoCloseable {
         }
         try {
             records.write(job);
+            applyRetention();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, "cannot store the final record of job " + job.id()
                     + "; a restarted worker will report it as interrupted", e);
+        } finally {
+            job.settle();
         }
-        applyRetention();
     }
 
     /** Deletes the oldest finished jobs while more than keepFinished exist or their output exceeds keepOutputBytes. */
