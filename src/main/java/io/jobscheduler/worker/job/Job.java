@@ -83,6 +83,16 @@ final class Job {
         return startedAt;
     }
 
+    /** When the job ended; null while it runs. */
+    Instant finishedAt() {
+        lock.lock();
+        try {
+            return finishedAt;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     JobStatus status() {
         lock.lock();
         try {

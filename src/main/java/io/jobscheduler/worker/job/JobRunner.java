@@ -394,8 +394,11 @@ public final class JobRunner implements AutoCloseable {
                     bytes += job.output().length();
                 }
             }
-            finished.sort(Comparator.comparing((Job j) -> j.status().finishedAt()));
             int count = finished.size();
+            if (count <= keepFinished && bytes <= keepOutputBytes) {
+                return;
+            }
+            finished.sort(Comparator.comparing(Job::finishedAt));
             for (Job oldest : finished) {
                 if (count <= keepFinished && bytes <= keepOutputBytes) {
                     break;

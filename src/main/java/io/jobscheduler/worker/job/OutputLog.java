@@ -51,8 +51,27 @@ public final class OutputLog {
 
     /** A chunk of output: {@code bytes.length == 0} means there is nothing more (the end). */
     public record Chunk(long offset, byte[] bytes) {
+        public Chunk {
+            java.util.Objects.requireNonNull(bytes, "bytes");
+        }
+
         public boolean end() {
             return bytes.length == 0;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Chunk c && c.offset == offset && java.util.Arrays.equals(c.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(offset) * 31 + java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Chunk[offset=" + offset + ", " + bytes.length + " bytes]";
         }
     }
 

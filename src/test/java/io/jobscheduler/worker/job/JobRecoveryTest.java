@@ -1,5 +1,6 @@
 package io.jobscheduler.worker.job;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -69,6 +70,26 @@ class JobRecoveryTest {
     }
 
     @Test
+    void aProcessThatMerelyReusesTheRecordedGroupIdIsNotKilled() throws Exception {
+        JobRunner crashed = newRunner();
+        JobStatus job = crashed.start("sleep", "1000");
+        int pgid = crashed.pgidOf(job.id());
+        crashed.abandon();
+        // Make the record describe a different process that happened to have the same id.
+        Path record = data.resolve("jobs").resolve(job.id()).resolve("job.properties");
+        String text = Files.readString(record);
+        Files.writeString(record, text.replaceAll("startTicks=\\d+", "startTicks=1"));
+        try {
+            try (JobRunner restarted = newRunner()) {
+                assertEquals("worker restarted while the job was running", restarted.status(job.id()).errorText());
+                assertEquals(1, livingMembers(pgid).size(), "an unrelated process with that id is left alone");
+            }
+        } finally {
+            Posix.killGroup(pgid, Posix.SIGKILL);
+        }
+    }
+
+    @Test
     void finishedJobsAreRememberedAcrossRunnersAndNeverRerun() throws Exception {
         script(work, "once.sh", "echo ran >> runs.txt\necho done\nexit 3");
         JobStatus ended;
@@ -80,7 +101,7 @@ class JobRecoveryTest {
             assertEquals(List.of(ended), second.list());
             assertEquals("done\n", text(second.output(ended.id())));
         }
-        assertEquals("ran\n", java.nio.file.Files.readString(work.resolve("runs.txt")));
+        assertEquals("ran\n", Files.readString(work.resolve("runs.txt")));
         assertFalse(ended.exitCode().isEmpty());
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +27,7 @@ import static io.jobscheduler.worker.job.JobFixtures.readAll;
 import static io.jobscheduler.worker.job.JobFixtures.script;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(180)
@@ -140,6 +142,24 @@ class OutputStreamingTest {
             assertEquals(size, parked.get(GENEROUS.toSeconds(), TimeUnit.SECONDS));
             assertTrue(waiting.get(GENEROUS.toSeconds(), TimeUnit.SECONDS));
         }
+    }
+
+    @Test
+    void aFollowerWaitingForOutputCanBeInterrupted() throws Exception {
+        JobStatus job = runner.start("sleep", "1000");
+        OutputLog log = runner.output(job.id());
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread follower = Thread.ofVirtual().start(() -> {
+            try {
+                log.read(0, 100, true);
+                outcome.complete(null);
+            } catch (Throwable t) {
+                outcome.complete(t);
+            }
+        });
+        follower.interrupt();
+        assertInstanceOf(InterruptedException.class, outcome.get(GENEROUS.toSeconds(), TimeUnit.SECONDS));
+        assertEquals(JobState.STOPPED, runner.stop(job.id()).state());
     }
 
     @Test
