@@ -164,6 +164,26 @@ class JobRunnerTest {
     }
 
     @Test
+    void stopEndsAJobEvenWhenADescendantLeftTheGroupWithTheOutputOpen() throws Exception {
+        // setsid puts the sleep beyond the reach of kill(-pgid); it still holds the output pipe.
+        // It reports its pid only once it has left, so the stop cannot overtake the setsid.
+        script(work, "escape.sh", "setsid sh -c 'echo \"$$\"; exec sleep 1000' &\nwait");
+        JobStatus started = runner.start("sh", "escape.sh");
+        OutputLog log = runner.output(started.id());
+        awaitOutput(log, "\n");
+        long escaped = Long.parseLong(new String(log.read(0, 100, false).bytes()).trim());
+        assertFalse(livingMembers(runner.pgidOf(started.id())).contains((int) escaped));
+        try {
+            JobStatus stopped = runner.stop(started.id());
+            assertEquals(JobState.STOPPED, stopped.state());
+            assertTrue(log.complete(), "the output was cut loose from the escaped process");
+            assertTrue(ProcessHandle.of(escaped).isPresent(), "the escaped process is out of reach, as documented");
+        } finally {
+            ProcessHandle.of(escaped).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
     void stopOfAJobThatDiesOfSigtermReportsStopped() throws Exception {
         JobStatus started = runner.start("sleep", "1000");
         assertEquals(1, runner.runningCount());
