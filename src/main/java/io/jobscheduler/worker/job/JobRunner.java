@@ -1,0 +1,455 @@
+package io.jobscheduler.worker.job;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs jobs as operating-system processes, each the leader of its own session and process group,
+ * keeps their output in files under {@code dataDir/jobs/<id>/}, and records every job so that a
+ * later runner on the same data directory knows what happened (a job that was running when the
+ * worker died is killed and marked failed, never re-run).
+ *
+ * <p>Thread-safe; every method may be called from virtual threads. Blocking native calls (waiting
+ * for processes and output) happen on one platform thread, see {@link ProcessWatcher}.
+ */
+public final class JobRunner implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(JobRunner.class.getName());
+
+    private final Duration stopGrace;
+    private final int keepFinished;
+    private final long keepOutputBytes;
+    private final JobRecords records;
+    private final ProcessSpawner spawner;
+    private final ProcessWatcher watcher;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, Job> jobs = new LinkedHashMap<>();    // guarded by lock; in start order
+    private final Map<String, Watch> watches = new HashMap<>();      // guarded by lock; running jobs only
+    private boolean closed;                                          // guarded by lock
+
+    /** What the runner needs to cut a running job's output loose. */
+    private record Watch(int outputFd, ProcessWatcher.Events events) {
+    }
+
+    /**
+     * @param workDir         where jobs run and relative commands and paths resolve; must exist
+     * @param dataDir         where job records and output are kept; created if missing
+     * @param stopGrace       time between SIGTERM and SIGKILL when stopping a job
+     * @param keepFinished    finished jobs kept; older ones are deleted
+     * @param keepOutputBytes total output of finished jobs kept; older jobs are deleted beyond it
+     */
+    public JobRunner(Path workDir, Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes)
+            throws IOException {
+        Objects.requireNonNull(stopGrace, "stopGrace");
+        if (!Files.isDirectory(workDir)) {
+            throw new IOException("work directory does not exist or is not a directory: " + workDir);
+        }
+        if (stopGrace.isNegative()) {
+            throw new IllegalArgumentException("stopGrace must not be negative: " + stopGrace);
+        }
+        if (keepFinished < 0 || keepOutputBytes < 0) {
+            throw new IllegalArgumentException("retention limits must not be negative");
+        }
+        this.stopGrace = stopGrace;
+        this.keepFinished = keepFinished;
+        this.keepOutputBytes = keepOutputBytes;
+        this.records = new JobRecords(dataDir);
+        this.spawner = new ProcessSpawner(workDir.toRealPath());
+        recover();
+        this.watcher = new ProcessWatcher("job-watcher " + dataDir.getFileName());
+        applyRetention();
+    }
+
+    /** Loads every stored job; one that a previous worker left running is killed and marked failed. */
+    private void recover() throws IOException {
+        for (JobRecords.Stored stored : records.loadAll()) {
+            JobStatus s = stored.status();
+            Job job = Job.restored(s, stored.pgid(), stored.startTicks(),
+                    OutputLog.completed(records.outputOf(s.id())));
+            if (s.state() == JobState.RUNNING) {
+                killLeftover(stored.pgid(), stored.startTicks());
+                job.failOnRestart(Instant.now());
+                records.write(job);
+                job.settle();
+            }
+            jobs.put(s.id(), job);
+        }
+    }
+
+    /**
+     * Kills a process group a previous worker left behind. While any member of a group lives, the
+     * kernel does not reuse its id for a new process, so if no process holds the pid or the process
+     * holding it started when the job did, the group is the job's. A pid reused by an unrelated
+     * process (a different start time) is left alone. The remaining risk is the narrow window of a
+     * group dying and its id being reused between the check and the kill.
+     */
+    private static void killLeftover(int pgid, long startTicks) {
+        var ticks = ProcStat.startTicks(pgid);
+        if (ticks.isEmpty() || ticks.getAsLong() == startTicks) {
+            Posix.killGroup(pgid, Posix.SIGKILL);
+        }
+    }
+
+    /** Spawns {@code command path} (no shell; an empty path runs the command alone); returns once it runs. */
+    public JobStatus start(String command, String path) throws SpawnException {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(path, "path");
+        if (command.isEmpty()) {
+            throw new IllegalArgumentException("command must not be empty");
+        }
+        ensureOpen();
+        String id = UUID.randomUUID().toString();
+        OutputLog output;
+        try {
+            records.createDir(id);
+            output = OutputLog.create(records.outputOf(id));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the job's folder in the data directory", e);
+        }
+        ProcessSpawner.Spawned process;
+        try {
+            process = spawner.spawn(command, path);
+        } catch (SpawnException | RuntimeException e) {
+            output.closeWriter();
+            deleteQuietly(id);
+            throw e;
+        }
+        long ticks = ProcStat.startTicks(process.pid()).orElse(-1);
+        Job job = Job.running(id, command, path, Instant.now(), process.pid(), ticks, output);
+        ProcessWatcher.Events events = new JobEvents(job);
+        boolean accepted;
+        lock.lock();
+        try {
+            accepted = !closed;
+            if (accepted) {
+                jobs.put(id, job);
+                watches.put(id, new Watch(process.outputFd(), events));
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!accepted) {
+            abort(process, id);
+        }
+        // The start record goes first: once watched, the watcher thread may write the final one.
+        IOException unrecorded = null;
+        try {
+            records.write(job);
+        } catch (IOException e) {
+            // A job without a record would be invisible to the next worker: do not let it run.
+            unrecorded = e;
+            job.requestStop();
+            Posix.killGroup(process.pid(), Posix.SIGKILL);
+        }
+        watcher.watch(process.pidfd(), process.outputFd(), events);
+        if (unrecorded != null) {
+            throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
+        }
+        return job.status();
+    }
+
+    /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
+    private void abort(ProcessSpawner.Spawned process, String id) {
+        Posix.killGroup(process.pid(), Posix.SIGKILL);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var errno = Posix.newErrnoSegment(arena);
+            Posix.closeFd(errno, process.pidfd());
+            Posix.closeFd(errno, process.outputFd());
+        }
+        deleteQuietly(id);
+        throw new IllegalStateException("job runner is closed");
+    }
+
+    /**
+     * SIGTERM to the job's process group, SIGKILL to the group after the grace period; returns once
+     * the job has ended (state STOPPED). Stopping a finished job does nothing.
+     */
+    public JobStatus stop(String jobId) throws UnknownJobException, InterruptedException {
+        Job job = find(jobId);
+        if (!job.requestStop()) {
+            return job.status();
+        }
+        Posix.killGroup(job.pgid(), Posix.SIGTERM);
+        if (!job.awaitEnd(stopGrace)) {
+            Posix.killGroup(job.pgid(), Posix.SIGKILL);
+            awaitEndAfterKill(job);
+        }
+        return job.status();
+    }
+
+    private void awaitEndAfterKill(Job job) throws InterruptedException {
+        if (job.awaitEnd(stopGrace)) {
+            return;
+        }
+        // The group is dead but the output is still open: a descendant left the group (setsid).
+        Watch watch = watchOf(job.id());
+        if (watch != null) {
+            watcher.detachOutput(watch.outputFd(), watch.events());
+        }
+        job.awaitEnd();
+    }
+
+    public JobStatus status(String jobId) throws UnknownJobException {
+        return find(jobId).status();
+    }
+
+    /** Waits up to {@code timeout} for a job to end; returns its status either way. */
+    public JobStatus awaitEnd(String jobId, Duration timeout) throws UnknownJobException, InterruptedException {
+        Job job = find(jobId);
+        job.awaitEnd(timeout);
+        return job.status();
+    }
+
+    /** Every job known, newest first. */
+    public List<JobStatus> list() {
+        List<Job> snapshot;
+        lock.lock();
+        try {
+            snapshot = new ArrayList<>(jobs.values());
+        } finally {
+            lock.unlock();
+        }
+        List<JobStatus> all = new ArrayList<>(snapshot.size());
+        for (int i = snapshot.size() - 1; i >= 0; i--) {
+            all.add(snapshot.get(i).status());
+        }
+        return all;
+    }
+
+    public int runningCount() {
+        lock.lock();
+        try {
+            int running = 0;
+            for (Job job : jobs.values()) {
+                if (!job.done()) {
+                    running++;
+                }
+            }
+            return running;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The output of a job, readable from any offset while it runs and after it ended. */
+    public OutputLog output(String jobId) throws UnknownJobException {
+        return find(jobId).output();
+    }
+
+    /** Stops every running job (SIGTERM, grace, SIGKILL) and releases the watcher thread and descriptors. */
+    @Override
+    public void close() {
+        List<Job> running = new ArrayList<>();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (String id : watches.keySet()) {
+                running.add(jobs.get(id));
+            }
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = false;
+        try {
+            for (Job job : running) {
+                if (job.requestStop()) {
+                    Posix.killGroup(job.pgid(), Posix.SIGTERM);
+                }
+            }
+            long deadline = System.nanoTime() + stopGrace.toNanos();
+            for (Job job : running) {
+                job.awaitEnd(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+            }
+            for (Job job : running) {
+                if (!job.done()) {
+                    Posix.killGroup(job.pgid(), Posix.SIGKILL);
+                }
+            }
+            for (Job job : running) {
+                if (!job.done()) {
+                    awaitEndAfterKill(job);
+                }
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            for (Job job : running) {
+                if (!job.done()) {
+                    Posix.killGroup(job.pgid(), Posix.SIGKILL);
+                }
+            }
+        }
+        watcher.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * For tests of restart recovery: lets go of every job as a crashed worker would, without
+     * signalling any process or updating any record.
+     */
+    void abandon() {
+        lock.lock();
+        try {
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        watcher.close();
+        lock.lock();
+        try {
+            for (String id : watches.keySet()) {
+                jobs.get(id).output().closeWriter();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The job's process group id (= pid of its first process); for tests. */
+    int pgidOf(String jobId) throws UnknownJobException {
+        return find(jobId).pgid();
+    }
+
+    private Job find(String jobId) throws UnknownJobException {
+        lock.lock();
+        try {
+            Job job = jobs.get(jobId);
+            if (job == null) {
+                throw new UnknownJobException(jobId);
+            }
+            return job;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Watch watchOf(String jobId) {
+        lock.lock();
+        try {
+            return watches.get(jobId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("job runner is closed");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called on the watcher thread when a job has ended: store its final record, then apply retention. */
+    private void ended(Job job) {
+        lock.lock();
+        try {
+            watches.remove(job.id());
+        } finally {
+            lock.unlock();
+        }
+        try {
+            records.write(job);
+            applyRetention();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot store the final record of job " + job.id()
+                    + "; a restarted worker will report it as interrupted", e);
+        } finally {
+            job.settle();
+        }
+    }
+
+    /** Deletes the oldest finished jobs while more than keepFinished exist or their output exceeds keepOutputBytes. */
+    private void applyRetention() {
+        List<Job> victims = new ArrayList<>();
+        lock.lock();
+        try {
+            List<Job> finished = new ArrayList<>();
+            long bytes = 0;
+            for (Job job : jobs.values()) {
+                if (!watches.containsKey(job.id()) && job.done()) {
+                    finished.add(job);
+                    bytes += job.output().length();
+                }
+            }
+            int count = finished.size();
+            if (count <= keepFinished && bytes <= keepOutputBytes) {
+                return;
+            }
+            finished.sort(Comparator.comparing(Job::finishedAt));
+            for (Job oldest : finished) {
+                if (count <= keepFinished && bytes <= keepOutputBytes) {
+                    break;
+                }
+                jobs.remove(oldest.id());
+                victims.add(oldest);
+                count--;
+                bytes -= oldest.output().length();
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Job victim : victims) {
+            deleteQuietly(victim.id());
+        }
+    }
+
+    private void deleteQuietly(String id) {
+        try {
+            records.delete(id);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete the files of job " + id, e);
+        }
+    }
+
+    /** Connects the watcher's reports for one job to the job and its output. */
+    private final class JobEvents implements ProcessWatcher.Events {
+        private final Job job;
+
+        JobEvents(Job job) {
+            this.job = job;
+        }
+
+        @Override
+        public void output(ByteBuffer bytes) {
+            job.output().append(bytes);
+        }
+
+        @Override
+        public void outputEnded() {
+            job.output().markComplete();
+            if (job.outputEnded(Instant.now())) {
+                ended(job);
+            }
+        }
+
+        @Override
+        public void exited(OptionalInt exitCode, OptionalInt signal) {
+            if (job.reaped(exitCode, signal, Instant.now())) {
+                ended(job);
+            }
+        }
+    }
+}

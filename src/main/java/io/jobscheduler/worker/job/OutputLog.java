@@ -1,0 +1,195 @@
+package io.jobscheduler.worker.job;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The output of one job: exact bytes in a file, appended by one writer, read by any number of
+ * readers from any offset. Readers read the file with positional reads outside the lock, so a
+ * slow reader never holds up the writer or another reader; a follower waits on a condition the
+ * writer signals after every append and when the output is complete.
+ */
+public final class OutputLog {
+    /** The largest chunk {@link #read} returns. */
+    public static final int MAX_CHUNK = 64 * 1024;
+    private static final byte[] NOTHING = new byte[0];
+
+    private final Path file;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private long length;            // guarded by lock: bytes readable in the file
+    private boolean complete;       // guarded by lock
+    private IOException failure;    // guarded by lock: why appending stopped, if it did
+    private FileChannel writer;     // touched by the single writer only
+
+    private OutputLog(Path file, long length, boolean complete, FileChannel writer) {
+        this.file = file;
+        this.length = length;
+        this.complete = complete;
+        this.writer = writer;
+    }
+
+    /** A new, empty, open log in a file that must not exist yet. */
+    static OutputLog create(Path file) throws IOException {
+        FileChannel writer = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND);
+        return new OutputLog(file, 0, false, writer);
+    }
+
+    /** The complete log of a job that ended earlier (or in an earlier worker process). */
+    static OutputLog completed(Path file) throws IOException {
+        long size = Files.exists(file) ? Files.size(file) : 0;
+        return new OutputLog(file, size, true, null);
+    }
+
+    /** A chunk of output: {@code bytes.length == 0} means there is nothing more (the end). */
+    public record Chunk(long offset, byte[] bytes) {
+        public Chunk {
+            java.util.Objects.requireNonNull(bytes, "bytes");
+        }
+
+        public boolean end() {
+            return bytes.length == 0;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Chunk c && c.offset == offset && java.util.Arrays.equals(c.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(offset) * 31 + java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "Chunk[offset=" + offset + ", " + bytes.length + " bytes]";
+        }
+    }
+
+    /**
+     * Up to {@code maxBytes} (at most {@link #MAX_CHUNK}) from {@code offset}. Without follow, returns
+     * what exists now; with follow, waits (interruptibly) until bytes exist beyond {@code offset} or
+     * the output is complete. An empty chunk marks the end of a complete log (or, without follow,
+     * the current end).
+     */
+    public Chunk read(long offset, int maxBytes, boolean follow) throws InterruptedException, IOException {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        }
+        if (maxBytes <= 0) {
+            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+        }
+        long available;
+        lock.lockInterruptibly();
+        try {
+            while (length <= offset) {
+                if (failure != null) {
+                    throw new IOException("output could not be stored beyond byte " + length, failure);
+                }
+                if (complete || !follow) {
+                    return new Chunk(offset, NOTHING);
+                }
+                changed.await();
+            }
+            available = length - offset;
+        } finally {
+            lock.unlock();
+        }
+        int n = (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
+        ByteBuffer buffer = ByteBuffer.allocate(n);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, offset + buffer.position()) < 0) {
+                    throw new EOFException("output file " + file + " is shorter than " + (offset + n) + " bytes");
+                }
+            }
+        }
+        return new Chunk(offset, buffer.array());
+    }
+
+    /** Bytes readable now. */
+    public long length() {
+        lock.lock();
+        try {
+            return length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True once the job's output has ended: no byte will be added. */
+    public boolean complete() {
+        lock.lock();
+        try {
+            return complete;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Appends bytes and wakes followers; for the single writer. A write failure ends appending. */
+    void append(ByteBuffer bytes) {
+        if (writer == null) {
+            return;
+        }
+        int n = bytes.remaining();
+        try {
+            while (bytes.hasRemaining()) {
+                writer.write(bytes);
+            }
+        } catch (IOException e) {
+            closeWriter();
+            lock.lock();
+            try {
+                failure = e;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            return;
+        }
+        lock.lock();
+        try {
+            length += n;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The job's output has ended; followers see the end. */
+    void markComplete() {
+        closeWriter();
+        lock.lock();
+        try {
+            complete = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void closeWriter() {
+        if (writer != null) {
+            try {
+                writer.close();
+            } catch (IOException ignored) {
+                // Nothing was buffered in the JVM; the bytes already written stay readable.
+            }
+            writer = null;
+        }
+    }
+
+    Path file() {
+        return file;
+    }
+}

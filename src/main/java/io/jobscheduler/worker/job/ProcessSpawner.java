@@ -1,0 +1,123 @@
+package io.jobscheduler.worker.job;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+import static io.jobscheduler.worker.job.Posix.EACCES;
+import static io.jobscheduler.worker.job.Posix.ENOENT;
+import static io.jobscheduler.worker.job.Posix.ENOEXEC;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * Starts a job's process with {@code posix_spawnp}: its own session and process group, default
+ * signal dispositions, an empty signal mask, stdin from /dev/null, stdout and stderr into one
+ * pipe, no other inherited descriptor, and the work directory as its cwd (the JVM never chdirs).
+ */
+final class ProcessSpawner {
+    /** A started process: its pid (= pgid = sid), a pidfd to reap it, the read end of its output pipe. */
+    record Spawned(int pid, int pidfd, int outputFd) {
+    }
+
+    private final String workDir;
+
+    ProcessSpawner(Path workDir) {
+        this.workDir = workDir.toString();
+    }
+
+    Spawned spawn(String command, String path) throws SpawnException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            if ((int) Posix.pipe2.invokeExact(errno, fds, Posix.O_CLOEXEC) != 0) {
+                throw new SpawnException("cannot start " + command + ": pipe2 failed, errno " + Posix.errno(errno));
+            }
+            int readFd = fds.getAtIndex(JAVA_INT, 0);
+            int writeFd = fds.getAtIndex(JAVA_INT, 1);
+            int pid;
+            try {
+                pid = spawnInto(arena, command, path, writeFd);
+            } catch (SpawnException | RuntimeException e) {
+                Posix.closeFd(errno, readFd);
+                throw e;
+            } finally {
+                Posix.closeFd(errno, writeFd);
+            }
+            int pidfd = (int) Posix.pidfd_open.invokeExact(errno, pid, 0);
+            if (pidfd < 0) {
+                // Cannot happen for our own unreaped child; do not leave an unwatched group behind.
+                int e = Posix.errno(errno);
+                Posix.killGroup(pid, Posix.SIGKILL);
+                Posix.closeFd(errno, readFd);
+                throw new IllegalStateException("pidfd_open(" + pid + ") failed: errno " + e);
+            }
+            return new Spawned(pid, pidfd, readFd);
+        } catch (SpawnException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Posix.rethrow(t);
+        }
+    }
+
+    private int spawnInto(Arena arena, String command, String path, int writeFd) throws Throwable {
+        MemorySegment actions = arena.allocate(Posix.FILE_ACTIONS_SIZE, 16);
+        MemorySegment attr = arena.allocate(Posix.SPAWNATTR_SIZE, 16);
+        check("posix_spawn_file_actions_init", (int) Posix.posix_spawn_file_actions_init.invokeExact(actions));
+        try {
+            check("posix_spawnattr_init", (int) Posix.posix_spawnattr_init.invokeExact(attr));
+            try {
+                MemorySegment emptySet = arena.allocate(Posix.SIGSET_SIZE, 8);
+                MemorySegment fullSet = arena.allocate(Posix.SIGSET_SIZE, 8);
+                check("sigemptyset", (int) Posix.sigemptyset.invokeExact(emptySet));
+                check("sigfillset", (int) Posix.sigfillset.invokeExact(fullSet));
+                short flags = (short) (Posix.POSIX_SPAWN_SETSID | Posix.POSIX_SPAWN_SETSIGMASK
+                        | Posix.POSIX_SPAWN_SETSIGDEF);
+                check("setflags", (int) Posix.posix_spawnattr_setflags.invokeExact(attr, flags));
+                check("setsigmask", (int) Posix.posix_spawnattr_setsigmask.invokeExact(attr, emptySet));
+                check("setsigdefault", (int) Posix.posix_spawnattr_setsigdefault.invokeExact(attr, fullSet));
+
+                check("addopen", (int) Posix.posix_spawn_file_actions_addopen.invokeExact(actions, 0,
+                        arena.allocateFrom("/dev/null"), Posix.O_RDONLY, 0));
+                check("adddup2", (int) Posix.posix_spawn_file_actions_adddup2.invokeExact(actions, writeFd, 1));
+                check("adddup2", (int) Posix.posix_spawn_file_actions_adddup2.invokeExact(actions, 1, 2));
+                check("addclosefrom_np", (int) Posix.posix_spawn_file_actions_addclosefrom_np.invokeExact(actions, 3));
+                check("addchdir_np", (int) Posix.posix_spawn_file_actions_addchdir_np.invokeExact(actions,
+                        arena.allocateFrom(workDir)));
+
+                MemorySegment argv = arena.allocate(ADDRESS, path.isEmpty() ? 2 : 3);
+                MemorySegment file = arena.allocateFrom(command);
+                argv.setAtIndex(ADDRESS, 0, file);
+                if (!path.isEmpty()) {
+                    argv.setAtIndex(ADDRESS, 1, arena.allocateFrom(path));
+                }
+                argv.setAtIndex(ADDRESS, argv.byteSize() / ADDRESS.byteSize() - 1, MemorySegment.NULL);
+                MemorySegment pid = arena.allocate(JAVA_INT);
+                int rc = (int) Posix.posix_spawnp.invokeExact(pid, file, actions, attr, argv, Posix.environ());
+                if (rc != 0) {
+                    throw new SpawnException(reason(rc, command));
+                }
+                return pid.get(JAVA_INT, 0);
+            } finally {
+                int ignored = (int) Posix.posix_spawnattr_destroy.invokeExact(attr);
+            }
+        } finally {
+            // glibc mallocs the action list: destroy before the arena goes.
+            int ignored = (int) Posix.posix_spawn_file_actions_destroy.invokeExact(actions);
+        }
+    }
+
+    private static String reason(int errno, String command) {
+        return switch (errno) {
+            case ENOENT -> "command not found: " + command;
+            case EACCES, ENOEXEC -> "permission denied / not executable: " + command;
+            default -> "cannot start " + command + ": errno " + errno;
+        };
+    }
+
+    private static void check(String what, int rc) {
+        if (rc != 0) {
+            throw new IllegalStateException(what + " failed: error " + rc);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package io.jobscheduler.worker.job;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One platform thread that waits, with epoll, on every running job's pidfd and output pipe: it
+ * appends readable output (one read of up to 64 KiB per wake-up, so jobs take turns), reports EOF,
+ * and reaps an exited process with {@code waitid(P_PIDFD)} — never {@code waitpid(-1)}, which would
+ * steal other children's statuses. Every registration is EPOLLONESHOT and re-armed after handling;
+ * a finished descriptor is dropped from the map, removed from epoll, then closed, and events for
+ * descriptors not in the map are ignored.
+ */
+final class ProcessWatcher implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ProcessWatcher.class.getName());
+    private static final int READ_SIZE = OutputLog.MAX_CHUNK;
+    private static final int MAX_EVENTS = 64;
+
+    /** What the watcher reports about one job; called on the watcher thread. */
+    interface Events {
+        void output(ByteBuffer bytes);
+
+        void outputEnded();
+
+        void exited(OptionalInt exitCode, OptionalInt signal);
+    }
+
+    private sealed interface Watched permits Pipe, Pid {
+        Events events();
+    }
+
+    private record Pipe(Events events) implements Watched {
+    }
+
+    private record Pid(Events events) implements Watched {
+    }
+
+    private final Map<Integer, Watched> watched = new ConcurrentHashMap<>();
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final int epollFd;
+    private final int wakeFd;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    ProcessWatcher(String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
+            epollFd = (int) Posix.epoll_create1.invokeExact(errno, Posix.O_CLOEXEC);
+            if (epollFd < 0) {
+                throw new IllegalStateException("epoll_create1 failed: errno " + Posix.errno(errno));
+            }
+            wakeFd = (int) Posix.eventfd.invokeExact(errno, 0, Posix.O_CLOEXEC | Posix.O_NONBLOCK);
+            if (wakeFd < 0) {
+                throw new IllegalStateException("eventfd failed: errno " + Posix.errno(errno));
+            }
+        } catch (Throwable t) {
+            throw Posix.rethrow(t);
+        }
+        control(Posix.EPOLL_CTL_ADD, wakeFd, Posix.EPOLLIN);
+        thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+        thread.start();
+    }
+
+    /** Starts watching a job's pidfd and output pipe; the watcher closes both when done with them. */
+    void watch(int pidfd, int outputFd, Events events) {
+        watched.put(outputFd, new Pipe(events));
+        watched.put(pidfd, new Pid(events));
+        control(Posix.EPOLL_CTL_ADD, outputFd, Posix.EPOLLIN | Posix.EPOLLONESHOT);
+        control(Posix.EPOLL_CTL_ADD, pidfd, Posix.EPOLLIN | Posix.EPOLLONESHOT);
+    }
+
+    /**
+     * Stops reading a job's output and reports its end, for a process group that is gone while an
+     * escaped descendant (one that left the group) still holds the pipe open.
+     */
+    void detachOutput(int outputFd, Events events) {
+        tasks.add(() -> {
+            if (watched.get(outputFd) instanceof Pipe pipe && pipe.events() == events) {
+                forget(outputFd);
+                events.outputEnded();
+            }
+        });
+        wake();
+    }
+
+    private void run() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
+            MemorySegment events = arena.allocate(Posix.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
+            MemorySegment buffer = arena.allocate(READ_SIZE, 8);
+            MemorySegment siginfo = arena.allocate(Posix.SIGINFO_SIZE, 8);
+            while (running) {
+                int n = (int) Posix.epoll_wait.invokeExact(errno, epollFd, events, MAX_EVENTS, -1);
+                if (n < 0) {
+                    if (Posix.errno(errno) == Posix.EINTR) {
+                        continue;
+                    }
+                    throw new IllegalStateException("epoll_wait failed: errno " + Posix.errno(errno));
+                }
+                for (int i = 0; i < n; i++) {
+                    int fd = events.get(JAVA_INT, i * Posix.EPOLL_EVENT_SIZE + 4);
+                    try {
+                        handle(fd, errno, buffer, siginfo);
+                    } catch (RuntimeException e) {
+                        // One job's failure (say, its record could not be written) must not stop the others.
+                        LOG.log(System.Logger.Level.ERROR, "job watcher: handling descriptor " + fd + " failed", e);
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "job watcher stopped: jobs will not end", t);
+        }
+    }
+
+    private void handle(int fd, MemorySegment errno, MemorySegment buffer, MemorySegment siginfo) throws Throwable {
+        if (fd == wakeFd) {
+            long ignored = (long) Posix.read.invokeExact(errno, wakeFd, buffer, 8L);
+            for (Runnable task; (task = tasks.poll()) != null; ) {
+                task.run();
+            }
+            return;
+        }
+        switch (watched.get(fd)) {
+            case null -> {
+                // Not ours (any more): ignore.
+            }
+            case Pipe pipe -> {
+                long r = (long) Posix.read.invokeExact(errno, fd, buffer, (long) READ_SIZE);
+                if (r > 0) {
+                    pipe.events().output(buffer.asSlice(0, r).asByteBuffer());
+                    control(Posix.EPOLL_CTL_MOD, fd, Posix.EPOLLIN | Posix.EPOLLONESHOT);
+                } else if (r < 0 && (Posix.errno(errno) == Posix.EINTR || Posix.errno(errno) == Posix.EAGAIN)) {
+                    control(Posix.EPOLL_CTL_MOD, fd, Posix.EPOLLIN | Posix.EPOLLONESHOT);
+                } else {
+                    forget(fd);
+                    pipe.events().outputEnded();
+                }
+            }
+            case Pid pid -> {
+                watched.remove(fd);
+                control(Posix.EPOLL_CTL_DEL, fd, 0);
+                int rc = (int) Posix.waitid.invokeExact(errno, Posix.P_PIDFD, fd, siginfo, Posix.WEXITED);
+                int waitErrno = Posix.errno(errno);
+                Posix.closeFd(errno, fd);
+                if (rc != 0) {
+                    LOG.log(System.Logger.Level.ERROR, "waitid on pidfd failed: errno " + waitErrno);
+                    pid.events().exited(OptionalInt.empty(), OptionalInt.empty());
+                    return;
+                }
+                int code = siginfo.get(JAVA_INT, Posix.SIGINFO_CODE);
+                int status = siginfo.get(JAVA_INT, Posix.SIGINFO_STATUS);
+                if (code == Posix.CLD_EXITED) {
+                    pid.events().exited(OptionalInt.of(status), OptionalInt.empty());
+                } else {
+                    pid.events().exited(OptionalInt.empty(), OptionalInt.of(status));
+                }
+            }
+        }
+    }
+
+    private void forget(int fd) {
+        watched.remove(fd);
+        control(Posix.EPOLL_CTL_DEL, fd, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            Posix.closeFd(Posix.newErrnoSegment(arena), fd);
+        }
+    }
+
+    private void control(int op, int fd, int eventMask) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
+            MemorySegment event = arena.allocate(Posix.EPOLL_EVENT_SIZE, 8);
+            event.set(JAVA_INT, 0, eventMask);
+            event.set(JAVA_INT, 4, fd);
+            event.set(JAVA_INT, 8, 0);
+            int rc = (int) Posix.epoll_ctl.invokeExact(errno, epollFd, op, fd, event);
+            if (rc != 0) {
+                throw new IllegalStateException("epoll_ctl(" + op + ", " + fd + ") failed: errno " + Posix.errno(errno));
+            }
+        } catch (Throwable t) {
+            throw Posix.rethrow(t);
+        }
+    }
+
+    private void wake() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            long ignored = (long) Posix.write.invokeExact(Posix.newErrnoSegment(arena), wakeFd, one, 8L);
+        } catch (Throwable t) {
+            throw Posix.rethrow(t);
+        }
+    }
+
+    /**
+     * Stops the thread and closes every descriptor still watched, without signalling any process:
+     * stopping jobs is the runner's business.
+     */
+    @Override
+    public void close() {
+        running = false;
+        wake();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
+            for (Integer fd : watched.keySet()) {
+                Posix.closeFd(errno, fd);
+            }
+            watched.clear();
+            Posix.closeFd(errno, epollFd);
+            Posix.closeFd(errno, wakeFd);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.jobscheduler.worker.job;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Shared helpers for job tests: scripts in the work directory, whole-output reads, /proc scans. */
+final class JobFixtures {
+    static final Duration GENEROUS = Duration.ofSeconds(60);
+
+    private JobFixtures() {
+    }
+
+    static Path script(Path workDir, String name, String body) throws IOException {
+        return Files.writeString(workDir.resolve(name), "#!/bin/sh\n" + body + "\n");
+    }
+
+    /** Follows a log from the start to its end and returns every byte. */
+    static byte[] readAll(OutputLog log) throws IOException, InterruptedException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        long offset = 0;
+        while (true) {
+            OutputLog.Chunk chunk = log.read(offset, OutputLog.MAX_CHUNK, true);
+            if (chunk.end()) {
+                return all.toByteArray();
+            }
+            all.write(chunk.bytes());
+            offset += chunk.bytes().length;
+        }
+    }
+
+    static String text(OutputLog log) throws IOException, InterruptedException {
+        return new String(readAll(log), StandardCharsets.UTF_8);
+    }
+
+    /** Follows a log until its text contains {@code marker}. */
+    static void awaitOutput(OutputLog log, String marker) throws IOException, InterruptedException {
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        long offset = 0;
+        while (!seen.toString(StandardCharsets.UTF_8).contains(marker)) {
+            OutputLog.Chunk chunk = log.read(offset, OutputLog.MAX_CHUNK, true);
+            if (chunk.end()) {
+                throw new AssertionError("output ended without " + marker + ": " + seen);
+            }
+            seen.write(chunk.bytes());
+            offset += chunk.bytes().length;
+        }
+    }
+
+    /** Pids of the processes in process group {@code pgid} that are not zombies (those run nothing). */
+    static List<Integer> livingMembers(int pgid) throws IOException {
+        List<Integer> members = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+            for (Path proc : procs) {
+                String stat;
+                try {
+                    stat = Files.readString(proc.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                String state = fields[0];
+                int pgrp = Integer.parseInt(fields[2]);
+                if (pgrp == pgid && !state.equals("Z") && !state.equals("X")) {
+                    members.add(Integer.parseInt(proc.getFileName().toString()));
+                }
+            }
+        }
+        return members;
+    }
+}
