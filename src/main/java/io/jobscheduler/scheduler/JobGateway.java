@@ -119,7 +119,13 @@ public final class JobGateway {
         // No deadline: a follow lasts as long as the job. Closing the context cancels the call.
         Context.CancellableContext context = Context.current().withCancellation();
         StreamJobReq request = StreamJobReq.newBuilder().setJobID(jobId).setOffset(offset).setFollow(follow).build();
-        Iterator<StreamJobRes> chunks = context.call(() -> WorkerGrpc.newBlockingStub(channel).streamJob(request));
+        Iterator<StreamJobRes> chunks;
+        Context previous = context.attach();
+        try {
+            chunks = WorkerGrpc.newBlockingStub(channel).streamJob(request);
+        } finally {
+            context.detach(previous);
+        }
         return new OutputStreamCall(holder, offset, chunks, context);
     }
 

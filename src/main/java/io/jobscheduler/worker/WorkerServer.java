@@ -9,7 +9,6 @@ import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.worker.job.JobRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -40,8 +39,9 @@ public final class WorkerServer implements AutoCloseable {
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
         WebServer server = WebServer.builder()
-                .bindAddress(new InetSocketAddress(settings.grpcAddress().host(), settings.grpcAddress().port()).getAddress())
+                .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
+                .shutdownHook(false)
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(serverTls(tls))))
                 .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner)))
