@@ -159,6 +159,9 @@ final class SchedulerLink implements AutoCloseable {
         String id;
         lock.lock();
         try {
+            if (closed) {
+                return;
+            }
             closed = true;
             changed.signalAll();
             id = registered ? workerId : null;
