@@ -3,6 +3,8 @@ package io.jobscheduler.scheduler;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
+import io.jobscheduler.grpc.JobInfo;
+import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.QueryJobReq;
 import io.jobscheduler.grpc.QueryJobRes;
 import io.jobscheduler.grpc.StartJobReq;
@@ -23,22 +25,25 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Translates the gateway's operations into calls on the worker that holds the job: the worker is
- * looked up (registry, channels and job index each under their own lock), then called outside
+ * looked up (liveness, channels and job index each under their own lock), then called outside
  * any lock on its long-lived channel, with a deadline on every unary call. A failed call becomes
  * a {@link WorkerCallException} carrying the HTTP status its gRPC status maps to.
  */
-public final class JobGateway {
-    private final WorkerRegistry registry;
+public final class JobGateway implements WorkerRegistry.Listener {
+    private static final System.Logger LOG = System.getLogger(JobGateway.class.getName());
+    static final String LOST = "LOST";
+
     private final WorkerChannels channels;
+    private final WorkerLiveness liveness;
     private final JobIndex index;
     private final Duration callTimeout;
     private final Duration stopTimeout;
     private final Clock clock;
 
-    public JobGateway(WorkerRegistry registry, WorkerChannels channels, JobIndex index, Duration callTimeout,
-                      Duration stopTimeout, Clock clock) {
-        this.registry = registry;
+    public JobGateway(WorkerChannels channels, WorkerLiveness liveness, JobIndex index,
+                      Duration callTimeout, Duration stopTimeout, Clock clock) {
         this.channels = channels;
+        this.liveness = liveness;
         this.index = index;
         this.callTimeout = callTimeout;
         this.stopTimeout = stopTimeout;
@@ -47,7 +52,10 @@ public final class JobGateway {
 
     /** Starts {@code command path} on the worker and records the job in the index. */
     public JobIndex.Entry start(UUID workerId, String command, String path) {
-        var worker = stub(registeredWorker(workerId), callTimeout);
+        if (liveness.health(workerId).isEmpty()) {
+            throw new WorkerCallException(404, "worker '" + workerId + "' is not registered");
+        }
+        var worker = stub(reachable(workerId), callTimeout);
         String jobId = call(workerId, () -> worker.startJob(StartJobReq.newBuilder()
                 .setCommand(command).setPath(path).build()).getJobID());
         JobIndex.Entry entry = new JobIndex.Entry(jobId, workerId, command, path, clock.instant(), "RUNNING");
@@ -58,14 +66,23 @@ public final class JobGateway {
     /** Stops a job; returns once the worker says it has ended. */
     public UUID stop(String jobId, Optional<UUID> workerId) {
         UUID holder = holder(jobId, workerId);
-        var worker = stub(channelOf(holder), stopTimeout);
+        var worker = stub(reachable(holder), stopTimeout);
         call(holder, () -> worker.stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
         return holder;
     }
 
+    /** A job's status; a job whose worker is down (or gone) is {@code LOST} until the worker is back. */
     public JobView query(String jobId, Optional<UUID> workerId) {
         UUID holder = holder(jobId, workerId);
-        return query(jobId, holder, channelOf(holder));
+        if (!isAlive(holder)) {
+            return lost(jobId, holder);
+        }
+        return query(jobId, holder, reachable(holder));
+    }
+
+    private JobView lost(String jobId, UUID holder) {
+        return new JobView(jobId, holder, true, true, "worker lost", LOST, OptionalInt.empty(), OptionalInt.empty(),
+                index.find(jobId).map(JobIndex.Entry::startedAt), Optional.empty());
     }
 
     private JobView query(String jobId, UUID holder, ManagedChannel channel) {
@@ -85,7 +102,7 @@ public final class JobGateway {
         JobIndex.Page page = index.page(limit, cursor);
         List<Thread> refreshes = new ArrayList<>();
         for (JobIndex.Entry entry : page.entries()) {
-            if (entry.state().equals("RUNNING")) {
+            if (entry.state().equals("RUNNING") && isAlive(entry.workerId())) {
                 channels.channel(entry.workerId()).ifPresent(channel -> refreshes.add(Thread.ofVirtual().start(() -> {
                     try {
                         query(entry.jobId(), entry.workerId(), channel);
@@ -104,7 +121,9 @@ public final class JobGateway {
             }
         }
         List<JobIndex.Entry> fresh = page.entries().stream()
-                .map(e -> index.find(e.jobId()).orElse(e)).toList();
+                .map(e -> index.find(e.jobId()).orElse(e))
+                .map(e -> isAlive(e.workerId()) ? e : e.withState(LOST))
+                .toList();
         return new JobIndex.Page(fresh, page.next());
     }
 
@@ -114,7 +133,7 @@ public final class JobGateway {
      */
     public OutputStreamCall output(String jobId, Optional<UUID> workerId, long offset, boolean follow) {
         UUID holder = holder(jobId, workerId);
-        ManagedChannel channel = channelOf(holder);
+        ManagedChannel channel = reachable(holder);
         query(jobId, holder, channel);
         // No deadline: a follow lasts as long as the job. Closing the context cancels the call.
         Context.CancellableContext context = Context.current().withCancellation();
@@ -137,16 +156,48 @@ public final class JobGateway {
                 "job '" + jobId + "' is not known to the scheduler; pass worker_id to ask a worker directly"));
     }
 
-    private ManagedChannel registeredWorker(UUID workerId) {
-        if (registry.find(workerId).isEmpty()) {
-            throw new WorkerCallException(404, "worker '" + workerId + "' is not registered");
-        }
-        return channelOf(workerId);
+    private boolean isAlive(UUID workerId) {
+        return liveness.health(workerId).map(h -> h.state() == WorkerLiveness.State.ALIVE).orElse(false);
     }
 
-    private ManagedChannel channelOf(UUID workerId) {
+    /** The channel to a worker that is registered and alive; 503 otherwise. */
+    private ManagedChannel reachable(UUID workerId) {
+        Optional<WorkerLiveness.Health> health = liveness.health(workerId);
+        if (health.isPresent() && health.get().state() == WorkerLiveness.State.DOWN) {
+            throw new WorkerCallException(503, "worker '" + workerId + "' is down (last seen "
+                    + health.get().lastSeen() + ")");
+        }
         return channels.channel(workerId).orElseThrow(() -> new WorkerCallException(503,
                 "worker '" + workerId + "' is not registered (it left the cluster)"));
+    }
+
+    /**
+     * A worker joined (or came back after a scheduler restart): learn its jobs, so every job id
+     * it holds answers again without naming its worker.
+     */
+    @Override
+    public void added(WorkerRecord worker) {
+        Thread.ofVirtual().name("index-" + worker.id()).start(() -> {
+            var channel = channels.channel(worker.id());
+            if (channel.isEmpty()) {
+                return;
+            }
+            try {
+                var jobs = stub(channel.get(), callTimeout).listJobs(ListJobsReq.getDefaultInstance()).getJobsList();
+                for (JobInfo job : jobs) {
+                    if (index.find(job.getJobID()).isEmpty()) {
+                        QueryJobRes status = job.getStatus();
+                        Instant started = status.getStartedAtMillis() == 0 ? clock.instant()
+                                : Instant.ofEpochMilli(status.getStartedAtMillis());
+                        index.put(new JobIndex.Entry(job.getJobID(), worker.id(), job.getCommand(), job.getPath(),
+                                started, view(job.getJobID(), worker.id(), status).state()));
+                    }
+                }
+            } catch (StatusRuntimeException e) {
+                // An original-contract worker has no ListJobs; its jobs stay reachable by worker_id.
+                LOG.log(System.Logger.Level.DEBUG, "cannot list jobs of worker " + worker.id() + ": " + e.getStatus());
+            }
+        });
     }
 
     private static WorkerGrpc.WorkerBlockingStub stub(ManagedChannel channel, Duration deadline) {

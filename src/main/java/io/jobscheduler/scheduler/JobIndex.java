@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class JobIndex {
     /** One job as the scheduler knows it; {@code state} is the last state seen (terminal states never change). */
     public record Entry(String jobId, UUID workerId, String command, String path, Instant startedAt, String state) {
-        Entry withState(String newState) {
+        public Entry withState(String newState) {
             return new Entry(jobId, workerId, command, path, startedAt, newState);
         }
     }

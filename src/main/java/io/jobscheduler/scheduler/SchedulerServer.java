@@ -40,11 +40,14 @@ public final class SchedulerServer implements AutoCloseable {
 
     private final WebServer server;
     private final WorkerRegistry registry;
+    private final WorkerLiveness liveness;
     private final WorkerChannels channels;
 
-    private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerChannels channels) {
+    private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
+                            WorkerChannels channels) {
         this.server = server;
         this.registry = registry;
+        this.liveness = liveness;
         this.channels = channels;
     }
 
@@ -63,21 +66,27 @@ public final class SchedulerServer implements AutoCloseable {
         Objects.requireNonNull(observer, "observer");
         Clock clock = Clock.systemUTC();
         WorkerChannels channels = new WorkerChannels(settings.workerTls());
+        WorkerLiveness liveness = new WorkerLiveness(channels, settings.workerTtl(), settings.workerExpiry(), clock);
+        JobGateway gateway = new JobGateway(channels, liveness, new JobIndex(settings.jobIndexSize()),
+                settings.callTimeout(), settings.stopTimeout(), clock);
+        // Order matters: a channel exists before anything uses it, and outlives what watches it.
         WorkerRegistry registry = new WorkerRegistry(clock, new WorkerRegistry.Listener() {
             @Override
             public void added(WorkerRecord worker) {
                 channels.added(worker);
+                liveness.added(worker);
+                gateway.added(worker);
                 observer.added(worker);
             }
 
             @Override
             public void removed(WorkerRecord worker) {
+                liveness.removed(worker);
                 channels.removed(worker);
                 observer.removed(worker);
             }
         });
-        JobGateway gateway = new JobGateway(registry, channels, new JobIndex(settings.jobIndexSize()),
-                settings.callTimeout(), settings.stopTimeout(), clock);
+        liveness.start(registry::deregister);
         WebServer server;
         try {
             server = WebServer.builder()
@@ -88,7 +97,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> listener(http, settings.httpAddress(), settings))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls(tls)));
@@ -97,6 +106,7 @@ public final class SchedulerServer implements AutoCloseable {
                     })
                     .build();
         } catch (RuntimeException e) {
+            liveness.close();
             channels.close();
             throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
         }
@@ -104,18 +114,20 @@ public final class SchedulerServer implements AutoCloseable {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
+            liveness.close();
             channels.close();
             throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
+            liveness.close();
             channels.close();
             throw bindFailure(settings, null);
         }
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, channels);
+        return new SchedulerServer(server, registry, liveness, channels);
     }
 
     public int httpPort() {
@@ -134,7 +146,13 @@ public final class SchedulerServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        liveness.close();
         channels.close();
+    }
+
+    /** What the scheduler knows of each worker's liveness. */
+    public WorkerLiveness liveness() {
+        return liveness;
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

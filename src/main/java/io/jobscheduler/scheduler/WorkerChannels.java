@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -51,7 +52,12 @@ public final class WorkerChannels implements WorkerRegistry.Listener, AutoClosea
     @Override
     public void added(WorkerRecord worker) {
         // Building a channel does no I/O: it connects on first use, and reconnects by itself.
-        ManagedChannel channel = Grpc.newChannelBuilder(worker.address().toString(), credentials).build();
+        // Keepalive finds a connection that died silently (cut off, not closed), so the liveness
+        // watch on it fails and is reopened on a fresh connection; 10 s is grpc-java's floor.
+        ManagedChannel channel = Grpc.newChannelBuilder(worker.address().toString(), credentials)
+                .keepAliveTime(10, TimeUnit.SECONDS)
+                .keepAliveTimeout(5, TimeUnit.SECONDS)
+                .build();
         ManagedChannel previous;
         lock.lock();
         try {

@@ -3,6 +3,7 @@ package io.jobscheduler.worker;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.configurable.Resource;
 import io.helidon.webclient.grpc.GrpcClient;
+import io.jobscheduler.config.Address;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.grpc.DeregisterReq;
 import io.jobscheduler.grpc.RegisterReq;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -38,6 +40,7 @@ final class SchedulerLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
 
     private final WorkerSettings settings;
+    private final SchedulerContact contact;
     private final GrpcClient client;
     private final Path idFile;
     private final ReentrantLock lock = new ReentrantLock();
@@ -46,9 +49,11 @@ final class SchedulerLink implements AutoCloseable {
     private boolean registered;     // guarded by lock
     private boolean closed;         // guarded by lock
     private Thread registrar;
+    private volatile Address advertised;
 
-    SchedulerLink(WorkerSettings settings) {
+    SchedulerLink(WorkerSettings settings, SchedulerContact contact) {
         this.settings = settings;
+        this.contact = contact;
         this.idFile = settings.dataDir().resolve("worker-id");
         this.client = GrpcClient.builder()
                 .baseUri((settings.schedulerTls().isPresent() ? "https://" : "http://") + settings.schedulerAddress())
@@ -67,9 +72,10 @@ final class SchedulerLink implements AutoCloseable {
                 .orElseGet(() -> Tls.builder().enabled(false).build());
     }
 
-    /** Registers in the background until it succeeds or the link closes. */
-    void start() {
-        registrar = Thread.ofVirtual().name("register").start(this::registerUntilDone);
+    /** Registers in the background as reachable at {@code advertised}, and stays registered until closed. */
+    void start(Address advertised) {
+        this.advertised = advertised;
+        registrar = Thread.ofVirtual().name("register").start(this::run);
     }
 
     /** The id the scheduler knows this worker by, once registered. */
@@ -96,18 +102,43 @@ final class SchedulerLink implements AutoCloseable {
         }
     }
 
-    private void registerUntilDone() {
+    /**
+     * Registers, then stays registered: whenever the scheduler loses touch for its time-to-live
+     * (it restarted, or dropped this worker), registers again asking to keep the same id.
+     */
+    private void run() {
+        try {
+            Optional<Duration> ttl;
+            while ((ttl = registerUntilDone()).isPresent()) {
+                if (!contact.awaitLost(ttl.get())) {
+                    return;
+                }
+                LOG.log(System.Logger.Level.INFO, "no word from scheduler " + settings.schedulerAddress() + " for "
+                        + ttl.get().toMillis() + " ms; registering again as " + workerId().orElse("a new worker"));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Registers with backoff until it succeeds or the link closes. Answers the scheduler's
+     * time-to-live, or empty when closed. A scheduler that sets no time-to-live (the original
+     * contract) never watches its workers, so the wait for lost touch is unbounded.
+     */
+    private Optional<Duration> registerUntilDone() {
         Duration backoff = FIRST_BACKOFF;
         while (true) {
             String requested = workerId().orElse("");
             try {
                 RegisterRes answer = call(() -> stub().registerWorker(RegisterReq.newBuilder()
-                        .setAddress(settings.advertiseAddress().toString())
+                        .setAddress(advertised.toString())
                         .setWorkerID(requested)
                         .build()));
                 // Schedulers exist that never set success: an id is what counts.
                 if (!answer.getWorkerID().isEmpty()) {
                     saveId(answer.getWorkerID());
+                    contact.registered();
                     lock.lock();
                     try {
                         workerId = answer.getWorkerID();
@@ -118,14 +149,15 @@ final class SchedulerLink implements AutoCloseable {
                     }
                     LOG.log(System.Logger.Level.INFO, "registered with scheduler " + settings.schedulerAddress()
                             + " as worker " + answer.getWorkerID());
-                    return;
+                    return Optional.of(answer.getTtlMillis() > 0 ? Duration.ofMillis(answer.getTtlMillis())
+                            : ChronoUnit.FOREVER.getDuration());
                 }
                 LOG.log(System.Logger.Level.WARNING, "scheduler refused registration; retrying");
             } catch (CallFailedException e) {
                 LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
             }
             if (!awaitClosed(jittered(backoff))) {
-                return;
+                return Optional.empty();
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
         }
@@ -168,6 +200,7 @@ final class SchedulerLink implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        contact.close();
         if (registrar != null) {
             registrar.interrupt();
         }

@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.jobscheduler.grpc.Heartbeat;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.ListJobsRes;
@@ -15,6 +16,7 @@ import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.StopJobRes;
 import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
+import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
 import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.JobStatus;
@@ -35,9 +37,16 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
     private static final int MAX_JOB_ID = 128;
 
     private final JobRunner runner;
+    private final WatchService watches;
 
-    WorkerGrpcService(JobRunner runner) {
+    WorkerGrpcService(JobRunner runner, WatchService watches) {
         this.runner = runner;
+        this.watches = watches;
+    }
+
+    @Override
+    public void watch(WatchReq request, StreamObserver<Heartbeat> response) {
+        watches.watch(request, (ServerCallStreamObserver<Heartbeat>) response);
     }
 
     @Override

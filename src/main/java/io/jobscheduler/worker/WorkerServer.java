@@ -9,6 +9,7 @@ import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.worker.job.JobRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -38,13 +39,18 @@ public final class WorkerServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
+        SchedulerContact contact = new SchedulerContact(Clock.systemUTC());
+        // Made before the server (watches ask it for the id), started after it: the worker serves
+        // before it announces itself.
+        SchedulerLink link = new SchedulerLink(settings, contact);
+        WatchService watches = new WatchService(link::workerId, runner::runningCount, contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
                 .connectionOptions(o -> o.tcpNoDelay(true))
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(serverTls(tls))))
-                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner)))
+                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)))
                 .build();
         server.start();
         if (!server.isRunning() || server.port() <= 0) {
@@ -56,8 +62,7 @@ public final class WorkerServer implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "worker gRPC listening on " + settings.grpcAddress().host() + ":"
                 + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "
                 + settings.workDir() + ", data in " + settings.dataDir());
-        SchedulerLink link = new SchedulerLink(settings.withBoundPort(server.port()));
-        link.start();
+        link.start(settings.withBoundPort(server.port()).advertiseAddress());
         return new WorkerServer(server, runner, link);
     }
 

@@ -14,6 +14,7 @@ import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.WorkerCallException;
+import io.jobscheduler.scheduler.WorkerLiveness;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.util.Arrays;
 import java.util.List;
@@ -36,9 +37,10 @@ public final class SchedulerHttp {
     }
 
     /** Every route of the gateway with the error conventions. Add a resource as one more {@code HttpService}. */
-    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway) {
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, WorkerLiveness liveness,
+                               JobGateway gateway) {
         errorHandling(routing);
-        routing.register("/workers", new WorkersHttpService(registry));
+        routing.register("/workers", new WorkersHttpService(registry, liveness));
         routing.register("/", new JobsHttpService(gateway));
     }
 

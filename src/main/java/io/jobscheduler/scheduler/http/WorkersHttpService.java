@@ -6,19 +6,23 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.scheduler.WorkerLiveness;
 import io.jobscheduler.scheduler.WorkerRecord;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
 
 /** {@code /workers}: the registered workers, as the registry knows them. */
 public final class WorkersHttpService implements HttpService {
     private final WorkerRegistry registry;
+    private final WorkerLiveness liveness;
 
-    public WorkersHttpService(WorkerRegistry registry) {
+    public WorkersHttpService(WorkerRegistry registry, WorkerLiveness liveness) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.liveness = Objects.requireNonNull(liveness, "liveness");
     }
 
     @Override
@@ -30,7 +34,7 @@ public final class WorkersHttpService implements HttpService {
     }
 
     private void list(ServerRequest request, ServerResponse response) {
-        List<WorkerBody> workers = registry.list().stream().map(WorkerBody::of).toList();
+        List<WorkerBody> workers = registry.list().stream().map(this::body).toList();
         JsonBody.send(response, Status.OK_200, new WorkersBody(workers));
     }
 
@@ -40,15 +44,21 @@ public final class WorkersHttpService implements HttpService {
                 .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
         WorkerRecord worker = registry.find(id)
                 .orElseThrow(() -> ApiException.notFound("worker '" + id + "' is not registered"));
-        JsonBody.send(response, Status.OK_200, WorkerBody.of(worker));
+        JsonBody.send(response, Status.OK_200, body(worker));
     }
 
-    /** One worker as the API shows it. */
-    public record WorkerBody(String id, String address, String registeredAt) {
-        static WorkerBody of(WorkerRecord worker) {
-            return new WorkerBody(worker.id().toString(), worker.address().toString(),
-                    DateTimeFormatter.ISO_INSTANT.format(worker.registeredAt()));
-        }
+    private WorkerBody body(WorkerRecord worker) {
+        var health = liveness.health(worker.id());
+        return new WorkerBody(worker.id().toString(), worker.address().toString(),
+                DateTimeFormatter.ISO_INSTANT.format(worker.registeredAt()),
+                health.map(h -> h.state().name().toLowerCase(Locale.ROOT)).orElse("down"),
+                health.map(h -> DateTimeFormatter.ISO_INSTANT.format(h.lastSeen())).orElse(null),
+                health.map(WorkerLiveness.Health::runningJobs).orElse(0));
+    }
+
+    /** One worker as the API shows it: {@code state} is {@code alive} or {@code down}. */
+    public record WorkerBody(String id, String address, String registeredAt, String state, String lastSeen,
+                             int runningJobs) {
     }
 
     /** {@code GET /workers}. */

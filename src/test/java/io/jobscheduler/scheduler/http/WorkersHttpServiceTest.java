@@ -151,7 +151,11 @@ class WorkersHttpServiceTest {
         String time = worker.get("registered_at").asText();
         assertTrue(time.endsWith("Z"), time);
         assertEquals(expected.registeredAt(), Instant.parse(time));
-        assertEquals(3, worker.size(), worker.toString());
+        // Liveness: state is alive or down, last_seen a UTC time, running_jobs a count.
+        assertTrue(worker.get("state").asText().matches("alive|down"), worker.toString());
+        assertTrue(worker.get("last_seen").asText().endsWith("Z"), worker.toString());
+        assertTrue(worker.get("running_jobs").isInt(), worker.toString());
+        assertEquals(6, worker.size(), worker.toString());
     }
 
     static void assertJson(HttpResponse<String> response, int status) {
