@@ -16,12 +16,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Translates the gateway's operations into calls on the worker that holds the job: the worker is
@@ -39,6 +43,9 @@ public final class JobGateway implements WorkerRegistry.Listener {
     private final Duration callTimeout;
     private final Duration stopTimeout;
     private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Set<OutputStreamCall> following = new HashSet<>();   // guarded by lock
+    private boolean closing;                                           // guarded by lock
 
     public JobGateway(WorkerChannels channels, WorkerLiveness liveness, JobIndex index,
                       Duration callTimeout, Duration stopTimeout, Clock clock) {
@@ -145,7 +152,43 @@ public final class JobGateway implements WorkerRegistry.Listener {
         } finally {
             context.detach(previous);
         }
-        return new OutputStreamCall(holder, offset, chunks, context);
+        OutputStreamCall call = new OutputStreamCall(holder, offset, chunks, context, this::forget);
+        lock.lock();
+        try {
+            if (!closing) {
+                following.add(call);
+                return call;
+            }
+        } finally {
+            lock.unlock();
+        }
+        call.close();
+        throw new WorkerCallException(503, "the scheduler is shutting down");
+    }
+
+    private void forget(OutputStreamCall call) {
+        lock.lock();
+        try {
+            following.remove(call);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends every output stream (their clients see an aborted body, never a silent truncation)
+     * and refuses new ones, so a shutdown drains in-flight requests without waiting on follows.
+     */
+    public void endStreams() {
+        List<OutputStreamCall> open;
+        lock.lock();
+        try {
+            closing = true;
+            open = new ArrayList<>(following);
+        } finally {
+            lock.unlock();
+        }
+        open.forEach(OutputStreamCall::close);
     }
 
     private UUID holder(String jobId, Optional<UUID> workerId) {
@@ -238,13 +281,16 @@ public final class JobGateway implements WorkerRegistry.Listener {
         private final UUID workerId;
         private final Iterator<StreamJobRes> chunks;
         private final Context.CancellableContext context;
+        private final Consumer<OutputStreamCall> onClose;
         private long position;
 
-        OutputStreamCall(UUID workerId, long offset, Iterator<StreamJobRes> chunks, Context.CancellableContext context) {
+        OutputStreamCall(UUID workerId, long offset, Iterator<StreamJobRes> chunks, Context.CancellableContext context,
+                         Consumer<OutputStreamCall> onClose) {
             this.workerId = workerId;
             this.position = offset;
             this.chunks = chunks;
             this.context = context;
+            this.onClose = onClose;
         }
 
         /** The next chunk's bytes, or empty when every byte has been sent. */
@@ -270,6 +316,7 @@ public final class JobGateway implements WorkerRegistry.Listener {
         @Override
         public void close() {
             context.cancel(null);
+            onClose.accept(this);
         }
     }
 }

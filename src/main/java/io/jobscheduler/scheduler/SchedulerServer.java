@@ -42,9 +42,11 @@ public final class SchedulerServer implements AutoCloseable {
     private final WorkerRegistry registry;
     private final WorkerLiveness liveness;
     private final WorkerChannels channels;
+    private final JobGateway gateway;
 
     private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
-                            WorkerChannels channels) {
+                            WorkerChannels channels, JobGateway gateway) {
+        this.gateway = gateway;
         this.server = server;
         this.registry = registry;
         this.liveness = liveness;
@@ -127,7 +129,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, liveness, channels);
+        return new SchedulerServer(server, registry, liveness, channels, gateway);
     }
 
     public int httpPort() {
@@ -142,9 +144,13 @@ public final class SchedulerServer implements AutoCloseable {
         return registry;
     }
 
-    /** Stops accepting and waits up to the drain timeout (per socket) for requests in flight. */
+    /**
+     * Ends output streams (a follow lasts as long as its job, so it would hold the drain to its
+     * end), stops accepting, and waits up to the drain timeout (per socket) for requests in flight.
+     */
     @Override
     public void close() {
+        gateway.endStreams();
         server.stop();
         liveness.close();
         channels.close();
