@@ -186,7 +186,9 @@ public final class JobRunner implements AutoCloseable {
         }
         Posix.killGroup(job.pgid(), Posix.SIGTERM);
         if (!job.awaitEnd(stopGrace)) {
-            Posix.killGroup(job.pgid(), Posix.SIGKILL);
+            if (!job.done()) {
+                Posix.killGroup(job.pgid(), Posix.SIGKILL);
+            }
             awaitEndAfterKill(job);
         }
         return job.status();
@@ -284,9 +286,7 @@ public final class JobRunner implements AutoCloseable {
                 }
             }
             for (Job job : running) {
-                if (!job.done()) {
-                    awaitEndAfterKill(job);
-                }
+                awaitEndAfterKill(job); // returns at once for a job already settled
             }
         } catch (InterruptedException e) {
             interrupted = true;
@@ -362,7 +362,11 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
-    /** Called on the watcher thread when a job has ended: store its final record, then apply retention. */
+    /**
+     * Stores an ended job's final record, applies retention and wakes whoever waits for the end. Runs
+     * on a virtual thread of its own, so that slow disk writes never hold up the watcher thread,
+     * which drains every other job's output.
+     */
     private void ended(Job job) {
         lock.lock();
         try {
@@ -424,6 +428,10 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
+    private void settleLater(Job job) {
+        Thread.ofVirtual().name("job-end " + job.id()).start(() -> ended(job));
+    }
+
     /** Connects the watcher's reports for one job to the job and its output. */
     private final class JobEvents implements ProcessWatcher.Events {
         private final Job job;
@@ -441,14 +449,14 @@ public final class JobRunner implements AutoCloseable {
         public void outputEnded() {
             job.output().markComplete();
             if (job.outputEnded(Instant.now())) {
-                ended(job);
+                settleLater(job);
             }
         }
 
         @Override
         public void exited(OptionalInt exitCode, OptionalInt signal) {
             if (job.reaped(exitCode, signal, Instant.now())) {
-                ended(job);
+                settleLater(job);
             }
         }
     }
