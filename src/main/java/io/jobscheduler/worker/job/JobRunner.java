@@ -156,11 +156,13 @@ public final class JobRunner implements AutoCloseable {
             job.requestStop();
             Posix.killGroup(process.pid(), Posix.SIGKILL);
         }
+        // The answer describes the job as started: once watched, a short job may end at any moment.
+        JobStatus started = job.status();
         watcher.watch(process.pidfd(), process.outputFd(), events);
         if (unrecorded != null) {
             throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
         }
-        return job.status();
+        return started;
     }
 
     /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
