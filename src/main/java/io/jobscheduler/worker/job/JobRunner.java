@@ -16,6 +16,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,6 +40,8 @@ public final class JobRunner implements AutoCloseable {
     private final JobRecords records;
     private final ProcessSpawner spawner;
     private final ProcessWatcher watcher;
+    /** posix_spawnp blocks until the child has exec'd: virtual callers hand it to these platform threads. */
+    private final ExecutorService spawnThreads;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Job> jobs = new LinkedHashMap<>();    // guarded by lock; in start order
@@ -72,6 +78,8 @@ public final class JobRunner implements AutoCloseable {
         this.spawner = new ProcessSpawner(workDir.toRealPath());
         recover();
         this.watcher = new ProcessWatcher("job-watcher " + dataDir.getFileName());
+        this.spawnThreads = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                Thread.ofPlatform().name("job-spawn-", 0).daemon(true).factory());
         applyRetention();
     }
 
@@ -123,7 +131,7 @@ public final class JobRunner implements AutoCloseable {
         }
         ProcessSpawner.Spawned process;
         try {
-            process = spawner.spawn(command, path);
+            process = spawn(command, path);
         } catch (SpawnException | RuntimeException e) {
             output.closeWriter();
             deleteQuietly(id);
@@ -163,6 +171,36 @@ public final class JobRunner implements AutoCloseable {
             throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
         }
         return started;
+    }
+
+    /** Spawns on the calling thread if it is a platform thread, else on one of {@link #spawnThreads}. */
+    private ProcessSpawner.Spawned spawn(String command, String path) throws SpawnException {
+        if (!Thread.currentThread().isVirtual()) {
+            return spawner.spawn(command, path);
+        }
+        Future<ProcessSpawner.Spawned> spawned = spawnThreads.submit(() -> spawner.spawn(command, path));
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return spawned.get();
+                } catch (InterruptedException e) {
+                    // The spawn cannot be called off: wait for it, so that no process is left unwatched.
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    switch (e.getCause()) {
+                        case SpawnException se -> throw se;
+                        case RuntimeException re -> throw re;
+                        case Error error -> throw error;
+                        default -> throw new IllegalStateException(e.getCause());
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
@@ -299,6 +337,7 @@ public final class JobRunner implements AutoCloseable {
             }
         }
         watcher.close();
+        spawnThreads.shutdown();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
@@ -316,6 +355,7 @@ public final class JobRunner implements AutoCloseable {
             lock.unlock();
         }
         watcher.close();
+        spawnThreads.shutdown();
         lock.lock();
         try {
             for (String id : watches.keySet()) {
