@@ -2,6 +2,8 @@ package io.jobscheduler.worker.job;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * keeps their output in files under {@code dataDir/jobs/<id>/}, and records every job so that a
  * later runner on the same data directory knows what happened (a job that was running when the
  * worker died is killed and marked failed, never re-run).
+ *
+ * <p>A job ends once its process has exited and its output is complete: a background descendant
+ * that keeps the output open keeps the job running (stop ends both). Descendants that leave the
+ * process group (setsid) are beyond {@code kill(-pgid)}; stop then cuts their output loose.
  *
  * <p>Thread-safe; every method may be called from virtual threads. Blocking native calls (waiting
  * for processes and output) happen on one platform thread, see {@link ProcessWatcher}.
@@ -206,8 +212,8 @@ public final class JobRunner implements AutoCloseable {
     /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
     private void abort(ProcessSpawner.Spawned process, String id) {
         Posix.killGroup(process.pid(), Posix.SIGKILL);
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            var errno = Posix.newErrnoSegment(arena);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
             Posix.closeFd(errno, process.pidfd());
             Posix.closeFd(errno, process.outputFd());
         }
