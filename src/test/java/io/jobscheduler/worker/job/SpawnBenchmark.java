@@ -79,6 +79,17 @@ public final class SpawnBenchmark {
                 report("JobRunner (posix_spawnp/FFM)", threads, measure(viaRunner, threads, perThread, rounds));
                 report("ProcessBuilder", threads, measure(viaProcessBuilder, threads, perThread, rounds));
             }
+        } finally {
+            deleteTree(work);
+            deleteTree(data);
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
