@@ -2,6 +2,8 @@ package io.jobscheduler.worker.job;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -23,6 +29,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * keeps their output in files under {@code dataDir/jobs/<id>/}, and records every job so that a
  * later runner on the same data directory knows what happened (a job that was running when the
  * worker died is killed and marked failed, never re-run).
+ *
+ * <p>A job ends once its process has exited and its output is complete: a background descendant
+ * that keeps the output open keeps the job running (stop ends both). Descendants that leave the
+ * process group (setsid) are beyond {@code kill(-pgid)}; stop then cuts their output loose.
  *
  * <p>Thread-safe; every method may be called from virtual threads. Blocking native calls (waiting
  * for processes and output) happen on one platform thread, see {@link ProcessWatcher}.
@@ -36,6 +46,8 @@ public final class JobRunner implements AutoCloseable {
     private final JobRecords records;
     private final ProcessSpawner spawner;
     private final ProcessWatcher watcher;
+    /** posix_spawnp blocks until the child has exec'd: virtual callers hand it to these platform threads. */
+    private final ExecutorService spawnThreads;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Job> jobs = new LinkedHashMap<>();    // guarded by lock; in start order
@@ -72,6 +84,8 @@ public final class JobRunner implements AutoCloseable {
         this.spawner = new ProcessSpawner(workDir.toRealPath());
         recover();
         this.watcher = new ProcessWatcher("job-watcher " + dataDir.getFileName());
+        this.spawnThreads = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                Thread.ofPlatform().name("job-spawn-", 0).daemon(true).factory());
         applyRetention();
     }
 
@@ -123,7 +137,7 @@ public final class JobRunner implements AutoCloseable {
         }
         ProcessSpawner.Spawned process;
         try {
-            process = spawner.spawn(command, path);
+            process = spawn(command, path);
         } catch (SpawnException | RuntimeException e) {
             output.closeWriter();
             deleteQuietly(id);
@@ -156,18 +170,50 @@ public final class JobRunner implements AutoCloseable {
             job.requestStop();
             Posix.killGroup(process.pid(), Posix.SIGKILL);
         }
+        // The answer describes the job as started: once watched, a short job may end at any moment.
+        JobStatus started = job.status();
         watcher.watch(process.pidfd(), process.outputFd(), events);
         if (unrecorded != null) {
             throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
         }
-        return job.status();
+        return started;
+    }
+
+    /** Spawns on the calling thread if it is a platform thread, else on one of {@link #spawnThreads}. */
+    private ProcessSpawner.Spawned spawn(String command, String path) throws SpawnException {
+        if (!Thread.currentThread().isVirtual()) {
+            return spawner.spawn(command, path);
+        }
+        Future<ProcessSpawner.Spawned> spawned = spawnThreads.submit(() -> spawner.spawn(command, path));
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return spawned.get();
+                } catch (InterruptedException e) {
+                    // The spawn cannot be called off: wait for it, so that no process is left unwatched.
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    switch (e.getCause()) {
+                        case SpawnException se -> throw se;
+                        case RuntimeException re -> throw re;
+                        case Error error -> throw error;
+                        default -> throw new IllegalStateException(e.getCause());
+                    }
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The runner closed while this job was being spawned: kill it rather than leave it unwatched. */
     private void abort(ProcessSpawner.Spawned process, String id) {
         Posix.killGroup(process.pid(), Posix.SIGKILL);
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            var errno = Posix.newErrnoSegment(arena);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = Posix.newErrnoSegment(arena);
             Posix.closeFd(errno, process.pidfd());
             Posix.closeFd(errno, process.outputFd());
         }
@@ -186,7 +232,9 @@ public final class JobRunner implements AutoCloseable {
         }
         Posix.killGroup(job.pgid(), Posix.SIGTERM);
         if (!job.awaitEnd(stopGrace)) {
-            Posix.killGroup(job.pgid(), Posix.SIGKILL);
+            if (!job.done()) {
+                Posix.killGroup(job.pgid(), Posix.SIGKILL);
+            }
             awaitEndAfterKill(job);
         }
         return job.status();
@@ -284,9 +332,7 @@ public final class JobRunner implements AutoCloseable {
                 }
             }
             for (Job job : running) {
-                if (!job.done()) {
-                    awaitEndAfterKill(job);
-                }
+                awaitEndAfterKill(job); // returns at once for a job already settled
             }
         } catch (InterruptedException e) {
             interrupted = true;
@@ -297,6 +343,7 @@ public final class JobRunner implements AutoCloseable {
             }
         }
         watcher.close();
+        spawnThreads.shutdown();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
@@ -314,6 +361,7 @@ public final class JobRunner implements AutoCloseable {
             lock.unlock();
         }
         watcher.close();
+        spawnThreads.shutdown();
         lock.lock();
         try {
             for (String id : watches.keySet()) {
@@ -362,7 +410,11 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
-    /** Called on the watcher thread when a job has ended: store its final record, then apply retention. */
+    /**
+     * Stores an ended job's final record, applies retention and wakes whoever waits for the end. Runs
+     * on a virtual thread of its own, so that slow disk writes never hold up the watcher thread,
+     * which drains every other job's output.
+     */
     private void ended(Job job) {
         lock.lock();
         try {
@@ -424,6 +476,10 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
+    private void settleLater(Job job) {
+        Thread.ofVirtual().name("job-end " + job.id()).start(() -> ended(job));
+    }
+
     /** Connects the watcher's reports for one job to the job and its output. */
     private final class JobEvents implements ProcessWatcher.Events {
         private final Job job;
@@ -441,14 +497,14 @@ public final class JobRunner implements AutoCloseable {
         public void outputEnded() {
             job.output().markComplete();
             if (job.outputEnded(Instant.now())) {
-                ended(job);
+                settleLater(job);
             }
         }
 
         @Override
         public void exited(OptionalInt exitCode, OptionalInt signal) {
             if (job.reaped(exitCode, signal, Instant.now())) {
-                ended(job);
+                settleLater(job);
             }
         }
     }

@@ -103,6 +103,17 @@ class JobRunnerTest {
     }
 
     @Test
+    void jobsStartAndFailToStartFromVirtualThreadsToo() throws Exception {
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            JobStatus started = pool.submit(() -> runner.start("echo", "virtual")).get();
+            assertEquals("virtual\n", text(runner.output(started.id())));
+            var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> pool.submit(() -> runner.start("no-such-command-xyz", "")).get());
+            assertEquals(SpawnException.class, failure.getCause().getClass());
+        }
+    }
+
+    @Test
     void anEmptyCommandIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> runner.start("", "x.sh"));
     }

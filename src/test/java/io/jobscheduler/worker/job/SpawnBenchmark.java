@@ -1,13 +1,16 @@
 package io.jobscheduler.worker.job;
 
 import java.io.File;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -15,7 +18,7 @@ import java.util.concurrent.Future;
 /**
  * Spawns /bin/true N times on 1 and 2 threads, through {@link JobRunner} (start, then wait for the
  * end: spawn, reap, output pipe, two job records, retention) and through {@link ProcessBuilder}
- * (start, waitFor, output appended to a file), and prints the median spawns/s over a few rounds.
+ * (start, waitFor, output appended to a file), and through the bare spawner and watcher, and prints the median spawns/s over a few rounds.
  * Not a test: {@code java --enable-native-access=ALL-UNNAMED -cp target/classes:target/test-classes
  * io.jobscheduler.worker.job.SpawnBenchmark [spawnsPerThread] [rounds]}.
  */
@@ -45,9 +48,47 @@ public final class SpawnBenchmark {
                     throw new IllegalStateException("exit " + p.exitValue());
                 }
             };
+            ProcessSpawner spawner = new ProcessSpawner(work);
+            try (ProcessWatcher watcher = new ProcessWatcher("bench-watcher")) {
+                // The same spawn and reap machinery without job records, output files or retention.
+                Spawn bare = () -> {
+                    CountDownLatch done = new CountDownLatch(2);
+                    ProcessSpawner.Spawned p = spawner.spawn("/bin/true", "");
+                    watcher.watch(p.pidfd(), p.outputFd(), new ProcessWatcher.Events() {
+                        @Override
+                        public void output(ByteBuffer bytes) {
+                        }
+
+                        @Override
+                        public void outputEnded() {
+                            done.countDown();
+                        }
+
+                        @Override
+                        public void exited(OptionalInt exitCode, OptionalInt signal) {
+                            done.countDown();
+                        }
+                    });
+                    done.await();
+                };
+                for (int threads : new int[] {1, 2}) {
+                    report("posix_spawnp + watcher only", threads, measure(bare, threads, perThread, rounds));
+                }
+            }
             for (int threads : new int[] {1, 2}) {
                 report("JobRunner (posix_spawnp/FFM)", threads, measure(viaRunner, threads, perThread, rounds));
                 report("ProcessBuilder", threads, measure(viaProcessBuilder, threads, perThread, rounds));
+            }
+        } finally {
+            deleteTree(work);
+            deleteTree(data);
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
             }
         }
     }
