@@ -33,7 +33,8 @@ import java.time.Instant;
  * FAILED_PRECONDITION).
  */
 final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
-    static final int MAX_CHUNK = 64 * 1024;
+    private static final System.Logger LOG = System.getLogger(WorkerGrpcService.class.getName());
+    static final int MAX_CHUNK = OutputLog.MAX_CHUNK;
     private static final int MAX_JOB_ID = 128;
 
     private final JobRunner runner;
@@ -192,6 +193,14 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
             value = body.call();
         } catch (StatusRuntimeException e) {
             response.onError(e);
+            return;
+        } catch (IllegalStateException e) {
+            // The runner is closed: the worker is shutting down.
+            response.onError(Status.UNAVAILABLE.withDescription("worker is shutting down").asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "job call failed", e);
+            response.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
         response.onNext(value);
