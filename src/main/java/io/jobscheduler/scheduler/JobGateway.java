@@ -191,8 +191,12 @@ public final class JobGateway implements WorkerRegistry.Listener {
         open.forEach(OutputStreamCall::close);
     }
 
+    /** The worker holding a job: the one named (which must be registered), else the index's. */
     private UUID holder(String jobId, Optional<UUID> workerId) {
         if (workerId.isPresent()) {
+            if (liveness.health(workerId.get()).isEmpty()) {
+                throw new WorkerCallException(404, "worker '" + workerId.get() + "' is not registered");
+            }
             return workerId.get();
         }
         return index.find(jobId).map(JobIndex.Entry::workerId).orElseThrow(() -> new WorkerCallException(404,
