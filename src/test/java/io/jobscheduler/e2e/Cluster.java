@@ -395,6 +395,11 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** What the scheduler has logged so far. */
+    String schedulerLog() {
+        return scheduler.output();
+    }
+
     /** Every process's output, for a failure message. */
     String logs() {
         StringBuilder text = new StringBuilder();

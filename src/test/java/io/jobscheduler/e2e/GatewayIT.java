@@ -113,7 +113,7 @@ class GatewayIT {
 
     @Test
     void aQueryWhileTheJobRunsSaysRunningWithNullsForWhatIsNotKnownYet() throws IOException {
-        String marker = marker();
+        String marker = Processes.marker();
         script("wait-" + marker + ".sh", "while [ ! -e go-" + marker + " ]; do sleep 0.05; done\n");
         String jobId = cluster.startJob(worker1, "bash", "wait-" + marker + ".sh");
         JsonNode status = cluster.get("/jobs/" + jobId).json();
@@ -127,7 +127,7 @@ class GatewayIT {
 
     @Test
     void stopEndsALongJobAndLeavesNoProcessOfIt() throws IOException {
-        String marker = marker();
+        String marker = Processes.marker();
         // The script and its child ignore SIGTERM; a grandchild runs in the background.
         script("long-" + marker + ".sh", """
                 trap '' TERM
@@ -137,7 +137,7 @@ class GatewayIT {
                 wait
                 """.formatted(marker));
         String jobId = cluster.startJob(worker0, "bash", "long-" + marker + ".sh");
-        Cluster.await("the job's three processes", Duration.ofSeconds(20), () -> processesWith(marker).size() >= 3);
+        Cluster.await("the job's three processes", Duration.ofSeconds(20), () -> Processes.withMarker(marker).size() >= 3);
 
         var stopped = cluster.post("/stop", object("job_id", jobId));
         assertEquals(200, stopped.status(), stopped.toString());
@@ -147,7 +147,7 @@ class GatewayIT {
         assertEquals("STOPPED", status.get("state").asText(), status.toString());
         assertTrue(status.get("done").asBoolean() && status.get("error").asBoolean(), status.toString());
         // SIGKILL reaches the group as the stop returns; allow the kernel a moment to reap.
-        Cluster.await("no process of the stopped job", Duration.ofSeconds(5), () -> processesWith(marker).isEmpty());
+        Cluster.await("no process of the stopped job", Duration.ofSeconds(5), () -> Processes.withMarker(marker).isEmpty());
         // Stopping an ended job succeeds and changes nothing.
         assertEquals(200, cluster.post("/stop", object("job_id", jobId, "worker_id", worker0)).status());
         assertEquals("STOPPED", cluster.get("/jobs/" + jobId).json().get("state").asText());
@@ -155,7 +155,7 @@ class GatewayIT {
 
     @Test
     void twoClientsFollowingARunningJobReceiveEveryByteTheScriptWrote() throws Exception {
-        String marker = marker();
+        String marker = Processes.marker();
         script("talk-" + marker + ".sh", """
                 {
                   printf 'ready\\n'
@@ -195,7 +195,7 @@ class GatewayIT {
 
     @Test
     void fortyMegabytesOfOutputArriveWhole() throws Exception {
-        String marker = marker();
+        String marker = Processes.marker();
         long size = 40L << 20;
         script("big-" + marker + ".sh", "head -c " + size + " /dev/urandom | tee big-" + marker + ".bin\n");
         String jobId = cluster.startJob(worker0, "bash", "big-" + marker + ".sh");
@@ -222,7 +222,7 @@ class GatewayIT {
 
     @Test
     void followFalseAnswersAtOnceWithTheOutputSoFar() throws Exception {
-        String marker = marker();
+        String marker = Processes.marker();
         script("half-" + marker + ".sh", """
                 printf 'first half\\n'
                 while [ ! -e go-%1$s ]; do sleep 0.05; done
@@ -370,7 +370,7 @@ class GatewayIT {
 
     @Test
     void aCommandThatCannotStartIs422() throws IOException {
-        cluster.post("/start", object("worker_id", worker0, "command", "no-such-command-" + marker()).toString())
+        cluster.post("/start", object("worker_id", worker0, "command", "no-such-command-" + Processes.marker()).toString())
                 .assertError(422);
         Path notExecutable = script("not-executable.sh", "echo never\n");
         cluster.post("/start", object("worker_id", worker1, "command", notExecutable.toString()).toString())
@@ -379,7 +379,7 @@ class GatewayIT {
 
     @Test
     void aClientLeavingAFollowDoesNotDisturbTheJobOrTheScheduler() throws Exception {
-        String marker = marker();
+        String marker = Processes.marker();
         script("tick-" + marker + ".sh", """
                 i=0
                 while [ ! -e go-%1$s ]; do echo "tick $i"; i=$((i + 1)); sleep 0.02; done
@@ -410,6 +410,7 @@ class GatewayIT {
         assertEquals("SUCCEEDED", cluster.awaitDone(jobId).get("state").asText());
         JsonNode other = cluster.awaitDone(cluster.startJob(worker1, "true", ""));
         assertEquals("SUCCEEDED", other.get("state").asText());
+        assertFalse(cluster.schedulerLog().contains("internal error"), cluster.schedulerLog());
     }
 
     // --- helpers ---
@@ -444,35 +445,7 @@ class GatewayIT {
         return file;
     }
 
-    /** A string unique to one test, to find its files and processes. */
-    private static String marker() {
-        return "e2e" + UUID.randomUUID().toString().replace("-", "");
-    }
-
     /** The pids of live processes whose command line contains {@code marker}. */
-    private static List<Long> processesWith(String marker) {
-        List<Long> pids = new ArrayList<>();
-        try (var entries = Files.list(Path.of("/proc"))) {
-            for (Path entry : entries.toList()) {
-                String name = entry.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(entry.resolve("cmdline")), StandardCharsets.ISO_8859_1);
-                    if (cmdline.contains(marker)) {
-                        pids.add(Long.parseLong(name));
-                    }
-                } catch (IOException e) {
-                    // The process ended while we looked.
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return pids;
-    }
-
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] both = new byte[a.length + b.length];
         System.arraycopy(a, 0, both, 0, a.length);
