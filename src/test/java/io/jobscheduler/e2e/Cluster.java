@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -118,18 +116,27 @@ final class Cluster implements AutoCloseable {
 
     /**
      * Starts a scheduler (with {@code schedulerEnv} added to its environment) and {@code workers}
-     * workers (with {@code workerEnv}), and returns once every worker is listed by {@code GET /workers}.
+     * workers (with {@code workerEnv}), all at once as start order does not matter, and returns
+     * once every worker is listed by {@code GET /workers}.
      */
     static Cluster start(Path dir, int workers, Map<String, String> schedulerEnv, Map<String, String> workerEnv) {
         Cluster cluster = new Cluster(dir, workerEnv);
         try {
             Files.createDirectories(cluster.workDir);
-            cluster.startScheduler(schedulerEnv);
-            for (int i = 0; i < workers; i++) {
-                cluster.startWorker();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    cluster.launchAll(attempt, workers, schedulerEnv);
+                    cluster.awaitReady();
+                    return cluster;
+                } catch (PortTaken e) {
+                    // Another program took a port between our probe and the bind: new ports.
+                    if (attempt == PORT_ATTEMPTS) {
+                        throw new IllegalStateException("no free ports after " + attempt + " attempts", e);
+                    }
+                    cluster.stopProcesses();
+                    cluster.nodes.clear();
+                }
             }
-            cluster.awaitWorkers(workers);
-            return cluster;
         } catch (IOException e) {
             cluster.close();
             throw new UncheckedIOException(e);
@@ -285,74 +292,44 @@ final class Cluster implements AutoCloseable {
         return nodes.stream().filter(n -> n != scheduler).toList();
     }
 
-    private void startScheduler(Map<String, String> env) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            int http = freePort();
-            int grpc = freePort();
-            Node node = launch("scheduler-" + attempt, env, grpc, "scheduler",
-                    "--http-addr", "127.0.0.1:" + http, "--grpc-addr", "127.0.0.1:" + grpc);
-            this.httpPort = http;
-            this.grpcPort = grpc;
-            Optional<Integer> exit = awaitUp(node, () -> answers("/workers"));
-            if (exit.isEmpty()) {
-                scheduler = node;
-                return;
-            }
-            if (attempt == PORT_ATTEMPTS || !node.output().contains("bind")) {
-                throw new IllegalStateException("scheduler exited with " + exit.get());
-            }
-        }
-    }
-
-    private void startWorker() throws IOException {
-        int index = workers().size();
-        for (int attempt = 1; ; attempt++) {
-            int grpc = freePort();
+    private void launchAll(int attempt, int workers, Map<String, String> schedulerEnv) throws IOException {
+        httpPort = freePort();
+        grpcPort = freePort();
+        scheduler = launch("scheduler-" + attempt, schedulerEnv, grpcPort, "scheduler",
+                "--http-addr", "127.0.0.1:" + httpPort, "--grpc-addr", "127.0.0.1:" + grpcPort);
+        for (int i = 0; i < workers; i++) {
+            int port = freePort();
             Map<String, String> env = new HashMap<>(workerEnv);
             env.put("JOBSCHEDULER_JOBS_WORK_DIR", workDir.toString());
-            env.put("JOBSCHEDULER_JOBS_DATA_DIR", dir.resolve("data-" + index + "-" + attempt).toString());
-            Node node = launch("worker-" + index + "-" + attempt, env, grpc, "worker",
-                    "--grpc-addr", "127.0.0.1:" + grpc, "--scheduler-addr", "127.0.0.1:" + grpcPort);
-            // Up once it logs that it listens; registration is awaited for all workers together.
-            Optional<Integer> exit = awaitUp(node, () -> node.output().contains("listening on"));
-            if (exit.isEmpty()) {
-                return;
-            }
-            nodes.remove(node);
-            if (attempt == PORT_ATTEMPTS || !node.output().contains("bind")) {
-                throw new IllegalStateException("worker " + index + " exited with " + exit.get() + "\n"
-                        + node.output());
-            }
+            env.put("JOBSCHEDULER_JOBS_DATA_DIR", dir.resolve("data-" + i + "-" + attempt).toString());
+            launch("worker-" + i + "-" + attempt, env, port, "worker",
+                    "--grpc-addr", "127.0.0.1:" + port, "--scheduler-addr", "127.0.0.1:" + grpcPort);
         }
     }
 
-    private void awaitWorkers(int count) {
-        await(count + " workers in GET /workers", READY_TIMEOUT, () -> {
+    /** Thrown when a process could not bind the port it was given. */
+    private static final class PortTaken extends RuntimeException {
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    private void awaitReady() {
+        await("the scheduler and every worker in GET /workers", READY_TIMEOUT, () -> {
             for (Node node : nodes) {
                 if (!node.process().isAlive()) {
-                    throw new IllegalStateException(node.name() + " exited with " + node.process().exitValue());
+                    String output = node.output();
+                    String message = node.name() + " exited with " + node.process().exitValue();
+                    throw output.contains("cannot bind") ? new PortTaken(message) : new IllegalStateException(message);
                 }
             }
-            Reply reply = get("/workers");
+            if (!answers("/workers")) {
+                return false;
+            }
             List<String> addresses = new ArrayList<>();
-            reply.json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
+            get("/workers").json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
             return workers().stream().allMatch(w -> addresses.contains("127.0.0.1:" + w.port()));
         });
-    }
-
-    /** Waits until {@code up} holds (empty) or the process exits (its exit code). */
-    private Optional<Integer> awaitUp(Node node, BooleanSupplier up) {
-        Instant deadline = Instant.now().plus(READY_TIMEOUT);
-        while (!up.getAsBoolean()) {
-            if (!node.process().isAlive()) {
-                return Optional.of(node.process().exitValue());
-            }
-            if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException(node.name() + " not up after " + READY_TIMEOUT);
-            }
-            pause();
-        }
-        return Optional.empty();
     }
 
     private boolean answers(String path) {
@@ -360,8 +337,6 @@ final class Cluster implements AutoCloseable {
             HttpResponse<Void> response = http.send(HttpRequest.newBuilder(uri(path))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
             return response.statusCode() == 200;
-        } catch (ConnectException e) {
-            return false;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
@@ -414,6 +389,11 @@ final class Cluster implements AutoCloseable {
     /** Kills every process: SIGTERM, a bounded wait, then SIGKILL. */
     @Override
     public void close() {
+        stopProcesses();
+        http.close();
+    }
+
+    private void stopProcesses() {
         for (Node node : nodes) {
             node.process().destroy();
         }
@@ -428,7 +408,6 @@ final class Cluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        http.close();
     }
 
     /** Prints every process's output when a test fails. */
