@@ -393,9 +393,13 @@ class GatewayIT {
                 out.write(("GET /jobs/" + jobId + "/output HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                byte[] head = socket.getInputStream().readNBytes(200);
-                assertTrue(new String(head, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200"),
-                        new String(head, StandardCharsets.ISO_8859_1));
+                InputStream in = socket.getInputStream();
+                String head = readHead(in);
+                if (!head.startsWith("HTTP/1.1 200")) {
+                    throw new AssertionError("follow number " + i + ": " + head
+                            + new String(in.readNBytes(contentLength(head)), StandardCharsets.UTF_8));
+                }
+                assertTrue(in.readNBytes(16).length > 0, "some of the body arrived");
             } // Gone mid-stream, without reading the rest.
         }
         assertEquals("RUNNING", cluster.get("/jobs/" + jobId).json().get("state").asText());
@@ -427,6 +431,28 @@ class GatewayIT {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** An HTTP response's status line and headers, read byte by byte up to the blank line. */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed in the response head: " + head);
+            }
+            head.append((char) b);
+        }
+        return head.toString();
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                return Integer.parseInt(line.substring("content-length:".length()).trim());
+            }
+        }
+        return 0;
     }
 
     private static byte[] readAll(InputStream body) {
