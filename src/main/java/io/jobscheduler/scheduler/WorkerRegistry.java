@@ -4,12 +4,14 @@ import io.jobscheduler.config.Address;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -57,6 +59,9 @@ public final class WorkerRegistry {
     private final LinkedHashMap<UUID, WorkerRecord> byId = new LinkedHashMap<>();
     private final Map<Address, UUID> byAddress = new HashMap<>();
     private final Queue<Change> undelivered = new ArrayDeque<>();
+    // Ids whose newest record the listener has not been told of yet. find and list hide them, so
+    // no caller sees a worker before the listener has made its resources (its gRPC channel).
+    private final Set<UUID> unannounced = new HashSet<>();
 
     // Held while changes are handed to the listener, never together with `lock` held by the same
     // thread for longer than polling one change.
@@ -91,11 +96,13 @@ public final class WorkerRegistry {
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
             if (previous != null) {
+                unannounced.remove(previous);
                 undelivered.add(new Change.Removed(byId.remove(previous)));
             }
             added = new WorkerRecord(id, address, clock.instant());
             byId.put(id, added);
             byAddress.put(address, id);
+            unannounced.add(id);
             undelivered.add(new Change.Added(added));
         } finally {
             lock.unlock();
@@ -114,6 +121,7 @@ public final class WorkerRegistry {
                 return false;
             }
             byAddress.remove(removed.address());
+            unannounced.remove(id);
             undelivered.add(new Change.Removed(removed));
         } finally {
             lock.unlock();
@@ -125,7 +133,7 @@ public final class WorkerRegistry {
     public Optional<WorkerRecord> find(UUID id) {
         lock.lock();
         try {
-            return Optional.ofNullable(byId.get(id));
+            return unannounced.contains(id) ? Optional.empty() : Optional.ofNullable(byId.get(id));
         } finally {
             lock.unlock();
         }
@@ -135,7 +143,7 @@ public final class WorkerRegistry {
     public List<WorkerRecord> list() {
         lock.lock();
         try {
-            return List.copyOf(byId.values());
+            return byId.values().stream().filter(worker -> !unannounced.contains(worker.id())).toList();
         } finally {
             lock.unlock();
         }
@@ -161,12 +169,27 @@ public final class WorkerRegistry {
             Change change;
             while ((change = nextUndelivered()) != null) {
                 switch (change) {
-                    case Change.Added(WorkerRecord worker) -> listener.added(worker);
+                    case Change.Added(WorkerRecord worker) -> {
+                        listener.added(worker);
+                        announced(worker);
+                    }
                     case Change.Removed(WorkerRecord worker) -> listener.removed(worker);
                 }
             }
         } finally {
             delivery.unlock();
+        }
+    }
+
+    private void announced(WorkerRecord worker) {
+        lock.lock();
+        try {
+            // A newer record under the same id waits for its own announcement.
+            if (worker.equals(byId.get(worker.id()))) {
+                unannounced.remove(worker.id());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -7,9 +7,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -131,6 +134,40 @@ class WorkerRegistryTest {
 
         assertEquals(List.of(worker), registry.list());
         assertTrue(events.isEmpty());
+    }
+
+    @Test
+    void aWorkerIsFoundAndListedOnlyOnceTheListenerHasSeenIt() throws Exception {
+        // The scheduler's listener makes the worker's channel: a worker visible before that
+        // answered 503 "left the cluster" to the first requests after registration.
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<WorkerRecord> seen = new AtomicReference<>();
+        WorkerRegistry slow = new WorkerRegistry(new StepClock(), new WorkerRegistry.Listener() {
+            @Override
+            public void added(WorkerRecord worker) {
+                seen.set(worker);
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<WorkerRecord> registering = executor.submit(() -> slow.register(A, ""));
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            try {
+                assertTrue(slow.find(seen.get().id()).isEmpty(), "found before the listener has seen it");
+                assertEquals(List.of(), slow.list());
+            } finally {
+                release.countDown();
+            }
+            WorkerRecord worker = registering.get(10, TimeUnit.SECONDS);
+            assertEquals(worker, slow.find(worker.id()).orElseThrow());
+            assertEquals(List.of(worker), slow.list());
+        }
     }
 
     @Test

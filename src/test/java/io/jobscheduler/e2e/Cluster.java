@@ -1,0 +1,425 @@
+package io.jobscheduler.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * One scheduler and some workers started from the packaged jar as separate processes, as a user
+ * starts them, on free ports, with jobs running in {@link #workDir()} and every process's working
+ * directory inside the test's temporary folder (so no {@code config.toml} of the repository is read).
+ * {@link #close()} kills every process it started.
+ */
+final class Cluster implements AutoCloseable {
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final Path JAR = Path.of("target/jobscheduler.jar").toAbsolutePath();
+    private static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
+    private static final int PORT_ATTEMPTS = 5;
+
+    private final Path dir;
+    private final Path workDir;
+    private final Map<String, String> workerEnv;
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
+    private final List<Node> nodes = new ArrayList<>();
+    private Node scheduler;
+    private int httpPort;
+    private int grpcPort;
+
+    /** A started process with the file its stdout and stderr go to. */
+    record Node(String name, Process process, Path log, int port) {
+        String output() {
+            try {
+                return Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+            } catch (IOException e) {
+                return "(cannot read " + log + ": " + e + ")";
+            }
+        }
+    }
+
+    /** An HTTP answer, whole. */
+    record Reply(int status, HttpResponse<byte[]> response) {
+        byte[] body() {
+            return response.body();
+        }
+
+        String text() {
+            return new String(body(), StandardCharsets.UTF_8);
+        }
+
+        String contentType() {
+            return response.headers().firstValue("Content-Type").orElse("");
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body());
+            } catch (IOException e) {
+                throw new AssertionError("not JSON (status " + status + "): " + text(), e);
+            }
+        }
+
+        /** Asserts an error as DESIGN.md has it: the status, JSON, and an "error" string. */
+        JsonNode assertError(int expected) {
+            if (status != expected) {
+                throw new AssertionError("expected " + expected + ", got " + this);
+            }
+            if (!contentType().startsWith("application/json")) {
+                throw new AssertionError("error " + status + " is '" + contentType() + "', not application/json: " + text());
+            }
+            JsonNode json = json();
+            JsonNode error = json.get("error");
+            if (!json.isObject() || error == null || !error.isTextual() || error.asText().isBlank()) {
+                throw new AssertionError("error " + status + " has no \"error\" string: " + text());
+            }
+            return json;
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + text();
+        }
+    }
+
+    private Cluster(Path dir, Map<String, String> workerEnv) {
+        this.dir = dir;
+        this.workDir = dir.resolve("work");
+        this.workerEnv = workerEnv;
+    }
+
+    /**
+     * Starts a scheduler (with {@code schedulerEnv} added to its environment) and {@code workers}
+     * workers (with {@code workerEnv}), all at once as start order does not matter, and returns
+     * once every worker is listed by {@code GET /workers}.
+     */
+    static Cluster start(Path dir, int workers, Map<String, String> schedulerEnv, Map<String, String> workerEnv) {
+        Cluster cluster = new Cluster(dir, workerEnv);
+        try {
+            Files.createDirectories(cluster.workDir);
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    cluster.launchAll(attempt, workers, schedulerEnv);
+                    cluster.awaitReady();
+                    return cluster;
+                } catch (PortTaken e) {
+                    // Another program took a port between our probe and the bind: new ports.
+                    if (attempt == PORT_ATTEMPTS) {
+                        throw new IllegalStateException("no free ports after " + attempt + " attempts", e);
+                    }
+                    cluster.stopProcesses();
+                    cluster.nodes.clear();
+                }
+            }
+        } catch (IOException e) {
+            cluster.close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException | Error e) {
+            String logs = cluster.logs();
+            cluster.close();
+            throw new IllegalStateException("cluster did not start: " + e.getMessage() + "\n" + logs, e);
+        }
+    }
+
+    static Cluster start(Path dir, int workers) {
+        return start(dir, workers, Map.of(), Map.of());
+    }
+
+    /** Where every worker runs its jobs (their {@code path} resolves here). */
+    Path workDir() {
+        return workDir;
+    }
+
+    int httpPort() {
+        return httpPort;
+    }
+
+    int grpcPort() {
+        return grpcPort;
+    }
+
+    URI uri(String pathAndQuery) {
+        return URI.create("http://127.0.0.1:" + httpPort + pathAndQuery);
+    }
+
+    HttpClient http() {
+        return http;
+    }
+
+    /** The id the scheduler gave worker {@code i} (in start order). */
+    String workerId(int i) {
+        String address = "127.0.0.1:" + workers().get(i).port();
+        for (JsonNode worker : get("/workers").json().get("workers")) {
+            if (worker.get("address").asText().equals(address)) {
+                return worker.get("id").asText();
+            }
+        }
+        throw new AssertionError("worker " + i + " at " + address + " is not registered: " + get("/workers"));
+    }
+
+    Process workerProcess(int i) {
+        return workers().get(i).process();
+    }
+
+    /** SIGKILL: the worker gets no chance to deregister or stop its jobs. */
+    void killWorker(int i) throws InterruptedException {
+        Process process = workerProcess(i);
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("worker " + i + " did not die of SIGKILL");
+        }
+    }
+
+    /** SIGTERM: the worker shuts down as an operator asks it to. */
+    void sigterm(int i) {
+        workerProcess(i).destroy();
+    }
+
+    // --- HTTP ---
+
+    Reply get(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).GET());
+    }
+
+    Reply post(String path, JsonNode body) {
+        return post(path, body.toString());
+    }
+
+    Reply post(String path, String body) {
+        return send(HttpRequest.newBuilder(uri(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    Reply send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<byte[]> response = http.send(request.timeout(REQUEST_TIMEOUT).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return new Reply(response.statusCode(), response);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    static ObjectNode object(Object... namesAndValues) {
+        ObjectNode node = JSON.createObjectNode();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            node.set((String) namesAndValues[i], JSON.valueToTree(namesAndValues[i + 1]));
+        }
+        return node;
+    }
+
+    /** {@code POST /start}, expecting 201; answers the job id. */
+    String startJob(String workerId, String command, String path) {
+        Reply reply = post("/start", object("worker_id", workerId, "command", command, "path", path));
+        if (reply.status() != 201) {
+            throw new AssertionError("POST /start " + command + " " + path + ": " + reply);
+        }
+        return reply.json().get("job_id").asText();
+    }
+
+    /** Queries the job until it is done; answers its last status. */
+    JsonNode awaitDone(String jobId) {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+        while (true) {
+            Reply reply = post("/query", object("job_id", jobId));
+            if (reply.status() != 200) {
+                throw new AssertionError("POST /query " + jobId + ": " + reply);
+            }
+            if (reply.json().get("done").asBoolean()) {
+                return reply.json();
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("job " + jobId + " is not done: " + reply);
+            }
+            pause();
+        }
+    }
+
+    /** Polls {@code condition} until it holds, failing after {@code timeout}. */
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            pause();
+        }
+    }
+
+    // Polling an external process from a test fixture: there is nothing to wait on but time.
+    private static void pause() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    // --- processes ---
+
+    private List<Node> workers() {
+        return nodes.stream().filter(n -> n != scheduler).toList();
+    }
+
+    private void launchAll(int attempt, int workers, Map<String, String> schedulerEnv) throws IOException {
+        httpPort = freePort();
+        grpcPort = freePort();
+        scheduler = launch("scheduler-" + attempt, schedulerEnv, grpcPort, "scheduler",
+                "--http-addr", "127.0.0.1:" + httpPort, "--grpc-addr", "127.0.0.1:" + grpcPort);
+        for (int i = 0; i < workers; i++) {
+            int port = freePort();
+            Map<String, String> env = new HashMap<>(workerEnv);
+            env.put("JOBSCHEDULER_JOBS_WORK_DIR", workDir.toString());
+            env.put("JOBSCHEDULER_JOBS_DATA_DIR", dir.resolve("data-" + i + "-" + attempt).toString());
+            launch("worker-" + i + "-" + attempt, env, port, "worker",
+                    "--grpc-addr", "127.0.0.1:" + port, "--scheduler-addr", "127.0.0.1:" + grpcPort);
+        }
+    }
+
+    /** Thrown when a process could not bind the port it was given. */
+    private static final class PortTaken extends RuntimeException {
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    private void awaitReady() {
+        await("the scheduler and every worker in GET /workers", READY_TIMEOUT, () -> {
+            for (Node node : nodes) {
+                if (!node.process().isAlive()) {
+                    String output = node.output();
+                    String message = node.name() + " exited with " + node.process().exitValue();
+                    throw output.contains("cannot bind") ? new PortTaken(message) : new IllegalStateException(message);
+                }
+            }
+            if (!answers("/workers")) {
+                return false;
+            }
+            List<String> addresses = new ArrayList<>();
+            get("/workers").json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
+            return workers().stream().allMatch(w -> addresses.contains("127.0.0.1:" + w.port()));
+        });
+    }
+
+    private boolean answers(String path) {
+        try {
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(uri(path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private Node launch(String name, Map<String, String> env, int port, String... args) throws IOException {
+        Path home = Files.createDirectories(dir.resolve(name));
+        Path log = dir.resolve(name + ".log");
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(home.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        // Nothing of the test JVM's own configuration leaks in.
+        builder.environment().keySet().removeIf(key -> key.startsWith("JOBSCHEDULER_"));
+        builder.environment().putAll(env);
+        Node node = new Node(name, builder.start(), log, port);
+        nodes.add(node);
+        return node;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** What the scheduler has logged so far. */
+    String schedulerLog() {
+        return scheduler.output();
+    }
+
+    /** Every process's output, for a failure message. */
+    String logs() {
+        StringBuilder text = new StringBuilder();
+        for (Node node : nodes) {
+            text.append("----- ").append(node.name()).append(" (")
+                    .append(node.process().isAlive() ? "running" : "exit " + node.process().exitValue())
+                    .append(") -----\n").append(node.output()).append('\n');
+        }
+        return text.toString();
+    }
+
+    /** Kills every process: SIGTERM, a bounded wait, then SIGKILL. */
+    @Override
+    public void close() {
+        stopProcesses();
+        http.close();
+    }
+
+    private void stopProcesses() {
+        for (Node node : nodes) {
+            node.process().destroy();
+        }
+        for (Node node : nodes) {
+            try {
+                if (!node.process().waitFor(20, TimeUnit.SECONDS)) {
+                    node.process().destroyForcibly();
+                    node.process().waitFor(20, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                node.process().destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Prints every process's output when a test fails. */
+    static TestWatcher logsOnFailure(Supplier<Cluster> cluster) {
+        return new TestWatcher() {
+            @Override
+            public void testFailed(ExtensionContext context, Throwable cause) {
+                Cluster running = cluster.get();
+                if (running != null) {
+                    System.err.println("===== processes of " + context.getDisplayName() + " =====\n" + running.logs());
+                }
+            }
+        };
+    }
+}
