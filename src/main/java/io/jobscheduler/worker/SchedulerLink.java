@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -47,6 +46,7 @@ final class SchedulerLink implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private String workerId;        // guarded by lock; null until registered
     private boolean registered;     // guarded by lock
+    private boolean registering;    // guarded by lock: a RegisterWorker call is in flight
     private boolean closed;         // guarded by lock
     private Thread registrar;
     private volatile Address advertised;
@@ -82,6 +82,34 @@ final class SchedulerLink implements AutoCloseable {
     Optional<String> workerId() {
         lock.lock();
         try {
+            return Optional.ofNullable(workerId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void setRegistering(boolean value) {
+        lock.lock();
+        try {
+            registering = value;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The worker's id once no registration is in flight (waiting up to the call timeout). The
+     * scheduler opens its watch while it answers a registration, so the watch can arrive before
+     * the answer that tells this worker its id.
+     */
+    Optional<String> settledWorkerId() throws InterruptedException {
+        long nanos = settings.callTimeout().toNanos();
+        lock.lock();
+        try {
+            while (registering && nanos > 0) {
+                nanos = changed.awaitNanos(nanos);
+            }
             return Optional.ofNullable(workerId);
         } finally {
             lock.unlock();
@@ -130,6 +158,7 @@ final class SchedulerLink implements AutoCloseable {
         Duration backoff = FIRST_BACKOFF;
         while (true) {
             String requested = workerId().orElse("");
+            setRegistering(true);
             try {
                 RegisterRes answer = call(() -> stub().registerWorker(RegisterReq.newBuilder()
                         .setAddress(advertised.toString())
@@ -149,12 +178,15 @@ final class SchedulerLink implements AutoCloseable {
                     }
                     LOG.log(System.Logger.Level.INFO, "registered with scheduler " + settings.schedulerAddress()
                             + " as worker " + answer.getWorkerID());
+                    // Ten years stands for "never": such a scheduler never watches, so never loses touch.
                     return Optional.of(answer.getTtlMillis() > 0 ? Duration.ofMillis(answer.getTtlMillis())
-                            : ChronoUnit.FOREVER.getDuration());
+                            : Duration.ofDays(3650));
                 }
                 LOG.log(System.Logger.Level.WARNING, "scheduler refused registration; retrying");
             } catch (CallFailedException e) {
                 LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
+            } finally {
+                setRegistering(false);
             }
             if (!awaitClosed(jittered(backoff))) {
                 return Optional.empty();

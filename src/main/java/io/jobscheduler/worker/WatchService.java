@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
-import java.util.function.Supplier;
 
 /**
  * The worker's end of a scheduler's {@code Watch}: a heartbeat (with the running-job count) at
@@ -21,18 +20,30 @@ final class WatchService {
     private static final Duration MIN_INTERVAL = Duration.ofMillis(50);
     private static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
 
-    private final Supplier<Optional<String>> workerId;
+    /** The worker's id once any registration in flight has been answered. */
+    interface WorkerId {
+        Optional<String> settled() throws InterruptedException;
+    }
+
+    private final WorkerId workerId;
     private final IntSupplier runningJobs;
     private final SchedulerContact contact;
 
-    WatchService(Supplier<Optional<String>> workerId, IntSupplier runningJobs, SchedulerContact contact) {
+    WatchService(WorkerId workerId, IntSupplier runningJobs, SchedulerContact contact) {
         this.workerId = workerId;
         this.runningJobs = runningJobs;
         this.contact = contact;
     }
 
     void watch(WatchReq request, ServerCallStreamObserver<Heartbeat> call) {
-        Optional<String> mine = workerId.get();
+        Optional<String> mine;
+        try {
+            mine = workerId.settled();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            call.onError(Status.CANCELLED.withDescription("worker is shutting down").asRuntimeException());
+            return;
+        }
         if (mine.isEmpty() || !mine.get().equals(request.getWorkerID())) {
             contact.unknownId();
             call.onError(Status.NOT_FOUND.withDescription("this worker is " + mine.orElse("not registered")

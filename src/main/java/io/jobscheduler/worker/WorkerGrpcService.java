@@ -123,17 +123,23 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
         // client's going away releases the thread at once. Its own thread, because a write to a
         // slow client blocks the writer (HELIDON-NOTES.md).
         Thread reader = Thread.ofVirtual().name("stream-" + request.getJobID()).unstarted(
-                () -> send(log, request.getOffset(), request.getFollow(), call));
+                () -> send(request.getJobID(), log, request.getOffset(), request.getFollow(), call));
         call.setOnCancelHandler(reader::interrupt);
         reader.start();
     }
 
-    private static void send(OutputLog log, long offset, boolean follow, ServerCallStreamObserver<StreamJobRes> call) {
+    private void send(String jobId, OutputLog log, long offset, boolean follow,
+                      ServerCallStreamObserver<StreamJobRes> call) {
         try {
             long position = offset;
             while (!call.isCancelled()) {
                 OutputLog.Chunk chunk = log.read(position, MAX_CHUNK, follow);
-                if (chunk.bytes().length == 0) {
+                if (chunk.end()) {
+                    if (follow) {
+                        // The output can close a moment before the process is reaped: a follow
+                        // ends once the job has, so a query right after it sees the final state.
+                        runner.awaitEnd(jobId);
+                    }
                     call.onCompleted();
                     return;
                 }
@@ -143,6 +149,9 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
             }
         } catch (InterruptedException e) {
             // The client cancelled: nothing to send to anyone.
+        } catch (UnknownJobException e) {
+            // Retention deleted the job meanwhile; every byte it had was sent.
+            call.onCompleted();
         } catch (IOException e) {
             call.onError(Status.INTERNAL.withDescription("reading output: " + e.getMessage()).asRuntimeException());
         } catch (StatusRuntimeException e) {

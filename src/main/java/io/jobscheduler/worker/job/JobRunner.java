@@ -263,6 +263,13 @@ public final class JobRunner implements AutoCloseable {
         return job.status();
     }
 
+    /** Waits, however long it takes, until a job has ended and its final record is stored. */
+    public JobStatus awaitEnd(String jobId) throws UnknownJobException, InterruptedException {
+        Job job = find(jobId);
+        job.awaitEnd();
+        return job.status();
+    }
+
     /** Every job known, newest first. */
     public List<JobStatus> list() {
         List<Job> snapshot;
