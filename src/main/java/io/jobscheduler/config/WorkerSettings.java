@@ -39,7 +39,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("scheduler", "addr", ADDRESS, "127.0.0.1:50000"),
             new ConfigKey("scheduler", "use_tls", BOOLEAN, "false"),
             new ConfigKey("scheduler", "ca_file", PATH, ""),
-            new ConfigKey("scheduler", "call_timeout", DURATION, "3s"),
+            new ConfigKey("scheduler", "call_timeout", DURATION, "10s"),
             new ConfigKey("jobs", "work_dir", PATH, null),
             new ConfigKey("jobs", "data_dir", PATH, null),
             new ConfigKey("jobs", "stop_grace", DURATION, "5s"),
