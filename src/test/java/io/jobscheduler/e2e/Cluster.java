@@ -44,6 +44,8 @@ final class Cluster implements AutoCloseable {
     private final Path dir;
     private final Path workDir;
     private final Map<String, String> workerEnv;
+    private final Map<String, Map<String, String>> envByName = new HashMap<>();
+    private Map<String, String> schedulerEnv = Map.of();
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
@@ -196,6 +198,72 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** SIGSTOP: the worker hangs with its connections open, as a paused or wedged process does. */
+    void pauseWorker(int i) {
+        signal(workerProcess(i), "STOP");
+    }
+
+    /** SIGCONT: the paused worker carries on where it stopped. */
+    void resumeWorker(int i) {
+        signal(workerProcess(i), "CONT");
+    }
+
+    private static void signal(Process process, String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** SIGKILL to the scheduler: it loses everything it held in memory. */
+    void killScheduler() throws InterruptedException {
+        scheduler.process().destroyForcibly();
+        if (!scheduler.process().waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("the scheduler did not die of SIGKILL");
+        }
+    }
+
+    /** Starts a new scheduler on the same ports as the one before; returns once it answers HTTP. */
+    void restartScheduler() throws IOException {
+        int index = nodes.indexOf(scheduler);
+        scheduler = launch(scheduler.name() + "-again", schedulerEnv, grpcPort, "scheduler",
+                "--http-addr", "127.0.0.1:" + httpPort, "--grpc-addr", "127.0.0.1:" + grpcPort);
+        nodes.remove(scheduler);
+        nodes.set(index, scheduler);
+        await("the restarted scheduler to answer", READY_TIMEOUT, () -> answers("/workers"));
+    }
+
+    /** Starts worker {@code i} again (after it died) on the same port with the same data dir. */
+    void restartWorker(int i) throws IOException {
+        Node old = workers().get(i);
+        Node again = launch(old.name() + "-again", workerEnvOf(old.name()), old.port(), "worker",
+                "--grpc-addr", "127.0.0.1:" + old.port(), "--scheduler-addr", "127.0.0.1:" + grpcPort);
+        nodes.remove(again);
+        nodes.set(nodes.indexOf(old), again);
+    }
+
+    /** Waits until {@code GET /workers} shows the worker with {@code state} (alive or down). */
+    void awaitWorkerState(String workerId, String state, Duration timeout) {
+        await("worker " + workerId + " to be " + state, timeout, () -> state.equals(workerState(workerId)));
+    }
+
+    /** The worker's state in {@code GET /workers}, or null when it is not listed. */
+    String workerState(String workerId) {
+        for (JsonNode worker : get("/workers").json().get("workers")) {
+            if (worker.get("id").asText().equals(workerId)) {
+                return worker.get("state").asText();
+            }
+        }
+        return null;
+    }
+
     /** SIGTERM: the worker shuts down as an operator asks it to. */
     void sigterm(int i) {
         workerProcess(i).destroy();
@@ -293,6 +361,7 @@ final class Cluster implements AutoCloseable {
     }
 
     private void launchAll(int attempt, int workers, Map<String, String> schedulerEnv) throws IOException {
+        this.schedulerEnv = schedulerEnv;
         httpPort = freePort();
         grpcPort = freePort();
         scheduler = launch("scheduler-" + attempt, schedulerEnv, grpcPort, "scheduler",
@@ -359,9 +428,14 @@ final class Cluster implements AutoCloseable {
         // Nothing of the test JVM's own configuration leaks in.
         builder.environment().keySet().removeIf(key -> key.startsWith("JOBSCHEDULER_"));
         builder.environment().putAll(env);
+        envByName.put(name, env);
         Node node = new Node(name, builder.start(), log, port);
         nodes.add(node);
         return node;
+    }
+
+    private Map<String, String> workerEnvOf(String name) {
+        return envByName.get(name);
     }
 
     private static int freePort() throws IOException {

@@ -62,7 +62,7 @@ class WorkerFailureIT {
     }
 
     @Test
-    void aWorkerKilledBetweenTwoRequestsIs503AndTheSchedulerKeepsServingTheOther() throws Exception {
+    void aWorkerKilledBetweenTwoRequestsIsDownAtOnceItsJobsLostAndTheSchedulerKeepsServingTheOther() throws Exception {
         String killed = cluster.workerId(0);
         String alive = survivor;
         String lost = cluster.startJob(killed, "bash", "long-" + marker + ".sh");
@@ -70,10 +70,11 @@ class WorkerFailureIT {
         assertEquals("RUNNING", cluster.get("/jobs/" + lost).json().get("state").asText());
 
         cluster.killWorker(0);
+        cluster.awaitWorkerState(killed, "down", Duration.ofSeconds(1));
 
-        cluster.get("/jobs/" + lost).assertError(503);
-        cluster.post("/query", object("job_id", lost).toString()).assertError(503);
-        cluster.post("/query", object("job_id", lost, "worker_id", killed).toString()).assertError(503);
+        assertLost(cluster.get("/jobs/" + lost).json());
+        assertLost(cluster.post("/query", object("job_id", lost).toString()).json());
+        assertLost(cluster.post("/query", object("job_id", lost, "worker_id", killed).toString()).json());
         cluster.get("/jobs/" + lost + "/output?follow=false").assertError(503);
         cluster.post("/stop", object("job_id", lost).toString()).assertError(503);
         cluster.post("/start", object("worker_id", killed, "command", "true").toString()).assertError(503);
@@ -90,8 +91,21 @@ class WorkerFailureIT {
         List<String> listed = new ArrayList<>();
         list.json().get("jobs").forEach(job -> listed.add(job.get("job_id").asText()));
         assertTrue(listed.containsAll(List.of(lost, kept)), list.toString());
-        // Still 503, not a hang or a 500, on the next request too.
-        cluster.get("/jobs/" + lost).assertError(503);
+        list.json().get("jobs").forEach(job -> {
+            if (job.get("job_id").asText().equals(lost)) {
+                assertEquals("LOST", job.get("state").asText(), list.toString());
+            }
+        });
+        // Still answered, not a hang or a 500, on the next request too.
+        assertLost(cluster.get("/jobs/" + lost).json());
+        cluster.post("/start", object("worker_id", killed, "command", "true").toString()).assertError(503);
+    }
+
+    /** What a job of a worker the scheduler cannot reach answers: done, failed, "worker lost". */
+    private static void assertLost(JsonNode job) {
+        assertEquals("LOST", job.get("state").asText(), job.toString());
+        assertTrue(job.get("done").asBoolean() && job.get("error").asBoolean(), job.toString());
+        assertEquals("worker lost", job.get("error_text").asText(), job.toString());
     }
 
     @Test
@@ -109,7 +123,7 @@ class WorkerFailureIT {
         assertTrue(!ids.contains(leaving) && ids.contains(staying), ids.toString());
         cluster.get("/workers/" + leaving).assertError(404);
         assertTrue(Processes.withMarker(marker).isEmpty(), "the worker left its job running: " + Processes.withMarker(marker));
-        cluster.get("/jobs/" + jobId).assertError(503);
+        assertLost(cluster.get("/jobs/" + jobId).json());
         assertEquals("SUCCEEDED", cluster.awaitDone(cluster.startJob(staying, "true", "")).get("state").asText());
     }
 }
