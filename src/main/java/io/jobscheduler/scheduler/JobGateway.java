@@ -140,19 +140,20 @@ public final class JobGateway implements WorkerRegistry.Listener {
      */
     public OutputStreamCall output(String jobId, Optional<UUID> workerId, long offset, boolean follow) {
         UUID holder = holder(jobId, workerId);
-        ManagedChannel channel = reachable(holder);
-        query(jobId, holder, channel);
+        query(jobId, holder, reachable(holder));
+        WorkerChannels.Lease lease = channels.leaseStreamChannel(holder).orElseThrow(() -> new WorkerCallException(503,
+                "worker '" + holder + "' is not registered (it left the cluster)"));
         // No deadline: a follow lasts as long as the job. Closing the context cancels the call.
         Context.CancellableContext context = Context.current().withCancellation();
         StreamJobReq request = StreamJobReq.newBuilder().setJobID(jobId).setOffset(offset).setFollow(follow).build();
         Iterator<StreamJobRes> chunks;
         Context previous = context.attach();
         try {
-            chunks = WorkerGrpc.newBlockingStub(channel).streamJob(request);
+            chunks = WorkerGrpc.newBlockingStub(lease.channel()).streamJob(request);
         } finally {
             context.detach(previous);
         }
-        OutputStreamCall call = new OutputStreamCall(holder, offset, chunks, context, this::forget);
+        OutputStreamCall call = new OutputStreamCall(holder, offset, chunks, context, lease, this::forget);
         lock.lock();
         try {
             if (!closing) {
@@ -285,15 +286,17 @@ public final class JobGateway implements WorkerRegistry.Listener {
         private final UUID workerId;
         private final Iterator<StreamJobRes> chunks;
         private final Context.CancellableContext context;
+        private final WorkerChannels.Lease lease;
         private final Consumer<OutputStreamCall> onClose;
         private long position;
 
         OutputStreamCall(UUID workerId, long offset, Iterator<StreamJobRes> chunks, Context.CancellableContext context,
-                         Consumer<OutputStreamCall> onClose) {
+                         WorkerChannels.Lease lease, Consumer<OutputStreamCall> onClose) {
             this.workerId = workerId;
             this.position = offset;
             this.chunks = chunks;
             this.context = context;
+            this.lease = lease;
             this.onClose = onClose;
         }
 
@@ -317,9 +320,11 @@ public final class JobGateway implements WorkerRegistry.Listener {
             }
         }
 
+        /** Cancels the worker's stream if it is still open, and returns its channel to the pool. */
         @Override
         public void close() {
             context.cancel(null);
+            lease.close();
             onClose.accept(this);
         }
     }

@@ -23,8 +23,9 @@ import io.jobscheduler.worker.job.JobStatus;
 import io.jobscheduler.worker.job.OutputLog;
 import io.jobscheduler.worker.job.SpawnException;
 import io.jobscheduler.worker.job.UnknownJobException;
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
+import java.util.concurrent.CancellationException;
 import java.time.Instant;
 
 /**
@@ -105,35 +106,37 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
 
     @Override
     public void streamJob(StreamJobReq request, StreamObserver<StreamJobRes> response) {
-        OutputLog log;
+        OutputLog.Reader reader;
         try {
             if (request.getOffset() < 0) {
                 throw invalid("offset: must not be negative, was " + request.getOffset());
             }
-            log = runner.output(jobId(request.getJobID()));
+            reader = runner.output(jobId(request.getJobID())).reader();
         } catch (UnknownJobException e) {
             response.onError(notFound(request.getJobID()));
             return;
         } catch (StatusRuntimeException e) {
             response.onError(e);
             return;
+        } catch (IOException e) {
+            response.onError(Status.INTERNAL.withDescription("cannot open output: " + e.getMessage()).asRuntimeException());
+            return;
         }
         var call = (ServerCallStreamObserver<StreamJobRes>) response;
-        // The reader waits on the log's condition; a cancelled call interrupts that wait so the
-        // client's going away releases the thread at once. Its own thread, because a write to a
-        // slow client blocks the writer (HELIDON-NOTES.md).
-        Thread reader = Thread.ofVirtual().name("stream-" + request.getJobID()).unstarted(
-                () -> send(request.getJobID(), log, request.getOffset(), request.getFollow(), call));
-        call.setOnCancelHandler(reader::interrupt);
-        reader.start();
+        // A cancelled call wakes the reader through the log, never by interrupting its thread:
+        // an interrupt during a socket write would close the connection every stream shares.
+        // Its own thread, because a write to a slow client blocks the writer (HELIDON-NOTES.md).
+        call.setOnCancelHandler(reader::cancel);
+        Thread.ofVirtual().name("stream-" + request.getJobID()).start(
+                () -> send(request.getJobID(), reader, request.getOffset(), request.getFollow(), call));
     }
 
-    private void send(String jobId, OutputLog log, long offset, boolean follow,
+    private void send(String jobId, OutputLog.Reader reader, long offset, boolean follow,
                       ServerCallStreamObserver<StreamJobRes> call) {
-        try {
+        try (reader) {
             long position = offset;
             while (!call.isCancelled()) {
-                OutputLog.Chunk chunk = log.read(position, MAX_CHUNK, follow);
+                OutputLog.Chunk chunk = reader.read(position, MAX_CHUNK, follow);
                 if (chunk.end()) {
                     if (follow) {
                         // The output can close a moment before the process is reaped: a follow
@@ -143,19 +146,26 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
                     call.onCompleted();
                     return;
                 }
+                // The chunk's array is never touched again, so protobuf may keep it uncopied.
                 call.onNext(StreamJobRes.newBuilder().setOffset(chunk.offset())
-                        .setOutput(ByteString.copyFrom(chunk.bytes())).build());
+                        .setOutput(UnsafeByteOperations.unsafeWrap(chunk.bytes())).build());
                 position = chunk.offset() + chunk.bytes().length;
             }
-        } catch (InterruptedException e) {
+        } catch (CancellationException | InterruptedException e) {
             // The client cancelled: nothing to send to anyone.
         } catch (UnknownJobException e) {
             // Retention deleted the job meanwhile; every byte it had was sent.
             call.onCompleted();
         } catch (IOException e) {
             call.onError(Status.INTERNAL.withDescription("reading output: " + e.getMessage()).asRuntimeException());
-        } catch (StatusRuntimeException e) {
-            // The call ended under us (client gone): nothing left to do.
+        } catch (RuntimeException e) {
+            // A write to a client that went away fails (a reset stream): nothing is left to do.
+            // Anything else is a failure the client must see.
+            if (!call.isCancelled()) {
+                LOG.log(System.Logger.Level.WARNING, "output stream failed", e);
+                call.onError(Status.INTERNAL.withDescription("output stream failed: " + e.getMessage())
+                        .asRuntimeException());
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import io.helidon.common.configurable.Resource;
 import io.helidon.common.tls.Tls;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
+import io.helidon.webserver.http2.Http2Config;
 import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.worker.job.JobRunner;
@@ -19,6 +20,8 @@ import java.time.Duration;
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerServer.class.getName());
+    /** How long an output stream may wait for its reader before the worker gives up on it. */
+    static final Duration FOLLOW_STALL_LIMIT = Duration.ofMinutes(10);
 
     private final WebServer server;
     private final JobRunner runner;
@@ -49,6 +52,15 @@ public final class WorkerServer implements AutoCloseable {
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                .addProtocol(Http2Config.builder()
+                        // The scheduler is this socket's one client, and it cancels a follow the
+                        // moment its HTTP client leaves: many such resets are normal here, and
+                        // Helidon's rapid-reset guard would close the connection every stream rides.
+                        .maxRapidResets(-1)
+                        // A follow whose HTTP reader is slow stalls on flow control; that is the
+                        // reader's business (its stream waits), not a reason to reset the stream.
+                        .flowControlTimeout(FOLLOW_STALL_LIMIT)
+                        .build())
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(serverTls(tls))))
                 .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)))
                 .build();

@@ -213,6 +213,34 @@ class WorkerServerTest {
     }
 
     @Test
+    void manyCancelledFollowsDoNotCutTheConnectionOtherStreamsShare() throws Exception {
+        // A follow is cancelled when its HTTP reader leaves; the worker must not take many such
+        // resets for a rapid-reset attack and close the connection every other call rides.
+        script("waiting.sh", "echo ready\nsleep 1000\n");
+        String waiting = start("sh", "waiting.sh");
+        script("chatty.sh", "echo one\nsleep 1\necho two\n");
+        String chatty = start("sh", "chatty.sh");
+        try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<byte[]> whole = readers.submit(() -> output(chatty, 0, true));
+            for (int i = 0; i < 120; i++) {
+                Context.CancellableContext context = Context.current().withCancellation();
+                Context previous = context.attach();
+                try {
+                    var chunks = WorkerGrpc.newBlockingStub(channel).streamJob(
+                            StreamJobReq.newBuilder().setJobID(waiting).setFollow(true).build());
+                    assertThat(chunks.next().getOutput(), is(ByteString.copyFromUtf8("ready\n")));
+                } finally {
+                    context.detach(previous);
+                    context.cancel(null);
+                }
+            }
+            assertThat(new String(whole.get(60, TimeUnit.SECONDS)), is("one\ntwo\n"));
+        }
+        assertThat(stub.queryJob(QueryJobReq.newBuilder().setJobID(waiting).build()).getState(), is("RUNNING"));
+        stub.stopJob(StopJobReq.newBuilder().setJobID(waiting).build());
+    }
+
+    @Test
     void listJobsAnswersEveryJobWithItsCommandAndStatus() throws Exception {
         script("ok.sh", "true\n");
         String id = start("sh", "ok.sh");

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -82,38 +83,86 @@ public final class OutputLog {
      * the current end).
      */
     public Chunk read(long offset, int maxBytes, boolean follow) throws InterruptedException, IOException {
-        if (offset < 0) {
-            throw new IllegalArgumentException("offset must not be negative: " + offset);
+        try (Reader reader = reader()) {
+            return reader.read(offset, maxBytes, follow);
         }
-        if (maxBytes <= 0) {
-            throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+    }
+
+    /**
+     * A reader with its own open file, for a stream that reads many chunks. A follower blocked in
+     * it is woken by {@link Reader#cancel()}, never by an interrupt: interrupting a thread that
+     * may be writing to a socket closes that socket, and with it every stream sharing it.
+     */
+    public Reader reader() throws IOException {
+        return new Reader(FileChannel.open(file, StandardOpenOption.READ));
+    }
+
+    /** Reads one log from any offset; see {@link #reader()}. Not for concurrent use by several threads. */
+    public final class Reader implements AutoCloseable {
+        private final FileChannel channel;
+        private boolean cancelled;      // guarded by the log's lock
+
+        private Reader(FileChannel channel) {
+            this.channel = channel;
         }
-        long available;
-        lock.lockInterruptibly();
-        try {
-            while (length <= offset) {
-                if (failure != null) {
-                    throw new IOException("output could not be stored beyond byte " + length, failure);
-                }
-                if (complete || !follow) {
-                    return new Chunk(offset, NOTHING);
-                }
-                changed.await();
+
+        /**
+         * As {@link OutputLog#read}: a follower waits until bytes exist beyond {@code offset}, the
+         * output is complete, or the reader is cancelled (or interrupted).
+         *
+         * @throws CancellationException once {@link #cancel()} was called
+         */
+        public Chunk read(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
+            if (offset < 0) {
+                throw new IllegalArgumentException("offset must not be negative: " + offset);
             }
-            available = length - offset;
-        } finally {
-            lock.unlock();
-        }
-        int n = (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
-        ByteBuffer buffer = ByteBuffer.allocate(n);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (maxBytes <= 0) {
+                throw new IllegalArgumentException("maxBytes must be positive: " + maxBytes);
+            }
+            long available;
+            lock.lockInterruptibly();
+            try {
+                while (length <= offset || cancelled) {
+                    if (cancelled) {
+                        throw new CancellationException("reader cancelled");
+                    }
+                    if (failure != null) {
+                        throw new IOException("output could not be stored beyond byte " + length, failure);
+                    }
+                    if (complete || !follow) {
+                        return new Chunk(offset, NOTHING);
+                    }
+                    changed.await();
+                }
+                available = length - offset;
+            } finally {
+                lock.unlock();
+            }
+            int n = (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
+            ByteBuffer buffer = ByteBuffer.allocate(n);
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer, offset + buffer.position()) < 0) {
                     throw new EOFException("output file " + file + " is shorter than " + (offset + n) + " bytes");
                 }
             }
+            return new Chunk(offset, buffer.array());
         }
-        return new Chunk(offset, buffer.array());
+
+        /** Wakes a follower waiting in {@link #read}, which then throws CancellationException. */
+        public void cancel() {
+            lock.lock();
+            try {
+                cancelled = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 
     /** Bytes readable now. */
