@@ -12,7 +12,7 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("raw")
 ap.add_argument("out")
-for a in ("--mode", "--commit", "--nproc", "--cpu", "--params"):
+for a in ("--mode", "--commit", "--nproc", "--cpu", "--params", "--date"):
     ap.add_argument(a, default="")
 args = ap.parse_args()
 
@@ -119,7 +119,7 @@ def fmt(v):
     return f"{v:.0f}" if a >= 100 else f"{v:.1f}" if a >= 10 else f"{v:.2f}" if a >= 0.1 else f"{v:.3f}"
 
 
-now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+now = args.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 meta = {"date": now, "mode": args.mode, "commit": args.commit, "nproc": args.nproc, "cpu": args.cpu,
         "params": args.params}
 lines = [f"jobscheduler benchmark ({args.mode}) {now} commit {args.commit}; {args.nproc} x {args.cpu}",
@@ -134,4 +134,13 @@ for r in rows:
                  f"{r['unit']:<11} | {fmt(r.get('ratio')):>7} | {r.get('target', ''):<24} | {status:<6} |")
 table = "\n".join(lines)
 print(table)
+md = [f"| figure | median | min-max | unit | x floor | target | |", "|---|---:|---:|---|---:|---|---|"]
+for r in rows:
+    status = "" if "met" not in r else ("met" if r["met"] else "**missed**")
+    if "errors" in r:
+        status += f" ({r['errors']} errors)"
+    md.append(f"| {r['label'].replace('|', '&#124;')} | {fmt(r['median'])} | {fmt(r['min'])}-{fmt(r['max'])} | {r['unit']} | "
+              f"{fmt(r.get('ratio'))} | {r.get('target', '')} | {status} |")
+open(args.out.rsplit(".", 1)[0] + ".md", "w").write(
+    f"Run {now}, mode {args.mode}, commit {args.commit}, {args.nproc} x {args.cpu}; {args.params}\n\n" + "\n".join(md) + "\n")
 json.dump({"meta": meta, "rows": rows, "table": table, "raw": records}, open(args.out, "w"), indent=1)
