@@ -84,7 +84,10 @@ public final class JobGateway implements WorkerRegistry.Listener {
         if (!isAlive(holder)) {
             return lost(jobId, holder);
         }
-        return query(jobId, holder, reachable(holder));
+        Optional<JobView> finished = index.find(jobId)
+                .filter(e -> e.workerId().equals(holder) && e.finished() != null)
+                .map(JobIndex.Entry::finished);
+        return finished.orElseGet(() -> query(jobId, holder, reachable(holder)));
     }
 
     private JobView lost(String jobId, UUID holder) {
@@ -96,7 +99,7 @@ public final class JobGateway implements WorkerRegistry.Listener {
         var worker = stub(channel, callTimeout);
         QueryJobRes status = call(holder, () -> worker.queryJob(QueryJobReq.newBuilder().setJobID(jobId).build()));
         JobView view = view(jobId, holder, status);
-        index.recordState(jobId, view.state());
+        index.recordStatus(view);
         return view;
     }
 

@@ -16,10 +16,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * of truth; this index is rebuilt from them after a scheduler restart.
  */
 public final class JobIndex {
-    /** One job as the scheduler knows it; {@code state} is the last state seen (terminal states never change). */
-    public record Entry(String jobId, UUID workerId, String command, String path, Instant startedAt, String state) {
+    /**
+     * One job as the scheduler knows it: {@code state} is the last state seen, and
+     * {@code finished} the job's final status once its worker reported one (null before): a
+     * finished job never changes, so it is answered without asking the worker again.
+     */
+    public record Entry(String jobId, UUID workerId, String command, String path, Instant startedAt, String state,
+                        JobView finished) {
+        public Entry(String jobId, UUID workerId, String command, String path, Instant startedAt, String state) {
+            this(jobId, workerId, command, path, startedAt, state, null);
+        }
+
         public Entry withState(String newState) {
-            return new Entry(jobId, workerId, command, path, startedAt, newState);
+            return new Entry(jobId, workerId, command, path, startedAt, newState, finished);
+        }
+
+        Entry withStatus(JobView status) {
+            return new Entry(jobId, workerId, command, path, startedAt, status.state(), status.done() ? status : null);
         }
     }
 
@@ -88,13 +101,13 @@ public final class JobIndex {
         }
     }
 
-    /** Updates the last state seen of a job still in the index. */
-    public void recordState(String jobId, String state) {
+    /** Records what a job's worker said of a job still in the index. */
+    public void recordStatus(JobView status) {
         lock.lock();
         try {
-            Key key = keys.get(jobId);
+            Key key = keys.get(status.jobId());
             if (key != null) {
-                byAge.computeIfPresent(key, (k, e) -> e.withState(state));
+                byAge.computeIfPresent(key, (k, e) -> e.workerId().equals(status.workerId()) ? e.withStatus(status) : e);
             }
         } finally {
             lock.unlock();

@@ -68,8 +68,10 @@ class JobIndexTest {
         JobIndex index = new JobIndex(10);
         index.put(job("a", 1));
         index.put(job("b", 2));
-        index.recordState("a", "SUCCEEDED");
+        index.recordStatus(new JobView("a", WORKER, true, false, "", "SUCCEEDED", java.util.OptionalInt.of(0),
+                java.util.OptionalInt.empty(), Optional.of(Instant.EPOCH), Optional.of(Instant.EPOCH)));
         assertThat(index.find("a").orElseThrow().state(), is("SUCCEEDED"));
+        assertThat("a finished job's status is kept", index.find("a").orElseThrow().finished().exitCode().getAsInt(), is(0));
         assertThat(index.page(10, Optional.empty()).entries().stream().map(JobIndex.Entry::jobId).toList(),
                 contains("b", "a"));
     }
