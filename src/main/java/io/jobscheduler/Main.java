@@ -37,6 +37,15 @@ public final class Main {
 
     public static void main(String[] args) {
         LogConfig.configureRuntime();
+        if (args.length == 1 && args[0].equals("train")) {
+            try {
+                Training.run();
+                System.exit(0);
+            } catch (Exception e) {
+                System.err.println("jobscheduler train: " + e.getMessage());
+                System.exit(1);
+            }
+        }
         if (args.length == 0 || !FLAGS.containsKey(args[0])) {
             System.err.print(USAGE);
             System.exit(2);
