@@ -17,11 +17,11 @@ public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase 
     private final long ttlMillis;
     private final long heartbeatMillis;
 
-    /** @param workerTtl how long a worker may stay silent; heartbeats are asked for five times per TTL */
+    /** @param workerTtl how long a worker may stay silent; heartbeats are asked for three times per TTL */
     public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl) {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.ttlMillis = workerTtl.toMillis();
-        this.heartbeatMillis = Math.max(1, ttlMillis / 5);
+        this.heartbeatMillis = Math.max(50, ttlMillis / 3);
     }
 
     @Override

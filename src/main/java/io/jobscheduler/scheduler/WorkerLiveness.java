@@ -79,7 +79,8 @@ public final class WorkerLiveness implements WorkerRegistry.Listener, AutoClosea
     public WorkerLiveness(WorkerChannels channels, Duration ttl, Duration expiry, Clock clock) {
         this.channels = channels;
         this.ttl = ttl;
-        this.heartbeat = Duration.ofMillis(Math.max(50, ttl.toMillis() / 5));
+        // Three beats per time-to-live: one late or lost beat never makes a worker down by itself.
+        this.heartbeat = Duration.ofMillis(Math.max(50, ttl.toMillis() / 3));
         this.expiry = expiry;
         this.clock = clock;
     }

@@ -259,7 +259,7 @@ class SchedulerServerTest {
             RegisterRes registered = stub.registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:30000").build());
             assertTrue(registered.getSuccess());
             assertEquals(TestServers.TTL.toMillis(), registered.getTtlMillis());
-            assertEquals(TestServers.TTL.toMillis() / 5, registered.getHeartbeatMillis());
+            assertEquals(TestServers.TTL.toMillis() / 3, registered.getHeartbeatMillis());
             UUID id = UUID.fromString(registered.getWorkerID());
 
             JsonNode workers = getJson(server, "/workers").get("workers");
