@@ -12,6 +12,8 @@ import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
 import io.jobscheduler.grpc.WorkerGrpc;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -303,24 +305,29 @@ public final class JobGateway implements WorkerRegistry.Listener {
             this.onClose = onClose;
         }
 
-        /** The next chunk's bytes, or empty when every byte has been sent. */
-        public Optional<byte[]> next() {
+        /**
+         * Writes the next chunk to {@code sink} (without copying it); false once every byte has
+         * been sent.
+         */
+        public boolean sendNext(OutputStream sink) throws IOException {
+            StreamJobRes chunk;
             try {
                 if (!chunks.hasNext()) {
-                    return Optional.empty();
+                    return false;
                 }
-                StreamJobRes chunk = chunks.next();
-                // A chunk that does not start where the last ended would lose or repeat bytes.
-                // (Offset 0 after the start is an original-contract worker that leaves it unset.)
-                if (chunk.getOffset() != position && chunk.getOffset() != 0) {
-                    throw new WorkerCallException(502, "worker " + workerId + " sent output at offset "
-                            + chunk.getOffset() + ", expected " + position);
-                }
-                position += chunk.getOutput().size();
-                return Optional.of(chunk.getOutput().toByteArray());
+                chunk = chunks.next();
             } catch (StatusRuntimeException e) {
                 throw WorkerCallException.of(workerId, e);
             }
+            // A chunk that does not start where the last ended would lose or repeat bytes.
+            // (Offset 0 after the start is an original-contract worker that leaves it unset.)
+            if (chunk.getOffset() != position && chunk.getOffset() != 0) {
+                throw new WorkerCallException(502, "worker " + workerId + " sent output at offset "
+                        + chunk.getOffset() + ", expected " + position);
+            }
+            position += chunk.getOutput().size();
+            chunk.getOutput().writeTo(sink);
+            return true;
         }
 
         /** Cancels the worker's stream if it is still open, and returns its channel to the pool. */

@@ -165,8 +165,7 @@ public final class JobsHttpService implements HttpService {
             // Deliberately not closed on failure: closing would send the final chunk and make a
             // cut-off body look complete. An exception after the headers aborts the connection.
             OutputStream body = response.outputStream();
-            for (Optional<byte[]> chunk = call.next(); chunk.isPresent(); chunk = call.next()) {
-                body.write(chunk.get());
+            while (call.sendNext(body)) {
                 body.flush();
             }
             body.close();
