@@ -186,7 +186,7 @@ public final class JobRunner implements AutoCloseable {
         // The start record goes first: once watched, the watcher thread may write the final one.
         IOException unrecorded = null;
         try {
-            records.write(job);
+            records.writeFirst(job);
         } catch (IOException e) {
             // A job without a record would be invisible to the next worker: do not let it run.
             unrecorded = e;
