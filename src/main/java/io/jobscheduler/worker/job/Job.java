@@ -25,11 +25,12 @@ final class Job {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ended = lock.newCondition();
-    private JobState state;                       // all below guarded by lock
-    private OptionalInt exitCode = OptionalInt.empty();
+    // state and finishedAt change under lock; volatile so that done() and finishedAt() read them without it
+    private volatile JobState state;
+    private volatile Instant finishedAt;
+    private OptionalInt exitCode = OptionalInt.empty();   // all below guarded by lock
     private OptionalInt signal = OptionalInt.empty();
     private String errorText = "";
-    private Instant finishedAt;
     private boolean stopRequested;
     private boolean reaped;
     private boolean outputEnded;
@@ -85,12 +86,7 @@ final class Job {
 
     /** When the job ended; null while it runs. */
     Instant finishedAt() {
-        lock.lock();
-        try {
-            return finishedAt;
-        } finally {
-            lock.unlock();
-        }
+        return finishedAt;
     }
 
     JobStatus status() {
@@ -103,12 +99,7 @@ final class Job {
     }
 
     boolean done() {
-        lock.lock();
-        try {
-            return state.done();
-        } finally {
-            lock.unlock();
-        }
+        return state.done();
     }
 
     /** Marks a stop as requested; false if the job has already ended (stop is then a no-op). */

@@ -9,9 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +55,23 @@ public final class JobRunner implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Job> jobs = new LinkedHashMap<>();    // guarded by lock; in start order
     private final Map<String, Watch> watches = new HashMap<>();      // guarded by lock; running jobs only
+    /** Finished jobs whose final record is stored, oldest end first: retention evicts from the head. */
+    private final Deque<Finished> finished = new ArrayDeque<>();    // guarded by lock
+    private long finishedBytes;                                      // guarded by lock: output of finished
     private boolean closed;                                          // guarded by lock
 
     /** What the runner needs to cut a running job's output loose. */
     private record Watch(int outputFd, ProcessWatcher.Events events) {
+    }
+
+    /**
+     * A finished job as retention sees it. Its end time and output size never change once it has
+     * ended (the output is complete), so they are read once, not under the runner's lock.
+     */
+    private record Finished(Job job, Instant finishedAt, long outputBytes) {
+        static Finished of(Job job) {
+            return new Finished(job, job.finishedAt(), job.output().length());
+        }
     }
 
     /**
@@ -91,6 +107,7 @@ public final class JobRunner implements AutoCloseable {
 
     /** Loads every stored job; one that a previous worker left running is killed and marked failed. */
     private void recover() throws IOException {
+        List<Finished> restored = new ArrayList<>();
         for (JobRecords.Stored stored : records.loadAll()) {
             JobStatus s = stored.status();
             Job job = Job.restored(s, stored.pgid(), stored.startTicks(),
@@ -102,6 +119,12 @@ public final class JobRunner implements AutoCloseable {
                 job.settle();
             }
             jobs.put(s.id(), job);
+            restored.add(Finished.of(job));
+        }
+        restored.sort(Comparator.comparing(Finished::finishedAt));
+        for (Finished f : restored) {
+            finished.addLast(f);
+            finishedBytes += f.outputBytes();
         }
     }
 
@@ -163,7 +186,7 @@ public final class JobRunner implements AutoCloseable {
         // The start record goes first: once watched, the watcher thread may write the final one.
         IOException unrecorded = null;
         try {
-            records.write(job);
+            records.writeFirst(job);
         } catch (IOException e) {
             // A job without a record would be invisible to the next worker: do not let it run.
             unrecorded = e;
@@ -430,48 +453,75 @@ public final class JobRunner implements AutoCloseable {
             lock.unlock();
         }
         try {
-            records.write(job);
+            try {
+                records.write(job);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot store the final record of job " + job.id()
+                        + "; a restarted worker will report it as interrupted", e);
+            }
+            // Only now may retention delete the job: its folder must exist until the final record is in it.
+            Finished entry = Finished.of(job);
+            lock.lock();
+            try {
+                addFinished(entry);
+            } finally {
+                lock.unlock();
+            }
             applyRetention();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, "cannot store the final record of job " + job.id()
-                    + "; a restarted worker will report it as interrupted", e);
         } finally {
             job.settle();
         }
     }
 
-    /** Deletes the oldest finished jobs while more than keepFinished exist or their output exceeds keepOutputBytes. */
+    /**
+     * Keeps {@link #finished} ordered by end time. Jobs are added as their final records are stored,
+     * which can be a little out of end order (each ends on a virtual thread of its own), so the
+     * entry goes back past the few that ended later: amortised O(1). Ties keep arrival order.
+     */
+    private void addFinished(Finished entry) {
+        Iterator<Finished> newestFirst = finished.descendingIterator();
+        int later = 0;
+        while (newestFirst.hasNext() && newestFirst.next().finishedAt().isAfter(entry.finishedAt())) {
+            later++;
+        }
+        if (later == 0) {
+            finished.addLast(entry);
+        } else {
+            Deque<Finished> moved = new ArrayDeque<>(later);
+            for (int i = 0; i < later; i++) {
+                moved.addFirst(finished.removeLast());
+            }
+            finished.addLast(entry);
+            finished.addAll(moved);
+        }
+        finishedBytes += entry.outputBytes();
+    }
+
+    /**
+     * Deletes the oldest finished jobs while more than keepFinished exist or their output exceeds
+     * keepOutputBytes. O(1) per job evicted: the oldest are at the head of {@link #finished}, and
+     * only jobs whose final record is stored are there (never a running job).
+     */
     private void applyRetention() {
-        List<Job> victims = new ArrayList<>();
+        List<Job> victims = null;
         lock.lock();
         try {
-            List<Job> finished = new ArrayList<>();
-            long bytes = 0;
-            for (Job job : jobs.values()) {
-                if (!watches.containsKey(job.id()) && job.done()) {
-                    finished.add(job);
-                    bytes += job.output().length();
+            while (!finished.isEmpty() && (finished.size() > keepFinished || finishedBytes > keepOutputBytes)) {
+                Finished oldest = finished.removeFirst();
+                finishedBytes -= oldest.outputBytes();
+                jobs.remove(oldest.job().id());
+                if (victims == null) {
+                    victims = new ArrayList<>();
                 }
-            }
-            int count = finished.size();
-            if (count <= keepFinished && bytes <= keepOutputBytes) {
-                return;
-            }
-            finished.sort(Comparator.comparing(Job::finishedAt));
-            for (Job oldest : finished) {
-                if (count <= keepFinished && bytes <= keepOutputBytes) {
-                    break;
-                }
-                jobs.remove(oldest.id());
-                victims.add(oldest);
-                count--;
-                bytes -= oldest.output().length();
+                victims.add(oldest.job());
             }
         } finally {
             lock.unlock();
         }
-        for (Job victim : victims) {
-            deleteQuietly(victim.id());
+        if (victims != null) {
+            for (Job victim : victims) {
+                deleteQuietly(victim.id());
+            }
         }
     }
 

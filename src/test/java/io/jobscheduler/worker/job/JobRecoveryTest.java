@@ -104,4 +104,19 @@ class JobRecoveryTest {
         assertEquals("ran\n", Files.readString(work.resolve("runs.txt")));
         assertFalse(ended.exitCode().isEmpty());
     }
+
+    @Test
+    void aJobFolderWhoseFirstRecordIsEmptyIsSkippedAsACrashMidStart() throws Exception {
+        String kept;
+        try (JobRunner first = newRunner()) {
+            kept = first.awaitEnd(first.start("true", "").id(), GENEROUS).id();
+        }
+        Path crashed = Files.createDirectory(data.resolve("jobs").resolve("crashed-mid-start"));
+        Files.createFile(crashed.resolve(JobRecords.RECORD)); // created, never written
+        Files.createFile(crashed.resolve(JobRecords.OUTPUT));
+
+        try (JobRunner restarted = newRunner()) {
+            assertEquals(List.of(kept), restarted.list().stream().map(JobStatus::id).toList());
+        }
+    }
 }

@@ -3,7 +3,14 @@ package io.jobscheduler.worker.job;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -61,6 +68,37 @@ class RetentionTest {
             assertEquals(List.of(b), runner.list().stream().map(JobStatus::id).toList());
             assertThrows(UnknownJobException.class, () -> runner.status(a));
             assertThrows(UnknownJobException.class, () -> runner.status(first));
+        }
+    }
+
+    @Test
+    void jobsEndingConcurrentlyLeaveExactlyTheNewestKeepFinishedOnesInMemoryAndOnDisk() throws Exception {
+        int keep = 5;
+        List<JobStatus> all = new ArrayList<>();
+        try (JobRunner runner = new JobRunner(work, data, Duration.ofMillis(300), keep, 1L << 30)) {
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Callable<List<JobStatus>>> tasks = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    tasks.add(() -> {
+                        List<JobStatus> mine = new ArrayList<>();
+                        for (int i = 0; i < 10; i++) {
+                            mine.add(runner.awaitEnd(runner.start("true", "").id(), GENEROUS));
+                        }
+                        return mine;
+                    });
+                }
+                for (Future<List<JobStatus>> f : threads.invokeAll(tasks)) {
+                    all.addAll(f.get());
+                }
+            }
+            List<String> kept = runner.list().stream().map(JobStatus::id).sorted().toList();
+            List<String> newest = all.stream().sorted(Comparator.comparing(JobStatus::finishedAt).reversed())
+                    .limit(keep).map(JobStatus::id).sorted().toList();
+            assertEquals(newest, kept, "the jobs that ended last are kept, whatever order their ends were handled in");
+            try (Stream<Path> dirs = Files.list(data.resolve("jobs"))) {
+                assertEquals(kept, dirs.map(d -> d.getFileName().toString()).sorted().toList(),
+                        "evicted jobs' folders are gone once every job has settled");
+            }
         }
     }
 }
