@@ -24,8 +24,4 @@ public final class Durations {
             default -> Duration.ofHours(amount);
         };
     }
-
-    public static String format(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-    }
 }

@@ -26,7 +26,7 @@ import static java.lang.System.Logger.Level.INFO;
 
 /**
  * Which workers are alive. Each registered worker gets a held-open {@code Watch} stream on its
- * long-lived channel and sends a heartbeat every {@link #heartbeat()}: a stream that breaks (the
+ * long-lived channel and sends a heartbeat three times per time-to-live: a stream that breaks (the
  * worker's process died, its connection dropped) makes the worker {@code DOWN} at once; silence
  * for the time-to-live (hung, paused, cut off) makes it {@code DOWN} at the next sweep; a
  * heartbeat makes it {@code ALIVE} again. A worker that speaks only the original contract
@@ -90,15 +90,6 @@ public final class WorkerLiveness implements WorkerRegistry.Listener, AutoClosea
         this.expire = expire;
         long period = Math.max(20, Math.min(heartbeat.toMillis(), ttl.toMillis() / 10));
         timer.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
-    }
-
-    public Duration ttl() {
-        return ttl;
-    }
-
-    /** How often workers are asked to send a heartbeat. */
-    public Duration heartbeat() {
-        return heartbeat;
     }
 
     public Optional<Health> health(UUID workerId) {
