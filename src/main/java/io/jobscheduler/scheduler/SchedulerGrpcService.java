@@ -14,6 +14,7 @@ import java.util.Objects;
 /** The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. */
 public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
     private final WorkerRegistry registry;
+    private final InFlight inFlight = new InFlight();
     private final long ttlMillis;
     private final long heartbeatMillis;
 
@@ -24,8 +25,25 @@ public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase 
         this.heartbeatMillis = Math.max(50, ttlMillis / 3);
     }
 
+    /** Refuses new calls and waits up to {@code timeout} for those in progress to finish. */
+    boolean drain(Duration timeout) throws InterruptedException {
+        return inFlight.drain(timeout);
+    }
+
     @Override
     public void registerWorker(RegisterReq request, StreamObserver<RegisterRes> responses) {
+        if (!inFlight.enter()) {
+            responses.onError(shuttingDown());
+            return;
+        }
+        try {
+            register(request, responses);
+        } finally {
+            inFlight.exit();
+        }
+    }
+
+    private void register(RegisterReq request, StreamObserver<RegisterRes> responses) {
         Address address;
         try {
             address = Address.parse(request.getAddress(), false);
@@ -51,6 +69,22 @@ public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase 
 
     @Override
     public void deregisterWorker(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
+        if (!inFlight.enter()) {
+            responses.onError(shuttingDown());
+            return;
+        }
+        try {
+            deregister(request, responses);
+        } finally {
+            inFlight.exit();
+        }
+    }
+
+    private static io.grpc.StatusRuntimeException shuttingDown() {
+        return Status.UNAVAILABLE.withDescription("the scheduler is shutting down").asRuntimeException();
+    }
+
+    private void deregister(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
         // The original contract answers success=false (not an error status) for an id it does not know.
         boolean removed = WorkerRegistry.parseId(request.getWorkerID())
                 .map(registry::deregister)

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,9 +45,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final WorkerChannels channels;
     private final JobGateway gateway;
 
+    private final SchedulerGrpcService grpcService;
+    private final Duration drainTimeout;
+
     private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
-                            WorkerChannels channels, JobGateway gateway) {
+                            WorkerChannels channels, JobGateway gateway, SchedulerGrpcService grpcService,
+                            Duration drainTimeout) {
         this.gateway = gateway;
+        this.grpcService = grpcService;
+        this.drainTimeout = drainTimeout;
         this.server = server;
         this.registry = registry;
         this.liveness = liveness;
@@ -89,6 +96,7 @@ public final class SchedulerServer implements AutoCloseable {
             }
         });
         liveness.start(registry::deregister);
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl());
         WebServer server;
         try {
             server = WebServer.builder()
@@ -103,8 +111,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls(tls)));
-                        grpc.addRouting(GrpcRouting.builder()
-                                .service(new SchedulerGrpcService(registry, settings.workerTtl())));
+                        grpc.addRouting(GrpcRouting.builder().service(grpcService));
                     })
                     .build();
         } catch (RuntimeException e) {
@@ -129,7 +136,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, liveness, channels, gateway);
+        return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout());
     }
 
     public int httpPort() {
@@ -146,11 +153,18 @@ public final class SchedulerServer implements AutoCloseable {
 
     /**
      * Ends output streams (a follow lasts as long as its job, so it would hold the drain to its
-     * end), stops accepting, and waits up to the drain timeout (per socket) for requests in flight.
+     * end), refuses new worker calls and lets those in flight finish (Helidon's stop would cut
+     * them, see {@link InFlight}), then stops accepting and waits up to the drain timeout (per
+     * socket) for HTTP requests in flight.
      */
     @Override
     public void close() {
         gateway.endStreams();
+        try {
+            grpcService.drain(drainTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         server.stop();
         liveness.close();
         channels.close();

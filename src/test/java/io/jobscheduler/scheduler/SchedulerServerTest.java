@@ -210,6 +210,9 @@ class SchedulerServerTest {
         WorkerRegistry.Listener observer = new WorkerRegistry.Listener() {
             @Override
             public void added(WorkerRecord worker) {
+                if (worker.address().port() != 30000) {
+                    return;     // only the first registration is held in flight
+                }
                 entered.countDown();
                 try {
                     assertTrue(release.await(10, TimeUnit.SECONDS));
@@ -228,17 +231,35 @@ class SchedulerServerTest {
             assertTrue(entered.await(10, TimeUnit.SECONDS));
 
             Future<?> closing = threads.submit(server::close);
-            awaitRefused(grpcPort);
+            // While the call in flight drains, new ones are refused, not cut off.
+            StatusRuntimeException refused = awaitRefusedCall(channel);
+            assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+            assertEquals("the scheduler is shutting down", refused.getStatus().getDescription());
             release.countDown();
 
             assertTrue(inFlight.get(10, TimeUnit.SECONDS).getSuccess());
             closing.get(10, TimeUnit.SECONDS);
+            awaitRefused(grpcPort);
         } finally {
             close(channel);
         }
     }
 
     // Waits (bounded) until the listener no longer accepts: the sign that close() has begun.
+    /** Registers until the scheduler refuses: close() runs on another thread and starts refusing soon. */
+    private static StatusRuntimeException awaitRefusedCall(ManagedChannel channel) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        int port = 40000;
+        while (System.nanoTime() < deadline) {
+            try {
+                stub(channel).registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:" + port++).build());
+            } catch (StatusRuntimeException e) {
+                return e;
+            }
+        }
+        throw new AssertionError("close() never began refusing registrations");
+    }
+
     private static void awaitRefused(int port) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
