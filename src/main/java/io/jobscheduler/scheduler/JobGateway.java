@@ -73,11 +73,10 @@ public final class JobGateway implements WorkerRegistry.Listener {
     }
 
     /** Stops a job; returns once the worker says it has ended. */
-    public UUID stop(String jobId, Optional<UUID> workerId) {
+    public void stop(String jobId, Optional<UUID> workerId) {
         UUID holder = holder(jobId, workerId);
         var worker = stub(reachable(holder), stopTimeout);
         call(holder, () -> worker.stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
-        return holder;
     }
 
     /** A job's status; a job whose worker is down (or gone) is {@code LOST} until the worker is back. */
