@@ -27,7 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * joins the registry and shut down when it leaves, so a request never costs a new connection or
  * TLS handshake (HELIDON-NOTES.md).
  *
- * <p>Unary calls and the liveness watch share one channel. Output streams each lease a channel of
+ * <p>Unary calls have one channel and the liveness watch another, so that a call cut off by its
+ * deadline (a reset stream, which Helidon 4.5.0 may answer by closing the whole connection)
+ * never breaks the watch and makes a live worker look down. Output streams each lease a channel of
  * their own from a per-worker pool, reused stream after stream: Helidon 4.5.0's HTTP/2 server
  * loses count of the connection's flow-control window when several streams write at once
  * (the window goes negative and the next WINDOW_UPDATE is refused with GOAWAY
@@ -47,18 +49,21 @@ public final class WorkerChannels implements WorkerRegistry.Listener, AutoClosea
     private static final class Connections {
         final Address address;
         final ManagedChannel unary;
+        final ManagedChannel watch;
         final Deque<ManagedChannel> idleStreams = new ArrayDeque<>();
         final List<ManagedChannel> leasedStreams = new ArrayList<>();
 
-        Connections(Address address, ManagedChannel unary) {
+        Connections(Address address, ManagedChannel unary, ManagedChannel watch) {
             this.address = address;
             this.unary = unary;
+            this.watch = watch;
         }
 
         List<ManagedChannel> all() {
             List<ManagedChannel> all = new ArrayList<>(idleStreams);
             all.addAll(leasedStreams);
             all.add(unary);
+            all.add(watch);
             return all;
         }
     }
@@ -99,12 +104,23 @@ public final class WorkerChannels implements WorkerRegistry.Listener, AutoClosea
         }
     }
 
-    /** The channel for unary calls and the liveness watch of a registered worker. */
+    /** The channel for unary calls to a registered worker. */
     public Optional<ManagedChannel> channel(UUID workerId) {
         lock.lock();
         try {
             Connections connections = workers.get(workerId);
             return connections == null ? Optional.empty() : Optional.of(connections.unary);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The channel the liveness watch of a registered worker rides. */
+    public Optional<ManagedChannel> watchChannel(UUID workerId) {
+        lock.lock();
+        try {
+            Connections connections = workers.get(workerId);
+            return connections == null ? Optional.empty() : Optional.of(connections.watch);
         } finally {
             lock.unlock();
         }
@@ -180,7 +196,7 @@ public final class WorkerChannels implements WorkerRegistry.Listener, AutoClosea
 
     @Override
     public void added(WorkerRecord worker) {
-        Connections fresh = new Connections(worker.address(), build(worker.address()));
+        Connections fresh = new Connections(worker.address(), build(worker.address()), build(worker.address()));
         Connections previous;
         lock.lock();
         try {

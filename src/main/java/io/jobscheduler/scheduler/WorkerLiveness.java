@@ -25,8 +25,8 @@ import java.util.function.Consumer;
 import static java.lang.System.Logger.Level.INFO;
 
 /**
- * Which workers are alive. Each registered worker gets a held-open {@code Watch} stream on its
- * long-lived channel and sends a heartbeat three times per time-to-live: a stream that breaks (the
+ * Which workers are alive. Each registered worker gets a held-open {@code Watch} stream on a
+ * long-lived channel of its own and sends a heartbeat three times per time-to-live: a stream that breaks (the
  * worker's process died, its connection dropped) makes the worker {@code DOWN} at once; silence
  * for the time-to-live (hung, paused, cut off) makes it {@code DOWN} at the next sweep; a
  * heartbeat makes it {@code ALIVE} again. A worker that speaks only the original contract
@@ -105,7 +105,7 @@ public final class WorkerLiveness implements WorkerRegistry.Listener, AutoClosea
 
     @Override
     public void added(WorkerRecord worker) {
-        Optional<ManagedChannel> channel = channels.channel(worker.id());
+        Optional<ManagedChannel> channel = channels.watchChannel(worker.id());
         if (channel.isEmpty()) {
             return;
         }
