@@ -1,7 +1,5 @@
 package io.jobscheduler.scheduler;
 
-import io.helidon.common.configurable.Resource;
-import io.helidon.common.tls.Tls;
 import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
@@ -9,7 +7,6 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
-import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -110,7 +107,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
-                        settings.grpcTls().ifPresent(tls -> grpc.tls(tls(tls)));
+                        settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
                         grpc.addRouting(GrpcRouting.builder().service(grpcService));
                     })
                     .build();
@@ -182,12 +179,6 @@ public final class SchedulerServer implements AutoCloseable {
                 .shutdownGracePeriod(settings.drainTimeout());
     }
 
-    private static Tls tls(ServerTls tls) {
-        return Tls.builder()
-                .privateKey(key -> key.pem(pem -> pem.key(Resource.create(tls.keyFile()))))
-                .privateKeyCertChain(chain -> chain.pem(pem -> pem.certChain(Resource.create(tls.certificateFile()))))
-                .build();
-    }
 
     // Helidon logs a bind error and reports port -1 on every socket; binding each address once
     // more ourselves tells which one failed, and why.

@@ -1,11 +1,8 @@
 package io.jobscheduler.worker;
 
-import io.helidon.common.configurable.Resource;
-import io.helidon.common.tls.Tls;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.http2.Http2Config;
-import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.worker.job.JobRunner;
 import java.io.IOException;
@@ -61,7 +58,7 @@ public final class WorkerServer implements AutoCloseable {
                         // reader's business (its stream waits), not a reason to reset the stream.
                         .flowControlTimeout(FOLLOW_STALL_LIMIT)
                         .build())
-                .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(serverTls(tls))))
+                .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
                 .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)))
                 .build();
         server.start();
@@ -78,12 +75,6 @@ public final class WorkerServer implements AutoCloseable {
         return new WorkerServer(server, runner, link);
     }
 
-    static Tls serverTls(ServerTls tls) {
-        return Tls.builder()
-                .privateKey(k -> k.pem(p -> p.key(Resource.create(tls.keyFile()))))
-                .privateKeyCertChain(k -> k.pem(p -> p.certChain(Resource.create(tls.certificateFile()))))
-                .build();
-    }
 
     public int port() {
         return server.port();
