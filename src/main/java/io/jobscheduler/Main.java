@@ -2,6 +2,7 @@ package io.jobscheduler;
 
 import io.helidon.logging.common.LogConfig;
 import io.jobscheduler.config.ConfigException;
+import io.jobscheduler.config.ConfigKey;
 import io.jobscheduler.config.ConfigLoader;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
@@ -26,11 +27,11 @@ public final class Main {
                    jobscheduler dev       [--http-addr HOST:PORT] [--grpc-addr HOST:PORT]
             """;
 
-    /** Flags that override a configuration key, per command. */
-    private static final Map<String, Map<String, String>> FLAGS = Map.of(
-            "scheduler", Map.of("--http-addr", "http_server.addr", "--grpc-addr", "grpc_server.addr"),
-            "worker", Map.of("--grpc-addr", "grpc_server.addr", "--scheduler-addr", "scheduler.addr"),
-            "dev", Map.of("--http-addr", "http_server.addr", "--grpc-addr", "grpc_server.addr"));
+    /** The settings each command reads; their flags are the flags it takes (dev: the scheduler's). */
+    private static final Map<String, List<ConfigKey>> SCHEMAS = Map.of(
+            "scheduler", SchedulerSettings.SCHEMA,
+            "worker", WorkerSettings.SCHEMA,
+            "dev", SchedulerSettings.SCHEMA);
 
     private Main() {
     }
@@ -46,7 +47,7 @@ public final class Main {
                 System.exit(1);
             }
         }
-        if (args.length == 0 || !FLAGS.containsKey(args[0])) {
+        if (args.length == 0 || !SCHEMAS.containsKey(args[0])) {
             System.err.print(USAGE);
             System.exit(2);
         }
@@ -63,7 +64,9 @@ public final class Main {
             } else if (i + 1 < args.length) {
                 value = args[++i];
             }
-            boolean known = arg.equals("--config") ? !command.equals("dev") : FLAGS.get(command).containsKey(arg);
+            String flag = arg;
+            Optional<ConfigKey> key = SCHEMAS.get(command).stream().filter(k -> flag.equals(k.flag())).findFirst();
+            boolean known = arg.equals("--config") ? !command.equals("dev") : key.isPresent();
             if (!known || value == null) {
                 System.err.println("jobscheduler " + command + ": " + (known ? "missing value for " : "unknown flag ")
                         + arg);
@@ -73,7 +76,7 @@ public final class Main {
             if (arg.equals("--config")) {
                 configFile = Optional.of(Path.of(value));
             } else {
-                flags.put(FLAGS.get(command).get(arg), value);
+                flags.put(key.orElseThrow().path(), value);
             }
         }
         List<AutoCloseable> running = new ArrayList<>();
@@ -90,10 +93,10 @@ public final class Main {
                 default -> {
                     // dev: both halves on the built-in defaults (no files), jobs in the current folder.
                     SchedulerSettings scheduler = SchedulerSettings.from(new ConfigLoader(SchedulerSettings.SCHEMA, env, here)
-                            .load(Optional.empty(), "", flags));
+                            .loadWithoutFile(flags));
                     running.add(SchedulerServer.start(scheduler));
                     running.add(WorkerServer.start(WorkerSettings.from(new ConfigLoader(WorkerSettings.SCHEMA, env, here)
-                            .load(Optional.empty(), "", Map.of("scheduler.addr", dialable(scheduler))), here)));
+                            .loadWithoutFile(Map.of("scheduler.addr", dialable(scheduler))), here)));
                 }
             }
         } catch (ConfigException e) {

@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -34,13 +33,13 @@ final class Training {
         try {
             Path here = Path.of("").toAbsolutePath();
             SchedulerSettings schedulerSettings = SchedulerSettings.from(new ConfigLoader(SchedulerSettings.SCHEMA,
-                    Map.of(), here).load(Optional.empty(), "", Map.of(
+                    Map.of(), here).loadWithoutFile(Map.of(
                     "http_server.addr", "127.0.0.1:0", "grpc_server.addr", "127.0.0.1:0")));
             try (SchedulerServer scheduler = SchedulerServer.start(schedulerSettings);
                  WorkerServer worker = WorkerServer.start(WorkerSettings.from(new ConfigLoader(WorkerSettings.SCHEMA,
                          Map.of("JOBSCHEDULER_JOBS_WORK_DIR", dir.toString(),
                                  "JOBSCHEDULER_JOBS_DATA_DIR", dir.resolve("data").toString()), here)
-                         .load(Optional.empty(), "", Map.of("grpc_server.addr", "127.0.0.1:0",
+                         .loadWithoutFile(Map.of("grpc_server.addr", "127.0.0.1:0",
                                  "scheduler.addr", "127.0.0.1:" + scheduler.grpcPort())), here));
                  HttpClient http = HttpClient.newHttpClient()) {
                 if (!worker.awaitRegistered(Duration.ofSeconds(30))) {

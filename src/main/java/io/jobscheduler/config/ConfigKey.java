@@ -1,10 +1,15 @@
 package io.jobscheduler.config;
 
 /**
- * One setting a component accepts: {@code [section] name}, its kind and its built-in default
- * ({@code null}: no default, derived later from other settings).
+ * One setting a component accepts: {@code [section] name}, its kind, its built-in default
+ * ({@code null}: no default, derived later from other settings) and the command-line flag that
+ * overrides it ({@code null}: none).
  */
-public record ConfigKey(String section, String name, Kind kind, String defaultValue) {
+public record ConfigKey(String section, String name, Kind kind, String defaultValue, String flag) {
+
+    public ConfigKey(String section, String name, Kind kind, String defaultValue) {
+        this(section, name, kind, defaultValue, null);
+    }
 
     /** How a value is written and checked. */
     public enum Kind {

@@ -43,6 +43,15 @@ public final class ConfigLoader {
         if (file.isEmpty() && Files.isRegularFile(workingDir.resolve(defaultFileName))) {
             file = Optional.of(workingDir.resolve(defaultFileName));
         }
+        return merge(file, flags);
+    }
+
+    /** Defaults, environment and flags, reading no file (the {@code dev} and {@code train} commands). */
+    public Config loadWithoutFile(Map<String, String> flags) {
+        return merge(Optional.empty(), flags);
+    }
+
+    private Config merge(Optional<Path> file, Map<String, String> flags) {
         // Default file names (server.pem) sit beside the configuration file that implies them.
         Path defaultsBase = file.map(f -> f.toAbsolutePath().getParent()).orElse(workingDir);
         Map<String, String> merged = new LinkedHashMap<>();
@@ -60,8 +69,8 @@ public final class ConfigLoader {
         }
         for (Map.Entry<String, String> flag : flags.entrySet()) {
             ConfigKey key = find(flag.getKey()).orElseThrow(() -> new IllegalArgumentException(flag.getKey()));
-            merged.put(key.path(), checked("--" + key.section().replace("_server", "") + "-" + key.name(),
-                    key, flag.getValue(), workingDir));
+            merged.put(key.path(), checked(key.flag() != null ? key.flag() : key.path(), key, flag.getValue(),
+                    workingDir));
         }
         return Config.builder()
                 .disableEnvironmentVariablesSource()

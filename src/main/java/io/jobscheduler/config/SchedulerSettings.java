@@ -29,11 +29,11 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
     public static final String FILE_NAME = "config.toml";
 
     public static final List<ConfigKey> SCHEMA = List.of(
-            new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:50000"),
+            new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:50000", "--grpc-addr"),
             new ConfigKey("grpc_server", "use_tls", BOOLEAN, "false"),
             new ConfigKey("grpc_server", "crt_file", PATH, "server.pem"),
             new ConfigKey("grpc_server", "key_file", PATH, "server.key"),
-            new ConfigKey("http_server", "addr", LISTEN_ADDRESS, "127.0.0.1:3000"),
+            new ConfigKey("http_server", "addr", LISTEN_ADDRESS, "127.0.0.1:3000", "--http-addr"),
             new ConfigKey("http_server", "drain_timeout", DURATION, "10s"),
             new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
             new ConfigKey("workers", "ca_file", PATH, ""),

@@ -31,12 +31,12 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
     public static final String FILE_NAME = "worker.toml";
 
     public static final List<ConfigKey> SCHEMA = List.of(
-            new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:30000"),
+            new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:30000", "--grpc-addr"),
             new ConfigKey("grpc_server", "advertise_addr", ADDRESS, null),
             new ConfigKey("grpc_server", "use_tls", BOOLEAN, "false"),
             new ConfigKey("grpc_server", "crt_file", PATH, "server.pem"),
             new ConfigKey("grpc_server", "key_file", PATH, "server.key"),
-            new ConfigKey("scheduler", "addr", ADDRESS, "127.0.0.1:50000"),
+            new ConfigKey("scheduler", "addr", ADDRESS, "127.0.0.1:50000", "--scheduler-addr"),
             new ConfigKey("scheduler", "use_tls", BOOLEAN, "false"),
             new ConfigKey("scheduler", "ca_file", PATH, ""),
             new ConfigKey("scheduler", "call_timeout", DURATION, "10s"),
