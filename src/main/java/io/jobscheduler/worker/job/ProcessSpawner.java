@@ -18,6 +18,9 @@ final class ProcessSpawner {
     record Spawned(int pid, int pidfd, int outputFd) {
     }
 
+    /** The longest command quoted whole in an error message. */
+    private static final int MAX_QUOTED = 200;
+
     private final String workDir;
 
     ProcessSpawner(Path workDir) {
@@ -29,7 +32,7 @@ final class ProcessSpawner {
             MemorySegment errno = Posix.newErrnoSegment(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             if ((int) Posix.pipe2.invokeExact(errno, fds, Posix.O_CLOEXEC) != 0) {
-                throw SpawnException.of("cannot open a pipe for the output of " + command, Posix.errno(errno));
+                throw SpawnException.of("cannot open a pipe for the output of " + quoted(command), Posix.errno(errno));
             }
             int readFd = fds.getAtIndex(JAVA_INT, 0);
             int writeFd = fds.getAtIndex(JAVA_INT, 1);
@@ -50,7 +53,7 @@ final class ProcessSpawner {
                 Posix.killGroup(pid, Posix.SIGKILL);
                 Posix.reap(pid);
                 Posix.closeFd(errno, readFd);
-                throw SpawnException.of("cannot watch the process of " + command, e);
+                throw SpawnException.of("cannot watch the process of " + quoted(command), e);
             }
             return new Spawned(pid, pidfd, readFd);
         } catch (SpawnException e) {
@@ -109,9 +112,16 @@ final class ProcessSpawner {
 
     private static SpawnException reason(int errno, String command) {
         return switch (errno) {
-            case ENOENT -> SpawnException.command("command not found: " + command + " (ENOENT)");
-            default -> SpawnException.of("cannot start " + command, errno);
+            case ENOENT -> SpawnException.command("command not found: " + quoted(command) + " (ENOENT)");
+            default -> SpawnException.of("cannot start " + quoted(command), errno);
         };
+    }
+
+    /** The command as a message quotes it: a long one is shortened, so the reason after it is read. */
+    static String quoted(String command) {
+        return command.length() <= MAX_QUOTED ? command
+                : command.substring(0, Character.isHighSurrogate(command.charAt(MAX_QUOTED - 1)) ? MAX_QUOTED - 1 : MAX_QUOTED)
+                + "… (" + command.length() + " characters)";
     }
 
     private static void check(String what, int rc) {

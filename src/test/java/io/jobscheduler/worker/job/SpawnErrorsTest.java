@@ -60,8 +60,18 @@ class SpawnErrorsTest {
 
     @Test
     void aFileNameTooLongIsNamed() throws Exception {
+        // One component beyond NAME_MAX (255).
         String name = "./" + "n".repeat(300);
-        assertEquals("cannot start " + name + ": file name too long (ENAMETOOLONG)", refusal(name, ""));
+        assertEquals("cannot start " + name.substring(0, 200) + "… (302 characters): file name too long (ENAMETOOLONG)",
+                refusal(name, ""));
+    }
+
+    @Test
+    void aLongCommandIsQuotedShortenedSoTheReasonIsRead() throws Exception {
+        String name = "./" + "m".repeat(5_000);
+        assertEquals("cannot start " + name.substring(0, 200) + "… (5002 characters): file name too long (ENAMETOOLONG)",
+                refusal(name, ""));
+        assertEquals("x".repeat(199) + "… (401 characters)", ProcessSpawner.quoted("x".repeat(199) + "\uD83D\uDE00".repeat(101)));
     }
 
     @Test
