@@ -61,10 +61,10 @@ public final class JobRunner implements AutoCloseable {
     private boolean closed;                                          // guarded by lock
 
     /**
-     * What the runner needs to cut a running job's output loose; {@code recorded} is false for a
+     * A running job and what the runner needs to cut its output loose; {@code recorded} is false for a
      * job killed at start because its record could not be stored (deleted once it has ended).
      */
-    private record Watch(int outputFd, ProcessWatcher.Events events, boolean recorded) {
+    private record Watch(Job job, int outputFd, ProcessWatcher.Events events, boolean recorded) {
     }
 
     /**
@@ -196,7 +196,7 @@ public final class JobRunner implements AutoCloseable {
                 if (unrecorded == null) {
                     jobs.put(id, job);
                 }
-                watches.put(id, new Watch(process.outputFd(), events, unrecorded == null));
+                watches.put(id, new Watch(job, process.outputFd(), events, unrecorded == null));
             }
         } finally {
             lock.unlock();
@@ -361,8 +361,8 @@ public final class JobRunner implements AutoCloseable {
                 return;
             }
             closed = true;
-            for (String id : watches.keySet()) {
-                running.add(jobs.get(id));
+            for (Watch watch : watches.values()) {
+                running.add(watch.job());
             }
         } finally {
             lock.unlock();
@@ -416,8 +416,8 @@ public final class JobRunner implements AutoCloseable {
         spawnThreads.shutdown();
         lock.lock();
         try {
-            for (String id : watches.keySet()) {
-                jobs.get(id).output().closeWriter();
+            for (Watch watch : watches.values()) {
+                watch.job().output().closeWriter();
             }
         } finally {
             lock.unlock();
