@@ -70,9 +70,13 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
                 JobStatus job = runner.start(request.getCommand(), request.getPath());
                 return StartJobRes.newBuilder().setJobID(job.id()).setStartedAtMillis(millis(job.startedAt())).build();
             } catch (SpawnException e) {
-                // Out of descriptors, memory or disk is the worker's condition, not the command's.
-                throw (e.workerExhausted() ? Status.RESOURCE_EXHAUSTED : Status.FAILED_PRECONDITION)
-                        .withDescription(e.getMessage()).asRuntimeException();
+                if (!e.workerExhausted()) {
+                    throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+                }
+                // Out of descriptors, memory or disk is the worker's condition, not the command's:
+                // the operator needs to hear of it too.
+                LOG.log(System.Logger.Level.WARNING, "refused a start: " + e.getMessage());
+                throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
             }
         });
     }

@@ -588,7 +588,9 @@ public final class JobRunner implements AutoCloseable {
         @Override
         public void output(ByteBuffer bytes) {
             job.output().append(bytes).ifPresent(failure -> {
-                if (job.outputLost(outputCut(job.output().length(), failure))) {
+                String why = outputCut(job.output().length(), failure);
+                if (job.outputLost(why)) {
+                    LOG.log(System.Logger.Level.WARNING, "job " + job.id() + " failed and was killed: " + why);
                     Posix.killGroup(job.pgid(), Posix.SIGKILL);
                 }
             });
