@@ -65,6 +65,12 @@ class FullDiskTest {
             JobStatus normal = runner.start("echo", "after");
             assertEquals("after\n", text(runner.output(normal.id())));
             assertEquals(JobState.SUCCEEDED, runner.awaitEnd(normal.id(), GENEROUS).state());
+
+            // The final record was stored on the full disk: a later worker knows why the job failed.
+            runner.close();
+            try (JobRunner later = new JobRunner(work, disk.dir(), Duration.ofMillis(300), 100, 1L << 30)) {
+                assertEquals(ended, later.status(started.id()));
+            }
         }
     }
 
