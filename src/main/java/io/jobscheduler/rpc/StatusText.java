@@ -33,7 +33,7 @@ public final class StatusText implements ServerInterceptor {
 
     /**
      * A service definition whose every status passes through {@link #wireForm}: a service's
-     * {@code bindService()} answers {@code StatusText.bound(super.bindService())}.
+     * {@code bindService()} answers {@code StatusText.bound(WorkerGrpc.bindService(this))}.
      */
     public static ServerServiceDefinition bound(ServerServiceDefinition definition) {
         return ServerInterceptors.intercept(definition, new StatusText());
@@ -65,11 +65,10 @@ public final class StatusText implements ServerInterceptor {
     }
 
     static String percentEncode(String text) {
-        StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c < ' ' || c > '~' || c == '%') {
-                out = new StringBuilder(text.length() + 16).append(text, 0, i);
+                StringBuilder out = new StringBuilder(text.length() + 16).append(text, 0, i);
                 for (byte b : text.substring(i).getBytes(StandardCharsets.UTF_8)) {
                     if (b < ' ' || b > '~' || b == '%') {
                         out.append('%').append(HEX[(b >> 4) & 0xF]).append(HEX[b & 0xF]);
