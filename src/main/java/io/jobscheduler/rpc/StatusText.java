@@ -124,8 +124,9 @@ public final class StatusText implements ServerInterceptor {
             LOG.log(System.Logger.Level.WARNING, "gRPC handler failed", e);
             status = Status.INTERNAL.withDescription(e.getMessage() == null ? e.toString() : e.getMessage());
         }
+        Metadata trailers = Status.trailersFromThrowable(e);
         try {
-            call.close(status, Status.trailersFromThrowable(e) == null ? new Metadata() : Status.trailersFromThrowable(e));
+            call.close(status, trailers == null ? new Metadata() : trailers);
         } catch (IllegalStateException alreadyClosed) {
             // The handler closed the call before it threw: the client has its answer.
         }
