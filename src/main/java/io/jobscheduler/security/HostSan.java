@@ -13,11 +13,16 @@ import org.bouncycastle.asn1.x509.GeneralName;
 public record HostSan(String text, boolean ip) {
     private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+    /** IPv4 only as four decimal parts: the JDK would also read "1.2.3" as 1.2.0.3. */
+    private static final Pattern DOTTED_QUAD = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
 
     /** {@code text} as an IP literal or a DNS name (lower-cased); anything else is an error naming it. */
     public static HostSan parse(String text) {
         String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
         if (host.indexOf(':') >= 0 || DIGITS.matcher(host.replace(".", "")).matches()) {
+            if (host.indexOf(':') < 0 && !DOTTED_QUAD.matcher(host).matches()) {
+                throw invalid(text);
+            }
             try {
                 return new HostSan(InetAddress.ofLiteral(host).getHostAddress(), true);
             } catch (IllegalArgumentException e) {

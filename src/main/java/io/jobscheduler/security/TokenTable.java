@@ -77,7 +77,8 @@ public final class TokenTable {
         if (!result.contains("token")) {
             return empty();
         }
-        if (!(result.get("token") instanceof TomlArray array) || !array.containsTables()) {
+        if (!(result.get("token") instanceof TomlArray array)
+                || !array.toList().stream().allMatch(TomlTable.class::isInstance)) {
             throw new TokenFileException(source + ": line " + result.inputPositionOf("token").line()
                     + ": \"token\" must be [[token]] tables");
         }
