@@ -90,6 +90,8 @@ final class Pem {
             }
         } catch (FileAlreadyExistsException e) {
             throw new IllegalStateException(file + " already exists; refusing to overwrite it");
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("cannot write " + file + ": no such folder", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,8 @@
 package io.jobscheduler.security;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,7 +14,11 @@ final class TestPki {
     final Path dir;
 
     TestPki(Path dir) {
-        this.dir = dir;
+        try {
+            this.dir = Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         Instant now = Instant.now();
         this.ca = CertificateAuthority.create(now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(30)));
         ca.save(dir);
