@@ -125,7 +125,7 @@ public final class CertificateAuthority {
                     .addExtension(Extension.subjectAlternativeName, false,
                             new GeneralNames(sans.toArray(GeneralName[]::new)))
                     .addExtension(Extension.authorityKeyIdentifier, false,
-                            extensions.createAuthorityKeyIdentifier(certificate))
+                            extensions.createAuthorityKeyIdentifier(certificate.getPublicKey()))
                     .addExtension(Extension.subjectKeyIdentifier, false,
                             extensions.createSubjectKeyIdentifier(pair.getPublic()));
             return new IssuedCertificate(sign(builder, key), pair.getPrivate());
