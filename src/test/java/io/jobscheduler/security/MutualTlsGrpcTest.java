@@ -27,6 +27,7 @@ import io.jobscheduler.grpc.WorkerGrpc;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -48,6 +49,7 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,6 +76,10 @@ class MutualTlsGrpcTest {
     private static TestPki otherPki;
     private static WebServer server;
     private static WebServer workerServer;
+    /** Serves a scheduler certificate valid only for "elsewhere.example.org", not the address dialed. */
+    private static WebServer misnamedServer;
+    /** Serves a scheduler certificate whose only host SAN is IP 127.0.0.1. */
+    private static WebServer ipOnlyServer;
     private static final RecordingScheduler SERVICE = new RecordingScheduler();
     /** What a plain interceptor finds in the call's attributes and gRPC context, per call. */
     private static final CopyOnWriteArrayList<Optional<SSLSession>> ATTRIBUTE_SESSIONS = new CopyOnWriteArrayList<>();
@@ -88,6 +94,10 @@ class MutualTlsGrpcTest {
         Instant now = Instant.now();
         pki.issue(PeerRole.WORKER, "expired", now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)));
         otherPki.issue(PeerRole.WORKER, "w1");
+        pki.issue(PeerRole.SCHEDULER, "misnamed", List.of(HostSan.parse("elsewhere.example.org")),
+                now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)));
+        pki.issue(PeerRole.SCHEDULER, "ip-only", List.of(HostSan.parse("127.0.0.1")),
+                now.minus(Duration.ofHours(1)), now.plus(Duration.ofDays(1)));
         ServerInterceptor probe = new ServerInterceptor() {
             @Override
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
@@ -102,6 +112,12 @@ class MutualTlsGrpcTest {
         workerServer = mutualTlsServer("w1", GrpcRouting.builder()
                 .intercept(PeerIdentityInterceptor.allowing(PeerRole.SCHEDULER))
                 .service(new EchoingWorker()));
+        misnamedServer = mutualTlsServer("misnamed", GrpcRouting.builder()
+                .intercept(PeerIdentityInterceptor.allowing(PeerRole.WORKER))
+                .service(SERVICE));
+        ipOnlyServer = mutualTlsServer("ip-only", GrpcRouting.builder()
+                .intercept(PeerIdentityInterceptor.allowing(PeerRole.WORKER))
+                .service(SERVICE));
     }
 
     /** A gRPC socket serving {@code name}'s certificate and requiring one from {@link #pki}'s CA. */
@@ -125,7 +141,7 @@ class MutualTlsGrpcTest {
 
     @AfterAll
     static void stopServer() {
-        for (WebServer running : new WebServer[] {server, workerServer}) {
+        for (WebServer running : new WebServer[] {server, workerServer, misnamedServer, ipOnlyServer}) {
             if (running != null) {
                 running.stop();
             }
@@ -266,11 +282,7 @@ class MutualTlsGrpcTest {
 
     @Test
     void helidonsGrpcClientPresentsItsCertificate() {
-        GrpcClient client = helidonClient(Tls.builder()
-                .privateKey(key -> key.pem(pem -> pem.key(Resource.create(pki.key("w1")))))
-                .privateKeyCertChain(chain -> chain.pem(pem -> pem.certChain(Resource.create(pki.certificate("w1")))))
-                .trust(trust -> trust.pem(pem -> pem.certificates(Resource.create(pki.caFile()))))
-                .build());
+        GrpcClient client = helidonClient(workerTls());
         RegisterRes answer = SchedulerGrpc.newBlockingStub(client.channel())
                 .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build());
         assertThat(answer.getWorkerID(), is("worker/w1"));
@@ -289,9 +301,63 @@ class MutualTlsGrpcTest {
         assertThat(SERVICE.calls.get(), is(before));
     }
 
+    @Test
+    void bothClientsRefuseAServerWhoseCertificateDoesNotNameTheAddressDialed() {
+        int before = SERVICE.calls.get();
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", misnamedServer.port(),
+                withCertificate(pki, "w1")).build();
+        try {
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> SchedulerGrpc
+                    .newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build()));
+            assertThat(e.getStatus().getCode(), is(Status.Code.UNAVAILABLE));
+            assertThat(causes(e), containsString("No subject alternative names matching IP address 127.0.0.1"));
+        } finally {
+            channel.shutdownNow();
+        }
+        GrpcClient helidon = helidonClient(misnamedServer, workerTls());
+        RuntimeException e = assertThrows(RuntimeException.class, () -> SchedulerGrpc.newBlockingStub(helidon.channel())
+                .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build()));
+        assertThat(causes(e), containsString("No subject alternative DNS name matching "));
+        assertThat(SERVICE.calls.get(), is(before));
+    }
+
+    @Test
+    void helidonsClientChecksTheNameTheDialedIpReverseResolvesToNotTheIp() throws Exception {
+        String reverseName = InetAddress.getByName("127.0.0.1").getHostName();
+        Assumptions.assumeFalse(reverseName.equals("127.0.0.1"),
+                "SKIPPED: 127.0.0.1 has no reverse name on this machine, so Helidon's client would check the IP");
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", ipOnlyServer.port(),
+                withCertificate(pki, "w1")).build();
+        try {
+            assertThat("grpc-java checks the IP literal it dialed", SchedulerGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build()).getWorkerID(),
+                    is("worker/w1"));
+        } finally {
+            channel.shutdownNow();
+        }
+        GrpcClient helidon = helidonClient(ipOnlyServer, workerTls());
+        RuntimeException e = assertThrows(RuntimeException.class, () -> SchedulerGrpc.newBlockingStub(helidon.channel())
+                .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build()));
+        assertThat(causes(e), containsString("No name matching " + reverseName + " found"));
+    }
+
+    private static Tls workerTls() {
+        return Tls.builder()
+                .privateKey(key -> key.pem(pem -> pem.key(Resource.create(pki.key("w1")))))
+                .privateKeyCertChain(chain -> chain.pem(pem -> pem.certChain(Resource.create(pki.certificate("w1")))))
+                .trust(trust -> trust.pem(pem -> pem.certificates(Resource.create(pki.caFile()))))
+                .build();
+    }
+
     private static GrpcClient helidonClient(Tls tls) {
+        return helidonClient(server, tls);
+    }
+
+    private static GrpcClient helidonClient(WebServer target, Tls tls) {
         return GrpcClient.builder()
-                .baseUri("https://127.0.0.1:" + server.port())
+                .baseUri("https://127.0.0.1:" + target.port())
                 .tls(tls)
                 .readTimeout(Duration.ofSeconds(10))
                 .build();
@@ -302,12 +368,17 @@ class MutualTlsGrpcTest {
         int before = SERVICE.calls.get();
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> callWithGrpcJava(credentials));
         assertThat(String.valueOf(e.getStatus()), e.getStatus().getCode(), is(Status.Code.UNAVAILABLE));
+        assertThat(causes(e), containsString("ALERT_" + alert));
+        assertThat(SERVICE.calls.get(), is(before));
+    }
+
+    /** The messages of {@code e} and its causes, to tell one refusal from another. */
+    private static String causes(Throwable e) {
         StringBuilder causes = new StringBuilder();
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            causes.append(cause.getMessage()).append(" / ");
+            causes.append(cause).append(" / ");
         }
-        assertThat(causes.toString(), containsString("ALERT_" + alert));
-        assertThat(SERVICE.calls.get(), is(before));
+        return causes.toString();
     }
 
     private static ChannelCredentials withCertificate(TestPki issuer, String name) {

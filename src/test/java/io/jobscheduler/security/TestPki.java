@@ -35,8 +35,11 @@ final class TestPki {
     }
 
     String issue(PeerRole role, String name, Instant notBefore, Instant notAfter) {
-        ca.issue(new Identity(role, name), List.of(HostSan.parse("127.0.0.1"), HostSan.parse("localhost")),
-                notBefore, notAfter).save(dir, name);
+        return issue(role, name, List.of(HostSan.parse("127.0.0.1"), HostSan.parse("localhost")), notBefore, notAfter);
+    }
+
+    String issue(PeerRole role, String name, List<HostSan> sans, Instant notBefore, Instant notAfter) {
+        ca.issue(new Identity(role, name), sans, notBefore, notAfter).save(dir, name);
         return name;
     }
 
