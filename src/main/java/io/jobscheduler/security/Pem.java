@@ -81,9 +81,11 @@ final class Pem {
      * byte on, and never replaces an existing file.
      */
     static void create(Path file, String content, String permissions) {
+        boolean created = false;
         try (SeekableByteChannel out = Files.newByteChannel(file,
                 EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)))) {
+            created = true;
             ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII));
             while (bytes.hasRemaining()) {
                 out.write(bytes);
@@ -93,7 +95,18 @@ final class Pem {
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException("cannot write " + file + ": no such folder", e);
         } catch (IOException e) {
+            if (created) {
+                deleteQuietly(file, e); // never leave half a key or certificate behind
+            }
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path file, IOException cause) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.jobscheduler.security;
 
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -24,6 +23,10 @@ public final class SecurityCommands {
         String command = args[0];
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         String usage = command.equals("certs") ? CertsCommand.USAGE : TokenCommand.USAGE;
+        if (rest.contains("--help") || rest.contains("-h")) {
+            out.print(usage);
+            return 0;
+        }
         try {
             if (command.equals("certs")) {
                 CertsCommand.run(rest, out, err);
@@ -35,8 +38,10 @@ public final class SecurityCommands {
             err.println("jobscheduler " + command + ": " + e.getMessage());
             err.print(usage);
             return 2;
-        } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException | TokenFileException e) {
-            err.println("jobscheduler " + command + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            // Every failure of ours carries a one-line message naming the file or value; anything
+            // else (an unexpected JDK failure) is still one line, not a stack trace.
+            err.println("jobscheduler " + command + ": " + (e.getMessage() != null ? e.getMessage() : e));
             return 1;
         }
     }

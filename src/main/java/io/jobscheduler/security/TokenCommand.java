@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -100,6 +101,8 @@ final class TokenCommand {
                 throw new IllegalStateException(file + ": " + e.getMessage());
             }
             replace(absolute, changed.toToml());
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("cannot update " + file + ": no such folder", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot update " + file + ": " + e.getMessage(), e);
         }

@@ -82,6 +82,17 @@ class TokenCommandTest {
     }
 
     @Test
+    void helpPrintsTheUsageAndAMissingFolderIsNamed() {
+        Run help = Run.of("token", "--help");
+        assertThat(help.status(), is(0));
+        assertThat(help.out(), containsString("usage: jobscheduler token create"));
+        Run missing = Run.of("token", "create", "--file", dir.resolve("none/tokens.toml").toString(), "--name", "x",
+                "--role", "viewer");
+        assertThat(missing.status(), is(1));
+        assertThat(missing.error(), containsString("none/tokens.toml: no such folder"));
+    }
+
+    @Test
     void badCommandLinesExitTwo() {
         String f = dir.resolve("tokens.toml").toString();
         usage("missing create, revoke or list", "token");
