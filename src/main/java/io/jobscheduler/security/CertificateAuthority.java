@@ -79,6 +79,9 @@ public final class CertificateAuthority {
     /** The CA in {@code dir}/ca.pem and ca.key; fails when they are missing or do not belong together. */
     public static CertificateAuthority load(Path dir) {
         X509Certificate certificate = Pem.readCertificate(dir.resolve(CERT_FILE));
+        if (certificate.getBasicConstraints() < 0) {
+            throw new IllegalArgumentException(dir.resolve(CERT_FILE) + " is not a CA certificate");
+        }
         PrivateKey key = Pem.readPrivateKey(dir.resolve(KEY_FILE));
         if (!signsFor(key, certificate.getPublicKey())) {
             throw new IllegalArgumentException(dir.resolve(KEY_FILE) + " is not the key of " + dir.resolve(CERT_FILE));

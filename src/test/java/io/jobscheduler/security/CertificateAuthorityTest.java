@@ -121,8 +121,14 @@ class CertificateAuthorityTest {
         Files.copy(other.resolve("ca.key"), dir.resolve("ca.key"));
         var e = assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir));
         assertThat(e.getMessage(), containsString("is not the key of"));
-        Files.writeString(dir.resolve("ca.pem"), "not pem\n");
-        assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir));
+        Files.delete(dir.resolve("ca.pem"));
+        ca.issue(new Identity(PeerRole.WORKER, "leaf"), List.of(), DAY_AGO, IN_A_YEAR).save(dir, "leaf");
+        Files.copy(dir.resolve("leaf.pem"), dir.resolve("ca.pem"));
+        var leaf = assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir));
+        assertThat(leaf.getMessage(), containsString("is not a CA certificate"));
+        Files.writeString(dir.resolve("ca.pem"), "not pem\n", java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        var garbage = assertThrows(IllegalArgumentException.class, () -> CertificateAuthority.load(dir));
+        assertThat(garbage.getMessage(), containsString("no PEM certificate"));
     }
 
     @ParameterizedTest
