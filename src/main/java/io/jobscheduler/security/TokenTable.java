@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.tomlj.Toml;
@@ -189,8 +191,8 @@ public final class TokenTable {
 
     /** " (line N)" of the entry's first key, or nothing for an empty table. */
     private static String where(TomlTable table) {
-        return table.keySet().stream().map(table::inputPositionOf).filter(p -> p != null)
-                .mapToInt(TomlPosition::line).min().stream().mapToObj(line -> " (line " + line + ")")
-                .findFirst().orElse("");
+        OptionalInt line = table.keySet().stream().map(table::inputPositionOf).filter(Objects::nonNull)
+                .mapToInt(TomlPosition::line).min();
+        return line.isPresent() ? " (line " + line.getAsInt() + ")" : "";
     }
 }
