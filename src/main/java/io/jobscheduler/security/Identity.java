@@ -11,6 +11,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -26,6 +27,7 @@ public record Identity(PeerRole role, String name) {
     private static final UUID WORKER_ID_NAMESPACE = UUID.fromString("5d1c8a54-3f0e-4b8e-9a43-6f0b2f6b9e17");
 
     public Identity {
+        Objects.requireNonNull(role, "role");
         Names.requireSafe(name);
     }
 

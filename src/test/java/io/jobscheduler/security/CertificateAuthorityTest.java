@@ -132,6 +132,15 @@ class CertificateAuthorityTest {
     }
 
     @ParameterizedTest
+    @EnumSource(PeerRole.class)
+    void anIdentityRoundTripsThroughItsUri(PeerRole role) {
+        for (String name : List.of("a", "w-1", "node_7.eu", "X".repeat(64))) {
+            Identity identity = new Identity(role, name);
+            assertThat(Identity.parse(identity.uri().toString()).orElseThrow(), is(identity));
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"spiffe://other/worker/w1", "spiffe://jobscheduler/root/w1", "spiffe://jobscheduler/worker",
             "spiffe://jobscheduler/worker/w1/x", "https://jobscheduler/worker/w1", "spiffe://jobscheduler/worker/..",
             "spiffe://jobscheduler/worker/w1?x=1", "spiffe://jobscheduler/worker/w%2F1", "spiffe://jobscheduler/Worker/w1"})

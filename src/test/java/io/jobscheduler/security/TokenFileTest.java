@@ -111,6 +111,43 @@ class TokenFileTest {
     }
 
     @Test
+    void readersDuringRewritesSeeTheOldOrTheNewTableNeverAFailure() throws Exception {
+        Path commandFile = dir.resolve("busy.toml");
+        String first = Run.of("token", "create", "--file", commandFile.toString(), "--name", "first", "--role", "viewer")
+                .out().strip();
+        TokenFile tokens = TokenFile.open(commandFile, clock);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> readers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            readers.add(Thread.ofPlatform().start(() -> {
+                while (writing.get()) {
+                    try {
+                        clock.advance(Duration.ofSeconds(1)); // every read looks at the file
+                        if (tokens.table().lookup(first).isEmpty()) {
+                            failures.add(new AssertionError("the first token vanished"));
+                        }
+                    } catch (RuntimeException e) {
+                        failures.add(e);
+                    }
+                }
+            }));
+        }
+        for (int i = 0; i < 30; i++) {
+            assertThat(Run.of("token", "create", "--file", commandFile.toString(), "--name", "n" + i, "--role", "admin")
+                    .status(), is(0));
+        }
+        writing.set(false);
+        for (Thread reader : readers) {
+            reader.join();
+        }
+        assertThat(failures, is(List.of()));
+        assertThat(warnings, is(List.of()));
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(tokens.table().entries().size(), is(31));
+    }
+
+    @Test
     void aMissingOrBadFileAtStartIsAnError() throws Exception {
         var missing = assertThrows(TokenFileException.class, () -> TokenFile.open(dir.resolve("none.toml"), clock));
         assertThat(missing.getMessage(), containsString("no such file"));
