@@ -7,6 +7,7 @@ import io.jobscheduler.config.ConfigLoader;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
+import io.jobscheduler.security.SecurityCommands;
 import io.jobscheduler.worker.WorkerServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,6 +39,9 @@ public final class Main {
 
     public static void main(String[] args) {
         LogConfig.configureRuntime();
+        if (args.length > 0 && SecurityCommands.handles(args[0])) {
+            System.exit(SecurityCommands.run(args, System.out, System.err));
+        }
         if (args.length == 1 && args[0].equals("train")) {
             try {
                 Training.run();
