@@ -156,6 +156,15 @@ class ConfigFormatsTest {
     }
 
     @Test
+    void anIncludeReadsTheFileBesideIt() throws IOException {
+        Files.writeString(dir.resolve("common.conf"), "workers { ttl = \"7s\" }\n");
+        var settings = SchedulerSettings.from(load(SchedulerSettings.SCHEMA, "c.conf",
+                "include \"common.conf\"\nworkers { expiry = ${workers.ttl} }\n", Map.of(), Map.of()));
+        assertThat(settings.workerTtl(), is(Duration.ofSeconds(7)));
+        assertThat(settings.workerExpiry(), is(Duration.ofSeconds(7)));
+    }
+
+    @Test
     void relativePathsInAHoconFileResolveAgainstItsFolder() throws IOException {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.writeString(etc.resolve("server.pem"), "pem");
