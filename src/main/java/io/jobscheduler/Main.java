@@ -51,10 +51,17 @@ public final class Main {
             "worker", List.of(WORKER),
             "dev", List.of(SCHEDULER, DEV_WORKER));
 
-    /** A failure to start, already worded for the user. */
+    /** A server that could not start, named when the command starts two. */
     private static final class StartFailure extends RuntimeException {
-        StartFailure(String message, Throwable cause) {
+        private final String server;
+
+        StartFailure(String server, String message, Throwable cause) {
             super(message, cause);
+            this.server = server;
+        }
+
+        String who() {
+            return server == null ? "" : " the " + server;
         }
     }
 
@@ -119,8 +126,8 @@ public final class Main {
             closeAll(running);
             System.exit(2);
         } catch (RuntimeException e) {
-            System.err.println("jobscheduler " + command + ": cannot start" + (e instanceof StartFailure ? "" : ": ")
-                    + e.getMessage());
+            System.err.println("jobscheduler " + command + ": cannot start"
+                    + (e instanceof StartFailure failure ? failure.who() : "") + ": " + e.getMessage());
             closeAll(running);
             System.exit(1);
         }
@@ -186,7 +193,7 @@ public final class Main {
         try {
             return start.get();
         } catch (ServerStartException e) {
-            throw new StartFailure((name ? " the " + component.name() : "") + ": " + e.getMessage()
+            throw new StartFailure(name ? component.name() : null, e.getMessage()
                     + e.setting().flatMap(component::flagOf).map(flag -> " (set another with " + flag + ")").orElse(""), e);
         }
     }
