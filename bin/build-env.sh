@@ -42,8 +42,9 @@ jobscheduler_build_jar() {
         mkdir -p "$root/target" && mv -f "$log" "$root/target/build.log"
         echo "  $(jobscheduler_elapsed $started) done" >&2
     else
-        grep -E "^\[ERROR\]" "$log" | head -n 20 >&2
-        echo "The build failed; Maven's whole output is in $log" >&2
+        mkdir -p "$root/target" && mv -f "$log" "$root/target/build.log"
+        grep -E "^\[ERROR\]" "$root/target/build.log" | head -n 20 >&2
+        echo "The build failed; Maven's whole output is in target/build.log" >&2
         return 1
     fi
 }
