@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * pre-integration-test}) copied to a temporary folder and run as on a host with no JDK: an empty
  * environment ({@code env -i}: no {@code JAVA_HOME}) whose {@code PATH} is {@code /usr/bin:/bin}
  * behind a {@code java} that fails, so any use of a Java other than the dist's own fails the test.
- * A scheduler, a worker and a job; then {@code dev}; the AOT cache must map from the copy.
+ * A scheduler, a worker and a job, in plaintext and over TLS (configured in HOCON and JSON); then
+ * {@code dev}; and the AOT cache must map from the copy.
  */
 class DistIT {
     private static final Path DIST = Path.of("target/dist/jobscheduler").toAbsolutePath();
@@ -99,6 +100,31 @@ class DistIT {
         String output = runOneJob(httpPort, "sh", "hello.sh");
 
         assertEquals("hello from the dist, hello.sh\nto stderr\n", output);
+    }
+
+    @Test
+    void tlsBothWaysWithAHoconAndAJsonConfigurationRunFromTheDist() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc"));
+        for (String file : List.of("ca.pem", "server.pem", "server.key")) {
+            Files.copy(Path.of("src/test/resources/tls", file), etc.resolve(file));
+        }
+        int httpPort = freePort();
+        int grpcPort = freePort();
+        int workerPort = freePort();
+        Path scheduler = Files.writeString(etc.resolve("scheduler.conf"), """
+                http_server.addr = "127.0.0.1:%d"
+                grpc_server { addr = "127.0.0.1:%d", use_tls = true, crt_file = "server.pem", key_file = "server.key" }
+                workers { use_tls = true, ca_file = "ca.pem" }
+                """.formatted(httpPort, grpcPort));
+        Path worker = Files.writeString(etc.resolve("worker.json"), """
+                {"grpc_server": {"addr": "127.0.0.1:%d", "use_tls": true, "crt_file": "server.pem", "key_file": "server.key"},
+                 "scheduler": {"addr": "127.0.0.1:%d", "use_tls": true, "ca_file": "ca.pem"}}
+                """.formatted(workerPort, grpcPort));
+        start("scheduler", Map.of(), "scheduler", "--config", scheduler.toString());
+        start("worker", Map.of(), "worker", "--config", worker.toString());
+
+        // Both sides require TLS: a job that runs proves the runtime's TLS (and both file formats) work.
+        assertEquals("over tls\n", runOneJob(httpPort, "echo", "over tls"));
     }
 
     @Test
