@@ -83,7 +83,11 @@ public final class ConfigLoader {
         for (Map.Entry<String, Object> top : document.entrySet()) {
             String section = top.getKey();
             boolean isTable = top.getValue() instanceof Map;
-            if (!isTable || schema.stream().noneMatch(k -> k.section().equals(section))) {
+            boolean known = schema.stream().anyMatch(k -> k.section().equals(section));
+            if (known && !isTable) {
+                throw new ConfigException(file + ": [" + section + "] must be a table, found " + describe(top.getValue()));
+            }
+            if (!known) {
                 throw new ConfigException(file + ": unknown " + (isTable ? "section [" + section + "]" : "key " + section));
             }
             for (Map.Entry<?, ?> entry : ((Map<?, ?>) top.getValue()).entrySet()) {

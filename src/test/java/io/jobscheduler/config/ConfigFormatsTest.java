@@ -90,6 +90,7 @@ class ConfigFormatsTest {
         assertThat(failure(fileName, "{\"htp_server\": {\"addr\": \"127.0.0.1:1\"}}"),
                 containsString("unknown section [htp_server]"));
         assertThat(failure(fileName, "{\"addr\": \"127.0.0.1:1\"}"), containsString("unknown key addr"));
+        assertThat(failure(fileName, "{\"workers\": [1]}"), containsString("[workers] must be a table, found an array"));
     }
 
     @ParameterizedTest

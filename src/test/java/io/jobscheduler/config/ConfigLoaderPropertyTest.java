@@ -35,7 +35,7 @@ class ConfigLoaderPropertyTest {
     /** A one-line message naming a line of the file, an unknown key or section of it, or a setting. */
     private static final Pattern NAMES_A_KEY_OR_LINE = Pattern.compile(
             "config\\.(toml|conf)(:\\d+)+: .+"
-            + "|config\\.(toml|conf): (unknown (key|section) .+|" + SETTING + ": .+)"
+            + "|config\\.(toml|conf): (unknown (key|section) .+|\\[[a-z_]+] must be a table, .+|" + SETTING + ": .+)"
             + "|" + SETTING + ": .+"
             // HOCON's include names the file it could not include.
             + "|config\\.conf: cannot parse: .+ is missing");
