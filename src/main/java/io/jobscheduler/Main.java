@@ -43,8 +43,10 @@ public final class Main {
     private static final Component SCHEDULER = new Component("scheduler", SchedulerSettings.SCHEMA);
     private static final Component WORKER = new Component("worker", WorkerSettings.SCHEMA);
     /** dev's worker: its socket is {@code --worker-addr} (dev's {@code --grpc-addr} is the scheduler's); no other flag. */
+    private static final ConfigKey DEV_WORKER_SOCKET = WorkerSettings.SCHEMA.stream()
+            .filter(k -> k.path().equals("grpc_server.addr")).findFirst().orElseThrow().withFlag("--worker-addr");
     private static final Component DEV_WORKER = new Component("worker", WorkerSettings.SCHEMA.stream()
-            .map(k -> k.withFlag(k.path().equals("grpc_server.addr") ? "--worker-addr" : null)).toList());
+            .map(k -> k.path().equals(DEV_WORKER_SOCKET.path()) ? DEV_WORKER_SOCKET : k.withFlag(null)).toList());
 
     private static final Map<String, List<Component>> COMMANDS = Map.of(
             "scheduler", List.of(SCHEDULER),
@@ -116,7 +118,10 @@ public final class Main {
                     running.add(schedulerServer);
                     Map<String, String> workerFlags = new HashMap<>(invocation.flags(DEV_WORKER));
                     workerFlags.put("scheduler.addr", dialable(scheduler, schedulerServer.grpcPort()));
-                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(DEV_WORKER.schema(), env, here)
+                    // JOBSCHEDULER_GRPC_SERVER_ADDR is the scheduler's here, as --grpc-addr is.
+                    Map<String, String> workerEnv = new HashMap<>(env);
+                    workerEnv.remove(DEV_WORKER_SOCKET.envName());
+                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(DEV_WORKER.schema(), workerEnv, here)
                             .loadWithoutFile(workerFlags), here);
                     running.add(started(DEV_WORKER, true, () -> WorkerServer.start(worker)));
                 }

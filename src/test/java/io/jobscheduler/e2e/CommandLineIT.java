@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,11 +52,17 @@ class CommandLineIT {
     }
 
     private Process start(String... args) throws IOException {
+        return start(Map.of(), args);
+    }
+
+    private Process start(Map<String, String> env, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-jar", JAR.toString()));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile());
+        builder.environment().putAll(env);
+        return builder.start();
     }
 
     @ParameterizedTest
@@ -139,11 +146,11 @@ class CommandLineIT {
     }
 
     @Test
-    void devWorkerAddrMovesTheWorker() throws Exception {
+    void devWorkerAddrMovesTheWorkerWhileTheGrpcVariableMovesTheScheduler() throws Exception {
         int httpPort = freePort();
         int workerPort = freePort();
-        Process dev = start("dev", "--http-addr", "127.0.0.1:" + httpPort, "--grpc-addr", "127.0.0.1:" + freePort(),
-                "--worker-addr", "127.0.0.1:" + workerPort);
+        Process dev = start(Map.of("JOBSCHEDULER_GRPC_SERVER_ADDR", "127.0.0.1:" + freePort()),
+                "dev", "--http-addr", "127.0.0.1:" + httpPort, "--worker-addr", "127.0.0.1:" + workerPort);
         try (HttpClient http = HttpClient.newHttpClient()) {
             Instant deadline = Instant.now().plusSeconds(60);
             String workers = "";
