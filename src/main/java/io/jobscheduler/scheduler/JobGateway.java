@@ -8,6 +8,7 @@ import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.QueryJobReq;
 import io.jobscheduler.grpc.QueryJobRes;
 import io.jobscheduler.grpc.StartJobReq;
+import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
@@ -65,9 +66,11 @@ public final class JobGateway implements WorkerRegistry.Listener {
             throw new WorkerCallException(404, "worker '" + workerId + "' is not registered");
         }
         var worker = stub(reachable(workerId), callTimeout);
-        String jobId = call(workerId, () -> worker.startJob(StartJobReq.newBuilder()
-                .setCommand(command).setPath(path).build()).getJobID());
-        JobIndex.Entry entry = new JobIndex.Entry(jobId, workerId, command, path, clock.instant(), "RUNNING");
+        StartJobRes started = call(workerId, null, callTimeout, () -> worker.startJob(StartJobReq.newBuilder()
+                .setCommand(command).setPath(path).build()));
+        // The worker's clock says when the job started; an original-contract worker does not say.
+        Instant startedAt = instant(started.getStartedAtMillis()).orElseGet(clock::instant);
+        JobIndex.Entry entry = new JobIndex.Entry(started.getJobID(), workerId, command, path, startedAt, "RUNNING");
         index.put(entry);
         return entry;
     }
@@ -76,18 +79,26 @@ public final class JobGateway implements WorkerRegistry.Listener {
     public void stop(String jobId, Optional<UUID> workerId) {
         UUID holder = holder(jobId, workerId);
         var worker = stub(reachable(holder), stopTimeout);
-        call(holder, () -> worker.stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
+        call(holder, jobId, stopTimeout, () -> worker.stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
     }
 
-    /** A job's status; a job whose worker is down (or gone) is {@code LOST} until the worker is back. */
+    /**
+     * A job's status. A job whose worker is down is {@code LOST} until the worker is back; a job
+     * whose worker left the cluster answers the final state the worker reported as it left
+     * ({@code LOST} when none is known).
+     */
     public JobView query(String jobId, Optional<UUID> workerId) {
         UUID holder = holder(jobId, workerId);
-        if (!isAlive(holder)) {
-            return lost(jobId, holder);
-        }
         Optional<JobView> finished = index.find(jobId)
                 .filter(e -> e.workerId().equals(holder) && e.finished() != null)
                 .map(JobIndex.Entry::finished);
+        Optional<WorkerLiveness.Health> health = liveness.health(holder);
+        if (health.isEmpty()) {
+            return finished.orElseGet(() -> lost(jobId, holder));
+        }
+        if (health.get().state() != WorkerLiveness.State.ALIVE) {
+            return lost(jobId, holder);
+        }
         return finished.orElseGet(() -> query(jobId, holder, reachable(holder)));
     }
 
@@ -98,7 +109,8 @@ public final class JobGateway implements WorkerRegistry.Listener {
 
     private JobView query(String jobId, UUID holder, ManagedChannel channel) {
         var worker = stub(channel, callTimeout);
-        QueryJobRes status = call(holder, () -> worker.queryJob(QueryJobReq.newBuilder().setJobID(jobId).build()));
+        QueryJobRes status = call(holder, jobId, callTimeout,
+                () -> worker.queryJob(QueryJobReq.newBuilder().setJobID(jobId).build()));
         JobView view = view(jobId, holder, status);
         index.recordStatus(view);
         return view;
@@ -133,7 +145,8 @@ public final class JobGateway implements WorkerRegistry.Listener {
         }
         List<JobIndex.Entry> fresh = page.entries().stream()
                 .map(e -> index.find(e.jobId()).orElse(e))
-                .map(e -> isAlive(e.workerId()) ? e : e.withState(LOST))
+                .map(e -> isAlive(e.workerId()) || (e.finished() != null && liveness.health(e.workerId()).isEmpty())
+                        ? e : e.withState(LOST))
                 .toList();
         return new JobIndex.Page(fresh, page.next());
     }
@@ -145,8 +158,7 @@ public final class JobGateway implements WorkerRegistry.Listener {
     public OutputStreamCall output(String jobId, Optional<UUID> workerId, long offset, boolean follow) {
         UUID holder = holder(jobId, workerId);
         query(jobId, holder, reachable(holder));
-        WorkerChannels.Lease lease = channels.leaseStreamChannel(holder).orElseThrow(() -> new WorkerCallException(503,
-                "worker '" + holder + "' is not registered (it left the cluster)"));
+        WorkerChannels.Lease lease = channels.leaseStreamChannel(holder).orElseThrow(() -> left(holder));
         // No deadline: a follow lasts as long as the job. Closing the context cancels the call.
         Context.CancellableContext context = Context.current().withCancellation();
         StreamJobReq request = StreamJobReq.newBuilder().setJobID(jobId).setOffset(offset).setFollow(follow).build();
@@ -196,16 +208,25 @@ public final class JobGateway implements WorkerRegistry.Listener {
         open.forEach(OutputStreamCall::close);
     }
 
-    /** The worker holding a job: the one named (which must be registered), else the index's. */
+    /**
+     * The worker holding a job: the one named (which must be registered, or be the job's worker
+     * in the index: one that left), else the index's.
+     */
     private UUID holder(String jobId, Optional<UUID> workerId) {
+        Optional<UUID> indexed = index.find(jobId).map(JobIndex.Entry::workerId);
         if (workerId.isPresent()) {
-            if (liveness.health(workerId.get()).isEmpty()) {
+            if (liveness.health(workerId.get()).isEmpty() && !indexed.equals(workerId)) {
                 throw new WorkerCallException(404, "worker '" + workerId.get() + "' is not registered");
             }
             return workerId.get();
         }
-        return index.find(jobId).map(JobIndex.Entry::workerId).orElseThrow(() -> new WorkerCallException(404,
+        return indexed.orElseThrow(() -> new WorkerCallException(404,
                 "job '" + jobId + "' is not known to the scheduler; pass worker_id to ask a worker directly"));
+    }
+
+    private static WorkerCallException left(UUID workerId) {
+        return new WorkerCallException(503, "worker '" + workerId + "' has left the cluster; what it held"
+                + " (a job's output, stops) is out of reach until it registers again");
     }
 
     private boolean isAlive(UUID workerId) {
@@ -219,8 +240,31 @@ public final class JobGateway implements WorkerRegistry.Listener {
             throw new WorkerCallException(503, "worker '" + workerId + "' is down (last seen "
                     + health.get().lastSeen() + ")");
         }
-        return channels.channel(workerId).orElseThrow(() -> new WorkerCallException(503,
-                "worker '" + workerId + "' is not registered (it left the cluster)"));
+        return channels.channel(workerId).orElseThrow(() -> left(workerId));
+    }
+
+    /**
+     * A worker is leaving the cluster of its own accord (it deregisters after stopping its jobs):
+     * the final states of its jobs that the index holds are taken now, so they answer after it
+     * has gone. Called before the worker is removed, never under a lock; bounded by the call
+     * timeout. A worker that cannot answer leaves its jobs {@code LOST}.
+     */
+    public void departing(UUID workerId) {
+        Optional<ManagedChannel> channel = channels.channel(workerId);
+        if (channel.isEmpty()) {
+            return;
+        }
+        try {
+            for (JobInfo job : stub(channel.get(), callTimeout).listJobs(ListJobsReq.getDefaultInstance()).getJobsList()) {
+                JobView view = view(job.getJobID(), workerId, job.getStatus());
+                if (view.done()) {
+                    index.recordStatus(view);
+                }
+            }
+        } catch (StatusRuntimeException e) {
+            LOG.log(System.Logger.Level.INFO, "worker " + workerId + " left without listing its jobs ("
+                    + e.getStatus().getCode() + "); they stay LOST");
+        }
     }
 
     /**
@@ -260,11 +304,12 @@ public final class JobGateway implements WorkerRegistry.Listener {
         T run();
     }
 
-    private static <T> T call(UUID workerId, Call<T> call) {
+    /** Runs a call on {@code workerId} about {@code jobId} (null for none) made with {@code deadline}. */
+    private static <T> T call(UUID workerId, String jobId, Duration deadline, Call<T> call) {
         try {
             return call.run();
         } catch (StatusRuntimeException e) {
-            throw WorkerCallException.of(workerId, e);
+            throw WorkerCallException.of(workerId, jobId, deadline, e);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.jobscheduler.scheduler;
 
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.jobscheduler.config.Address;
@@ -8,19 +10,29 @@ import io.jobscheduler.grpc.DeregisterRes;
 import io.jobscheduler.grpc.RegisterReq;
 import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
+import io.jobscheduler.rpc.StatusText;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Consumer;
 
 /** The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. */
-public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase {
+public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, BindableService {
     private final WorkerRegistry registry;
+    private final Consumer<UUID> departing;
     private final InFlight inFlight = new InFlight();
     private final long ttlMillis;
     private final long heartbeatMillis;
 
-    /** @param workerTtl how long a worker may stay silent; heartbeats are asked for three times per TTL */
-    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl) {
+    /**
+     * @param workerTtl how long a worker may stay silent; heartbeats are asked for three times per TTL
+     * @param departing told of a registered worker that deregisters, before it is removed (it may
+     *                  still call the worker, within a deadline: no lock is held)
+     */
+    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.departing = Objects.requireNonNull(departing, "departing");
         this.ttlMillis = workerTtl.toMillis();
         this.heartbeatMillis = Math.max(50, ttlMillis / 3);
     }
@@ -28,6 +40,12 @@ public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase 
     /** Refuses new calls and waits up to {@code timeout} for those in progress to finish. */
     boolean drain(Duration timeout) throws InterruptedException {
         return inFlight.drain(timeout);
+    }
+
+    /** Every status this service answers is bounded and encoded for the wire (docs/helidon-notes.md, "HPACK"). */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return StatusText.bound(SchedulerGrpc.bindService(this));
     }
 
     @Override
@@ -86,9 +104,9 @@ public final class SchedulerGrpcService extends SchedulerGrpc.SchedulerImplBase 
 
     private void deregister(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
         // The original contract answers success=false (not an error status) for an id it does not know.
-        boolean removed = WorkerRegistry.parseId(request.getWorkerID())
-                .map(registry::deregister)
-                .orElse(false);
+        Optional<UUID> id = WorkerRegistry.parseId(request.getWorkerID()).filter(known -> registry.find(known).isPresent());
+        id.ifPresent(departing);
+        boolean removed = id.map(registry::deregister).orElse(false);
         responses.onNext(DeregisterRes.newBuilder().setSuccess(removed).build());
         responses.onCompleted();
     }

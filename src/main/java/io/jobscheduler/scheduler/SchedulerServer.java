@@ -89,7 +89,7 @@ public final class SchedulerServer implements AutoCloseable {
             }
         });
         liveness.start(registry::deregister);
-        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl());
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
         WebServer server;
         try {
             server = WebServer.builder()

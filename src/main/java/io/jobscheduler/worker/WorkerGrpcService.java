@@ -1,5 +1,7 @@
 package io.jobscheduler.worker;
 
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -18,6 +20,7 @@ import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
+import io.jobscheduler.rpc.StatusText;
 import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.JobStatus;
 import io.jobscheduler.worker.job.OutputLog;
@@ -31,9 +34,9 @@ import java.time.Instant;
 /**
  * The worker's side of the wire contract: translates each RPC into a {@link JobRunner} call and
  * each domain failure into the status DESIGN.md names (INVALID_ARGUMENT, NOT_FOUND,
- * FAILED_PRECONDITION).
+ * FAILED_PRECONDITION, RESOURCE_EXHAUSTED). Every status passes through {@link StatusText}.
  */
-final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
+final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableService {
     private static final System.Logger LOG = System.getLogger(WorkerGrpcService.class.getName());
     static final int MAX_CHUNK = OutputLog.MAX_CHUNK;
     private static final int MAX_JOB_ID = 128;
@@ -44,6 +47,12 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
     WorkerGrpcService(JobRunner runner, WatchService watches) {
         this.runner = runner;
         this.watches = watches;
+    }
+
+    /** Every status this service answers is bounded and encoded for the wire (docs/helidon-notes.md, "HPACK"). */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return StatusText.bound(WorkerGrpc.bindService(this));
     }
 
     @Override
@@ -58,9 +67,16 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
                 throw invalid("command: must not be empty");
             }
             try {
-                return StartJobRes.newBuilder().setJobID(runner.start(request.getCommand(), request.getPath()).id()).build();
+                JobStatus job = runner.start(request.getCommand(), request.getPath());
+                return StartJobRes.newBuilder().setJobID(job.id()).setStartedAtMillis(millis(job.startedAt())).build();
             } catch (SpawnException e) {
-                throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+                if (!e.workerExhausted()) {
+                    throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+                }
+                // Out of descriptors, memory or disk is the worker's condition, not the command's:
+                // the operator needs to hear of it too.
+                LOG.log(System.Logger.Level.WARNING, "refused a start: " + e.getMessage());
+                throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
             }
         });
     }
@@ -198,7 +214,7 @@ final class WorkerGrpcService extends WorkerGrpc.WorkerImplBase {
     }
 
     private static StatusRuntimeException notFound(String id) {
-        return Status.NOT_FOUND.withDescription("job " + id + " not found").asRuntimeException();
+        return Status.NOT_FOUND.withDescription("job '" + id + "' is not known to this worker").asRuntimeException();
     }
 
     /** A unary call's body: answers a value or throws the status to answer with. */

@@ -13,8 +13,8 @@ import java.time.Duration;
 
 /**
  * A worker: serves the {@code Worker} gRPC service on its socket, then joins the cluster.
- * Closing it leaves the cluster first (no new jobs arrive), stops running jobs with their grace
- * period, then stops serving.
+ * Closing it stops running jobs with their grace period (refusing new ones), then leaves the
+ * cluster, then stops serving.
  */
 public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerServer.class.getName());
@@ -86,10 +86,14 @@ public final class WorkerServer implements AutoCloseable {
         return link.awaitRegistered(timeout);
     }
 
+    /**
+     * Stops running jobs (new starts are refused meanwhile), then deregisters while still
+     * serving, so the scheduler can take the jobs' final states, then stops serving.
+     */
     @Override
     public void close() {
-        link.close();
         runner.close();
+        link.close();
         server.stop();
     }
 }

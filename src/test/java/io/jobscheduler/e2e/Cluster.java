@@ -496,4 +496,48 @@ final class Cluster implements AutoCloseable {
             }
         };
     }
+
+    // --- extra workers (WorkerHardeningIT) ---
+
+    /**
+     * Starts one more worker with {@code env} over the cluster's worker environment (e.g. its
+     * own {@code JOBSCHEDULER_JOBS_DATA_DIR}), and returns its index once it is registered.
+     */
+    int addWorker(String name, Map<String, String> env) throws IOException {
+        int port = freePort();
+        Map<String, String> all = new HashMap<>(workerEnv);
+        all.put("JOBSCHEDULER_JOBS_WORK_DIR", workDir.toString());
+        all.put("JOBSCHEDULER_JOBS_DATA_DIR", dir.resolve("data-" + name).toString());
+        all.putAll(env);
+        Node node = launch(name, all, port, "worker", "--grpc-addr", "127.0.0.1:" + port,
+                "--scheduler-addr", "127.0.0.1:" + grpcPort);
+        await(name + " in GET /workers", READY_TIMEOUT, () -> {
+            if (!node.process().isAlive()) {
+                throw new IllegalStateException(name + " exited with " + node.process().exitValue() + ": " + node.output());
+            }
+            List<String> addresses = new ArrayList<>();
+            get("/workers").json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
+            return addresses.contains("127.0.0.1:" + port);
+        });
+        return workers().indexOf(node);
+    }
+
+    /** The gRPC port worker {@code i} serves on. */
+    int workerPort(int i) {
+        return workers().get(i).port();
+    }
+
+    /** Lowers the running worker's limit of open descriptors (soft and hard) to {@code limit}. */
+    void limitOpenFiles(int i, int limit) throws IOException, InterruptedException {
+        Process prlimit = new ProcessBuilder("prlimit", "--pid", Long.toString(workerProcess(i).pid()),
+                "--nofile=" + limit + ":" + limit).inheritIO().start();
+        if (!prlimit.waitFor(10, TimeUnit.SECONDS) || prlimit.exitValue() != 0) {
+            throw new AssertionError("prlimit --nofile=" + limit + " on worker " + i + " failed");
+        }
+    }
+
+    /** What worker {@code i} has logged so far. */
+    String workerLog(int i) {
+        return workers().get(i).output();
+    }
 }

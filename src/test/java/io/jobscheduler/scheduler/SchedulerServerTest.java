@@ -99,6 +99,29 @@ class SchedulerServerTest {
         }
     }
 
+    /** A refusal quoting a huge address would hang Helidon's HPACK encoder (docs/helidon-notes.md, "HPACK"). */
+    @Test
+    void aRefusalQuotingAHugeAddressComesBackBoundedAndTheSchedulerKeepsServing() {
+        try (SchedulerServer server = SchedulerServer.start(TestServers.plaintext())) {
+            ManagedChannel channel = channel(server, InsecureChannelCredentials.create());
+            try {
+                for (String address : List.of("é".repeat(10_000) + ":1", "0.0.0.0:" + "9".repeat(50_000))) {
+                    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub(channel)
+                            .withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .registerWorker(RegisterReq.newBuilder().setAddress(address).build()));
+                    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+                    String description = e.getStatus().getDescription();
+                    assertTrue(description.startsWith("address: ") && description.endsWith("…"), description);
+                }
+                RegisterRes registered = stub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:1").build());
+                assertTrue(registered.getSuccess());
+            } finally {
+                close(channel);
+            }
+        }
+    }
+
     @Test
     void reRegisteringKeepsTheRequestedIdAndAnotherAddressCannotTakeIt() {
         try (SchedulerServer server = SchedulerServer.start(TestServers.plaintext())) {

@@ -54,8 +54,10 @@ public final class SchedulerHttp {
                     e.headers().forEach(response::header);
                     JsonBody.sendError(response, e.status(), e.getMessage());
                 })
-                .error(WorkerCallException.class, (request, response, e) ->
-                        JsonBody.sendError(response, Status.create(e.httpStatus()), e.getMessage()))
+                .error(WorkerCallException.class, (request, response, e) -> {
+                    e.headers().forEach(response::header);
+                    JsonBody.sendError(response, Status.create(e.httpStatus()), e.getMessage());
+                })
                 .error(HttpException.class, (request, response, e) -> {
                     e.headers().forEach(response::header);
                     String message = e instanceof NotFoundException

@@ -32,6 +32,7 @@ final class Job {
     private OptionalInt signal = OptionalInt.empty();
     private String errorText = "";
     private boolean stopRequested;
+    private String outputLost;                    // why the output could not be stored, if it could not
     private boolean reaped;
     private boolean outputEnded;
     private boolean settled;                      // ended, and its final record stored
@@ -116,6 +117,23 @@ final class Job {
         }
     }
 
+    /**
+     * The output could not be stored: the job will end FAILED saying why, whatever its process
+     * does. True the first time only (the caller then kills the process group).
+     */
+    boolean outputLost(String why) {
+        lock.lock();
+        try {
+            if (outputLost != null || state.done()) {
+                return false;
+            }
+            outputLost = why;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The process was reaped; true if the job has thereby ended. */
     boolean reaped(OptionalInt exitCode, OptionalInt signal, Instant at) {
         lock.lock();
@@ -144,7 +162,9 @@ final class Job {
         if (!reaped || !outputEnded || state.done()) {
             return false;
         }
-        if (stopRequested) {
+        if (outputLost != null) {
+            fail(outputLost, at);
+        } else if (stopRequested) {
             stop(at);
         } else if (signal.isPresent()) {
             fail("killed by signal " + signal.getAsInt(), at);

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Reader;
 import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
@@ -53,13 +55,46 @@ final class JobRecords {
         return jobsDir.resolve(id).resolve(OUTPUT);
     }
 
-    /** Replaces the job's record atomically (temporary file, then move). */
+    /**
+     * Replaces the job's record atomically (temporary file, then move); on a full disk, in place
+     * where that is as safe (see {@link #overwriteInPlace}).
+     */
     void write(Job job) throws IOException {
         byte[] record = encode(job);
         Path dir = jobsDir.resolve(job.id());
         Path temp = dir.resolve(RECORD + ".tmp");
-        Files.write(temp, record);
+        try {
+            Files.write(temp, record);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            if (overwriteInPlace(dir.resolve(RECORD), record, e)) {
+                return;
+            }
+            throw e;
+        }
         Files.move(temp, dir.resolve(RECORD), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * With the disk full there is no room for a temporary file, but a record of at most one page
+     * still fits over the job's earlier record, in the block that one already holds: the final
+     * record of a job whose output filled the disk is stored so. One write(2) at offset 0, over a
+     * record no longer than the new one (the same keys with fewer values), which a crashed process
+     * leaves whole or not at all, as {@link #writeFirst}'s. False, writing nothing, when the
+     * failure was not a full disk or the record does not fit.
+     */
+    private static boolean overwriteInPlace(Path file, byte[] record, IOException failure) throws IOException {
+        boolean diskFull = Errno.of(failure).filter(e -> e == Errno.ENOSPC || e == Errno.EDQUOT).isPresent();
+        if (!diskFull || record.length > ONE_WRITE || !Files.isRegularFile(file) || Files.size(file) > record.length) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ByteBuffer bytes = ByteBuffer.wrap(record);
+            while (bytes.hasRemaining()) {
+                channel.write(bytes, bytes.position());
+            }
+        }
+        return true;
     }
 
     /**

@@ -60,8 +60,11 @@ public final class JobRunner implements AutoCloseable {
     private long finishedBytes;                                      // guarded by lock: output of finished
     private boolean closed;                                          // guarded by lock
 
-    /** What the runner needs to cut a running job's output loose. */
-    private record Watch(int outputFd, ProcessWatcher.Events events) {
+    /**
+     * A running job and what the runner needs to cut its output loose; {@code recorded} is false for a
+     * job killed at start because its record could not be stored (deleted once it has ended).
+     */
+    private record Watch(Job job, int outputFd, ProcessWatcher.Events events, boolean recorded) {
     }
 
     /**
@@ -142,7 +145,13 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
-    /** Spawns {@code command path} (no shell; an empty path runs the command alone); returns once it runs. */
+    /**
+     * Spawns {@code command path} (no shell; an empty path runs the command alone); returns once it
+     * runs. A start that fails leaves nothing behind: no folder, no process.
+     *
+     * @throws SpawnException the command cannot start, or the worker is out of descriptors,
+     *                        memory or disk ({@link SpawnException#workerExhausted()})
+     */
     public JobStatus start(String command, String path) throws SpawnException {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(path, "path");
@@ -156,7 +165,8 @@ public final class JobRunner implements AutoCloseable {
             records.createDir(id);
             output = OutputLog.create(records.outputOf(id));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the job's folder in the data directory", e);
+            deleteQuietly(id);
+            throw storageFailure("cannot create the job's folder in data_dir", e);
         }
         ProcessSpawner.Spawned process;
         try {
@@ -168,14 +178,25 @@ public final class JobRunner implements AutoCloseable {
         }
         long ticks = ProcStat.startTicks(process.pid()).orElse(-1);
         Job job = Job.running(id, command, path, Instant.now(), process.pid(), ticks, output);
+        // The start record goes first: once watched, the watcher thread may write the final one.
+        IOException unrecorded = null;
+        try {
+            records.writeFirst(job);
+        } catch (IOException e) {
+            unrecorded = e;
+        }
         ProcessWatcher.Events events = new JobEvents(job);
         boolean accepted;
         lock.lock();
         try {
             accepted = !closed;
             if (accepted) {
-                jobs.put(id, job);
-                watches.put(id, new Watch(process.outputFd(), events));
+                // A job without a record would be invisible to the next worker: it is killed,
+                // watched until reaped, then its folder is deleted; no one ever sees it.
+                if (unrecorded == null) {
+                    jobs.put(id, job);
+                }
+                watches.put(id, new Watch(job, process.outputFd(), events, unrecorded == null));
             }
         } finally {
             lock.unlock();
@@ -183,13 +204,7 @@ public final class JobRunner implements AutoCloseable {
         if (!accepted) {
             abort(process, id);
         }
-        // The start record goes first: once watched, the watcher thread may write the final one.
-        IOException unrecorded = null;
-        try {
-            records.writeFirst(job);
-        } catch (IOException e) {
-            // A job without a record would be invisible to the next worker: do not let it run.
-            unrecorded = e;
+        if (unrecorded != null) {
             job.requestStop();
             Posix.killGroup(process.pid(), Posix.SIGKILL);
         }
@@ -197,9 +212,16 @@ public final class JobRunner implements AutoCloseable {
         JobStatus started = job.status();
         watcher.watch(process.pidfd(), process.outputFd(), events);
         if (unrecorded != null) {
-            throw new UncheckedIOException("cannot store the job record; the job was killed", unrecorded);
+            throw storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
         return started;
+    }
+
+    /** A file of the job could not be written: the worker's exhaustion (a full disk) or its fault. */
+    private static SpawnException storageFailure(String what, IOException e) {
+        return Errno.of(e).flatMap(errno -> errno.exhausted().map(resource ->
+                        SpawnException.exhausted(resource, what + ": " + errno.toText())))
+                .orElseThrow(() -> new UncheckedIOException(what + ": " + e.getMessage(), e));
     }
 
     /** Spawns on the calling thread if it is a platform thread, else on one of {@link #spawnThreads}. */
@@ -339,8 +361,8 @@ public final class JobRunner implements AutoCloseable {
                 return;
             }
             closed = true;
-            for (String id : watches.keySet()) {
-                running.add(jobs.get(id));
+            for (Watch watch : watches.values()) {
+                running.add(watch.job());
             }
         } finally {
             lock.unlock();
@@ -394,8 +416,8 @@ public final class JobRunner implements AutoCloseable {
         spawnThreads.shutdown();
         lock.lock();
         try {
-            for (String id : watches.keySet()) {
-                jobs.get(id).output().closeWriter();
+            for (Watch watch : watches.values()) {
+                watch.job().output().closeWriter();
             }
         } finally {
             lock.unlock();
@@ -446,11 +468,17 @@ public final class JobRunner implements AutoCloseable {
      * which drains every other job's output.
      */
     private void ended(Job job) {
+        Watch watch;
         lock.lock();
         try {
-            watches.remove(job.id());
+            watch = watches.remove(job.id());
         } finally {
             lock.unlock();
+        }
+        if (watch != null && !watch.recorded()) {
+            deleteQuietly(job.id());
+            job.settle();
+            return;
         }
         try {
             try {
@@ -537,6 +565,14 @@ public final class JobRunner implements AutoCloseable {
         Thread.ofVirtual().name("job-end " + job.id()).start(() -> ended(job));
     }
 
+    /** The job's error text when its output could not be stored. */
+    static String outputCut(long atByte, IOException failure) {
+        return "output was cut at byte " + atByte + ": " + Errno.of(failure)
+                .map(errno -> errno == Errno.ENOSPC || errno == Errno.EDQUOT
+                        ? "the worker's disk is full, " + errno.toText() : "cannot store it, " + errno.toText())
+                .orElse("cannot store it, " + failure.getMessage());
+    }
+
     /** Connects the watcher's reports for one job to the job and its output. */
     private final class JobEvents implements ProcessWatcher.Events {
         private final Job job;
@@ -545,9 +581,19 @@ public final class JobRunner implements AutoCloseable {
             this.job = job;
         }
 
+        /**
+         * Bytes that cannot be stored (a full disk) fail the job: its process group is killed,
+         * since output it goes on writing would be lost, and followers see the error.
+         */
         @Override
         public void output(ByteBuffer bytes) {
-            job.output().append(bytes);
+            job.output().append(bytes).ifPresent(failure -> {
+                String why = outputCut(job.output().length(), failure);
+                if (job.outputLost(why)) {
+                    LOG.log(System.Logger.Level.WARNING, "job " + job.id() + " failed and was killed: " + why);
+                    Posix.killGroup(job.pgid(), Posix.SIGKILL);
+                }
+            });
         }
 
         @Override

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -127,7 +128,7 @@ public final class OutputLog {
                         throw new CancellationException("reader cancelled");
                     }
                     if (failure != null) {
-                        throw new IOException("output could not be stored beyond byte " + length, failure);
+                        throw new IOException(JobRunner.outputCut(length, failure), failure);
                     }
                     if (complete || !follow) {
                         return new Chunk(offset, NOTHING);
@@ -185,31 +186,42 @@ public final class OutputLog {
         }
     }
 
-    /** Appends bytes and wakes followers; for the single writer. A write failure ends appending. */
-    void append(ByteBuffer bytes) {
+    /**
+     * Appends bytes and wakes followers; for the single writer. A write failure ends appending:
+     * what was written stays readable, followers get the failure once they have read it all, and
+     * this and every later call answer it (the bytes were not stored).
+     */
+    Optional<IOException> append(ByteBuffer bytes) {
         if (writer == null) {
-            return;
+            return Optional.ofNullable(failure());
         }
-        int n = bytes.remaining();
+        long written = 0;
+        IOException failed = null;
         try {
             while (bytes.hasRemaining()) {
-                writer.write(bytes);
+                written += writer.write(bytes);
             }
         } catch (IOException e) {
+            failed = e;
             closeWriter();
-            lock.lock();
-            try {
-                failure = e;
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-            return;
         }
         lock.lock();
         try {
-            length += n;
+            length += written;
+            if (failed != null) {
+                failure = failed;
+            }
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        return Optional.ofNullable(failed);
+    }
+
+    private IOException failure() {
+        lock.lock();
+        try {
+            return failure;
         } finally {
             lock.unlock();
         }

@@ -26,9 +26,7 @@ final class Posix {
     static final int O_NONBLOCK = 0x800;
     static final int EINTR = 4;
     static final int ENOENT = 2;
-    static final int ENOEXEC = 8;
     static final int EAGAIN = 11;
-    static final int EACCES = 13;
     static final int ESRCH = 3;
     static final int SIGKILL = 9;
     static final int SIGTERM = 15;
@@ -42,6 +40,7 @@ final class Posix {
     static final int EPOLLONESHOT = 1 << 30;
     /** struct epoll_event is packed on x86_64: u32 events at 0, u64 data at 4. */
     static final long EPOLL_EVENT_SIZE = 12;
+    static final int P_PID = 1;
     static final int P_PIDFD = 3;
     static final int WEXITED = 4;
     static final int CLD_EXITED = 1;
@@ -143,6 +142,26 @@ final class Posix {
                 return false;
             }
             throw new IllegalStateException("kill(-" + pgid + ", " + signal + ") failed: errno " + e);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Waits for one child of ours that was just killed, by pid (never "any child": that would
+     * steal the JDK's exit statuses), so it does not stay a zombie. Blocks briefly: call it on a
+     * platform thread.
+     */
+    static void reap(int pid) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment errno = newErrnoSegment(arena);
+            MemorySegment siginfo = arena.allocate(SIGINFO_SIZE, 8);
+            int rc;
+            do {
+                rc = (int) waitid.invokeExact(errno, P_PID, pid, siginfo, WEXITED);
+            } while (rc != 0 && errno(errno) == EINTR);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

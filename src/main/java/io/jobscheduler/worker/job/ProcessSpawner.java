@@ -4,9 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
-import static io.jobscheduler.worker.job.Posix.EACCES;
 import static io.jobscheduler.worker.job.Posix.ENOENT;
-import static io.jobscheduler.worker.job.Posix.ENOEXEC;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -20,6 +18,9 @@ final class ProcessSpawner {
     record Spawned(int pid, int pidfd, int outputFd) {
     }
 
+    /** The longest command quoted whole in an error message. */
+    private static final int MAX_QUOTED = 200;
+
     private final String workDir;
 
     ProcessSpawner(Path workDir) {
@@ -31,7 +32,7 @@ final class ProcessSpawner {
             MemorySegment errno = Posix.newErrnoSegment(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             if ((int) Posix.pipe2.invokeExact(errno, fds, Posix.O_CLOEXEC) != 0) {
-                throw new SpawnException("cannot start " + command + ": pipe2 failed, errno " + Posix.errno(errno));
+                throw SpawnException.of("cannot open a pipe for the output of " + quoted(command), Posix.errno(errno));
             }
             int readFd = fds.getAtIndex(JAVA_INT, 0);
             int writeFd = fds.getAtIndex(JAVA_INT, 1);
@@ -46,11 +47,13 @@ final class ProcessSpawner {
             }
             int pidfd = (int) Posix.pidfd_open.invokeExact(errno, pid, 0);
             if (pidfd < 0) {
-                // Cannot happen for our own unreaped child; do not leave an unwatched group behind.
+                // Out of descriptors (nothing else fails for our own unreaped child): do not leave
+                // an unwatched group behind, nor a zombie.
                 int e = Posix.errno(errno);
                 Posix.killGroup(pid, Posix.SIGKILL);
+                Posix.reap(pid);
                 Posix.closeFd(errno, readFd);
-                throw new IllegalStateException("pidfd_open(" + pid + ") failed: errno " + e);
+                throw SpawnException.of("cannot watch the process of " + quoted(command), e);
             }
             return new Spawned(pid, pidfd, readFd);
         } catch (SpawnException e) {
@@ -95,7 +98,7 @@ final class ProcessSpawner {
                 MemorySegment pid = arena.allocate(JAVA_INT);
                 int rc = (int) Posix.posix_spawnp.invokeExact(pid, file, actions, attr, argv, Posix.environ());
                 if (rc != 0) {
-                    throw new SpawnException(reason(rc, command));
+                    throw reason(rc, command);
                 }
                 return pid.get(JAVA_INT, 0);
             } finally {
@@ -107,12 +110,18 @@ final class ProcessSpawner {
         }
     }
 
-    private static String reason(int errno, String command) {
+    private static SpawnException reason(int errno, String command) {
         return switch (errno) {
-            case ENOENT -> "command not found: " + command;
-            case EACCES, ENOEXEC -> "permission denied / not executable: " + command;
-            default -> "cannot start " + command + ": errno " + errno;
+            case ENOENT -> SpawnException.command("command not found: " + quoted(command) + " (ENOENT)");
+            default -> SpawnException.of("cannot start " + quoted(command), errno);
         };
+    }
+
+    /** The command as a message quotes it: a long one is shortened, so the reason after it is read. */
+    static String quoted(String command) {
+        return command.length() <= MAX_QUOTED ? command
+                : command.substring(0, Character.isHighSurrogate(command.charAt(MAX_QUOTED - 1)) ? MAX_QUOTED - 1 : MAX_QUOTED)
+                + "… (" + command.length() + " characters)";
     }
 
     private static void check(String what, int rc) {

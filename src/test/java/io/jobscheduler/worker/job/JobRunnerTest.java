@@ -90,7 +90,8 @@ class JobRunnerTest {
     @Test
     void aMissingCommandFailsToStartAtOnce() {
         SpawnException e = assertThrows(SpawnException.class, () -> runner.start("no-such-command-xyz", ""));
-        assertEquals("command not found: no-such-command-xyz", e.getMessage());
+        assertEquals("command not found: no-such-command-xyz (ENOENT)", e.getMessage());
+        assertFalse(e.workerExhausted());
         assertTrue(runner.list().isEmpty(), "a job that never started is not listed");
     }
 
@@ -99,7 +100,7 @@ class JobRunnerTest {
         Files.writeString(work.resolve("x"), "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(work.resolve("x"), PosixFilePermissions.fromString("rw-r--r--"));
         SpawnException e = assertThrows(SpawnException.class, () -> runner.start("./x", ""));
-        assertEquals("permission denied / not executable: ./x", e.getMessage());
+        assertEquals("cannot start ./x: permission denied (EACCES)", e.getMessage());
     }
 
     @Test
