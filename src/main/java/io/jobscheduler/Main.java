@@ -7,6 +7,9 @@ import io.jobscheduler.config.ConfigLoader;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
+import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.worker.WorkerServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The command line: {@code scheduler | worker | dev [flags]}. Loads configuration, starts the
@@ -94,7 +98,16 @@ public final class Main {
                     // dev: both halves on the built-in defaults (no files), jobs in the current folder.
                     SchedulerSettings scheduler = SchedulerSettings.from(new ConfigLoader(SchedulerSettings.SCHEMA, env, here)
                             .loadWithoutFile(flags));
-                    running.add(SchedulerServer.start(scheduler));
+                    // Ready (GET /observe/health/ready) once this worker has registered, not merely listening.
+                    Readiness readiness = new Readiness();
+                    AtomicBoolean workerJoined = new AtomicBoolean();
+                    readiness.require("the dev worker to register", workerJoined::get);
+                    running.add(SchedulerServer.start(scheduler, new WorkerRegistry.Listener() {
+                        @Override
+                        public void added(WorkerRecord worker) {
+                            workerJoined.set(true);
+                        }
+                    }, readiness));
                     running.add(WorkerServer.start(WorkerSettings.from(new ConfigLoader(WorkerSettings.SCHEMA, env, here)
                             .loadWithoutFile(Map.of("scheduler.addr", dialable(scheduler))), here)));
                 }
