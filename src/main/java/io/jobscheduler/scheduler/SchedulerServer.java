@@ -3,7 +3,6 @@ package io.jobscheduler.scheduler;
 import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
-import io.helidon.webserver.http1.Http1Config;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
@@ -113,7 +112,7 @@ public final class SchedulerServer implements AutoCloseable {
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl());
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets", socketsUp::get);
-        RequestGuard guard = new RequestGuard(Http1Config.create(), settings.headerTimeout());
+        RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
         WebServer server;
         try {
             server = WebServer.builder()
@@ -208,9 +207,9 @@ public final class SchedulerServer implements AutoCloseable {
 
     /**
      * The HTTP API socket: HTTP/1.1 only, every connection read through the {@link RequestGuard}
-     * (header timeout, checks of the first request head), idle keep-alive connections closed
-     * after {@code idle_timeout}. The gRPC socket keeps Helidon's defaults: its connections are
-     * the workers' and must not be cut.
+     * (header and idle timeouts, checks of the first request head). Helidon's own idle check
+     * gets the same timeout, so it never closes a connection the guard would keep. The gRPC
+     * socket keeps Helidon's defaults: its connections are the workers' and must not be cut.
      */
     private static void httpListener(ListenerConfig.BuilderBase<?, ?> http, SchedulerSettings settings, RequestGuard guard) {
         listener(http, settings.httpAddress(), settings);
@@ -220,7 +219,7 @@ public final class SchedulerServer implements AutoCloseable {
                 .addConnectionSelector(guard)
                 .idleConnectionTimeout(idle)
                 // Helidon checks idleness on this period, against a clock it refreshes once a second.
-                .idleConnectionPeriod(Duration.ofMillis(Math.clamp(idle.toMillis() / 4, 250, 120_000)));
+                .idleConnectionPeriod(Duration.ofMillis(Math.clamp(idle.toMillis() / 4, 1000, 120_000)));
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

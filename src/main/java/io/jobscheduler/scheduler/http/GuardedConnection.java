@@ -28,7 +28,9 @@ import static java.lang.System.Logger.Level.DEBUG;
  * One HTTP connection as {@link RequestGuard} sees it: Helidon's HTTP/1 connection reads through
  * this context, so the guard sees every byte before Helidon does (the first request head is
  * checked by {@link RequestHead}), knows when a request head started and when it was complete,
- * and can answer a head that is too slow with 408 and close the connection.
+ * and how long a read has waited for the client. The guard's watchdog answers a head that is
+ * too slow with 408 and closes the connection, and closes a connection whose read has waited
+ * the idle timeout for a byte (idle between requests, or stalled in a request body).
  */
 final class GuardedConnection implements ConnectionContext {
     private static final System.Logger LOGGER = System.getLogger(GuardedConnection.class.getName());
@@ -36,20 +38,24 @@ final class GuardedConnection implements ConnectionContext {
     private final ConnectionContext socket;
     private final RequestHead firstHeadRules;
     private final long headerTimeoutNanos;
+    private final long idleTimeoutNanos;
     private final DataReader reader;
     private final AtomicBoolean closing = new AtomicBoolean();
 
     // Written by the connection's thread, read by the guard's watchdog.
     private volatile long headDeadline;
+    private volatile long waitingSince;
     private volatile boolean inRequest;
     private volatile boolean answered;
     // Only the connection's thread touches these.
     private ByteArrayOutputStream firstHead = new ByteArrayOutputStream();
 
-    GuardedConnection(ConnectionContext socket, RequestHead firstHeadRules, Duration headerTimeout) {
+    GuardedConnection(ConnectionContext socket, RequestHead firstHeadRules, Duration headerTimeout, Duration idleTimeout) {
         this.socket = socket;
         this.firstHeadRules = firstHeadRules;
         this.headerTimeoutNanos = headerTimeout.toNanos();
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.waitingSince = System.nanoTime();
         this.reader = DataReader.create(this::nextBytes);
     }
 
@@ -71,17 +77,22 @@ final class GuardedConnection implements ConnectionContext {
     }
 
     /**
-     * Called by the watchdog: when a request head has been arriving for longer than the header
+     * Called by the watchdog. When a request head has been arriving for longer than the header
      * timeout, answers 408 (unless a response was written before, which may still be in flight)
-     * and closes the socket, which ends Helidon's read.
+     * and closes the socket, which ends Helidon's read. When a read has waited the idle timeout,
+     * closes the socket.
      */
-    void expireSlowHead(long now) {
+    void expire(long now) {
         long deadline = headDeadline;
-        if (deadline == 0 || now - deadline < 0 || !closing.compareAndSet(false, true)) {
+        long waiting = waitingSince;
+        boolean slowHead = deadline != 0 && now - deadline >= 0;
+        boolean idle = waiting != 0 && now - waiting >= idleTimeoutNanos;
+        if (!(slowHead || idle) || !closing.compareAndSet(false, true)) {
             return;
         }
-        LOGGER.log(DEBUG, () -> "closing " + socket.remotePeer().address() + ": request headers not complete in time");
-        if (!answered) {
+        LOGGER.log(DEBUG, () -> "closing " + socket.remotePeer().address()
+                + (slowHead ? ": request headers not complete in time" : ": idle"));
+        if (slowHead && !answered) {
             writeError(408, "request headers did not arrive within the header timeout");
         }
         socket.serverSocket().close();
@@ -123,6 +134,7 @@ final class GuardedConnection implements ConnectionContext {
 
     private byte[] pull() {
         DataReader source = socket.dataReader();
+        waitingSince = System.nanoTime();
         try {
             while (source.available() == 0) {
                 source.pullData();
@@ -134,6 +146,8 @@ final class GuardedConnection implements ConnectionContext {
                 return null; // the guard closed the socket under this read
             }
             throw e;
+        } finally {
+            waitingSince = 0;
         }
         byte[] bytes = source.readBytes(source.available());
         if (!inRequest && headDeadline == 0) {

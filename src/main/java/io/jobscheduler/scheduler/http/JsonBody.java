@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
@@ -27,6 +28,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -59,7 +61,16 @@ public final class JsonBody {
         if (!request.content().hasEntity()) {
             throw ApiException.badRequest("request body is empty; expected a JSON object");
         }
-        return parse(request.content().as(byte[].class), type);
+        byte[] body;
+        try {
+            body = request.content().as(byte[].class);
+        } catch (IllegalArgumentException | DataReader.IncorrectNewLineException e) {
+            // Helidon 4.5.0 parses chunk sizes and chunk line ends while the body is read, and
+            // lets their failures through as these; the stream is out of step, so the connection closes.
+            throw new ApiException(Status.BAD_REQUEST_400, "malformed chunked request body",
+                    List.of(HeaderValues.CONNECTION_CLOSE));
+        }
+        return parse(body, type);
     }
 
     /** {@link #read} without the request: the bytes of a body into {@code type}. */

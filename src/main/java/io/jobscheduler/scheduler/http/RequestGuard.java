@@ -22,7 +22,8 @@ import static java.lang.System.Logger.Level.DEBUG;
  * The HTTP API socket's only connection selector: every connection is HTTP/1.1 (Helidon's own
  * selector would close a connection whose first line it does not recognise, without an answer;
  * docs/helidon-notes.md, "HTTP/1 request heads"), read through a {@link GuardedConnection} that
- * checks the first request head and bounds the time a request head may take to arrive.
+ * checks the first request head, bounds the time a request head may take to arrive and closes
+ * connections that have waited the idle timeout for the client.
  * {@link #close()} stops the watchdog.
  */
 public final class RequestGuard implements ServerConnectionSelector, AutoCloseable {
@@ -31,18 +32,19 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
     private final Http1ConnectionSelector http1;
     private final RequestHead firstHeadRules;
     private final Duration headerTimeout;
+    private final Duration idleTimeout;
     private final Set<GuardedConnection> open = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog;
 
     /**
-     * @param http1 the HTTP/1 protocol settings, without listeners (the guard adds its own)
      * @param headerTimeout how long a request's head (request line and headers) may take to arrive
+     * @param idleTimeout how long the server waits for a client's next byte (between requests or within one)
      */
-    public RequestGuard(Http1Config http1, Duration headerTimeout) {
+    public RequestGuard(Duration headerTimeout, Duration idleTimeout) {
         this.headerTimeout = headerTimeout;
-        this.firstHeadRules = new RequestHead(http1.maxPrologueLength(), http1.maxPrologueLength() + http1.maxHeadersSize());
-        Http1Config listened = Http1Config.builder()
-                .from(http1)
+        this.idleTimeout = idleTimeout;
+        // Helidon's HTTP/1 defaults; built here, as a copy of a built config keeps its old listeners.
+        Http1Config http1 = Http1Config.builder()
                 .addReceiveListener(new Http1ConnectionListener() {
                     @Override
                     public void headers(ConnectionContext ctx, Headers headers) {
@@ -60,11 +62,12 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
                     }
                 })
                 .build();
-        this.http1 = Http1ConnectionSelector.builder().config(listened).build();
-        long period = Math.clamp(headerTimeout.toMillis() / 10, 20, 1000);
+        this.firstHeadRules = new RequestHead(http1.maxPrologueLength(), http1.maxPrologueLength() + http1.maxHeadersSize());
+        this.http1 = Http1ConnectionSelector.builder().config(http1).build();
+        long period = Math.clamp(Math.min(headerTimeout.toMillis(), idleTimeout.toMillis()) / 10, 20, 1000);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
                 .name("http-header-timeout").daemon(true).factory());
-        watchdog.scheduleWithFixedDelay(this::expireSlowHeads, period, period, TimeUnit.MILLISECONDS);
+        watchdog.scheduleWithFixedDelay(this::expire, period, period, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -84,16 +87,16 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
 
     @Override
     public ServerConnection connection(ConnectionContext ctx) {
-        GuardedConnection guarded = new GuardedConnection(ctx, firstHeadRules, headerTimeout);
+        GuardedConnection guarded = new GuardedConnection(ctx, firstHeadRules, headerTimeout, idleTimeout);
         open.add(guarded);
         return guarded.wrap(http1.connection(guarded), () -> open.remove(guarded));
     }
 
-    private void expireSlowHeads() {
+    private void expire() {
         long now = System.nanoTime();
         for (GuardedConnection connection : open) {
             try {
-                connection.expireSlowHead(now);
+                connection.expire(now);
             } catch (RuntimeException e) {
                 // One connection's failure to close must not end the watchdog (a scheduled task that throws is never run again).
                 LOGGER.log(DEBUG, () -> "cannot close a slow connection: " + e);
