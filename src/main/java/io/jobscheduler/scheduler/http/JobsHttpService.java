@@ -15,7 +15,6 @@ import io.jobscheduler.scheduler.WorkerCallException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -194,9 +193,12 @@ public final class JobsHttpService implements HttpService {
                 body.flush();
             }
             body.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof RuntimeException r && !SchedulerHttp.clientLeft(r)) {
+                throw r;
+            }
             // The client went away; closing the call above cancelled the worker's stream.
-            throw new UncheckedIOException(e);
+            throw SchedulerHttp.clientGone("GET output of job " + jobId, e);
         }
     }
 

@@ -69,6 +69,12 @@ public final class JsonBody {
             // lets their failures through as these; the stream is out of step, so the connection closes.
             throw new ApiException(Status.BAD_REQUEST_400, "malformed chunked request body",
                     List.of(HeaderValues.CONNECTION_CLOSE));
+        } catch (RuntimeException e) {
+            if (SchedulerHttp.clientLeft(e)) {
+                throw SchedulerHttp.clientGone("reading the body of " + request.prologue().method().text() + " "
+                        + request.path().absolute().path(), e);
+            }
+            throw e;
         }
         return parse(body, type);
     }
@@ -105,7 +111,14 @@ public final class JsonBody {
     public static void send(ServerResponse response, Status status, Object value) {
         response.status(status);
         response.header(HeaderValues.CONTENT_TYPE_JSON);
-        response.send(bytes(value));
+        try {
+            response.send(bytes(value));
+        } catch (RuntimeException e) {
+            if (SchedulerHttp.clientLeft(e)) {
+                throw SchedulerHttp.clientGone("sending a " + status.code() + " answer", e);
+            }
+            throw e;
+        }
     }
 
     /** Sends {@code {"error": message}} with {@code status}. */

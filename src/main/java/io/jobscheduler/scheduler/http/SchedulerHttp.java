@@ -95,19 +95,24 @@ public final class SchedulerHttp {
                     JsonBody.sendError(response, e.status(), message);
                 })
                 .error(Exception.class, (request, response, e) -> {
-                    String route = request.prologue().method().text() + " " + request.path().absolute().path();
-                    if (clientLeft(e)) {
-                        // Nothing can be answered to a client that left, and its leaving is no fault of ours.
-                        LOGGER.log(DEBUG, () -> "client left during " + route + ": " + e);
-                        throw new CloseConnectionException("client left", e);
-                    }
-                    LOGGER.log(WARNING, "internal error on " + route, e);
+                    LOGGER.log(WARNING, "internal error on " + request.prologue().method().text() + " "
+                            + request.path().absolute().path(), e);
                     JsonBody.sendError(response, Status.INTERNAL_SERVER_ERROR_500, "internal error");
                 });
     }
 
     /** The root of Helidon's health routes. */
     static final String HEALTH = "/observe/health";
+
+    /**
+     * What a handler throws when its client went away: one DEBUG line, and an exception that
+     * Helidon passes by its error handlers and takes as the end of the connection, quietly (an
+     * error handler cannot do this: whatever it throws is logged as a warning with its trace).
+     */
+    static CloseConnectionException clientGone(String during, Throwable e) {
+        LOGGER.log(DEBUG, () -> "client left while " + during + ": " + e);
+        return new CloseConnectionException("client left while " + during, e);
+    }
 
     /**
      * True when {@code e} says the client went away (its socket closed or reset, or the request

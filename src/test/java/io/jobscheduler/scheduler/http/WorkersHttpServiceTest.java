@@ -6,13 +6,16 @@ import io.jobscheduler.config.Address;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
 import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.WorkerRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -145,6 +148,56 @@ class WorkersHttpServiceTest {
                         + (SchedulerServer.MAX_REQUEST_BYTES + 1) + "\r\n\r\n{");
 
         assertRawError(response, 413);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/workers/", "/jobs/", "/observe/health/"})
+    void aTrailingSlashIs404OnEveryRoute(String path) throws Exception {
+        assertError(send(get(path)), 404, "no route for GET " + path + "; paths have no trailing slash");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/workers?state=alive", "/workers/00000000-0000-0000-0000-000000000000?x=1"})
+    void anUnknownQueryParameterIs400NamingIt(String path) throws Exception {
+        HttpResponse<String> response = send(get(path));
+
+        assertJson(response, 400);
+        String parameter = path.substring(path.indexOf('?') + 1, path.indexOf('='));
+        assertTrue(JSON.readTree(response.body()).get("error").asText()
+                .startsWith("unknown query parameter '" + parameter + "'"), response.body());
+    }
+
+    @Test
+    void everyJsonAnswerEndsWithANewline() throws Exception {
+        assertTrue(send(get("/workers")).body().endsWith("}\n"));
+        assertTrue(send(get("/nothing")).body().endsWith("}\n"));
+    }
+
+    @Test
+    void healthLivenessAndReadinessAnswer204OnceTheSocketsAreUp() throws Exception {
+        for (String path : List.of("/observe/health", "/observe/health/ready", "/observe/health/live")) {
+            assertEquals(204, send(get(path)).statusCode(), path);
+        }
+    }
+
+    @Test
+    void readinessIs503WithJsonUntilEveryMilestoneIsReached() throws Exception {
+        AtomicBoolean reached = new AtomicBoolean();
+        Readiness readiness = new Readiness();
+        readiness.require("the test's milestone", reached::get);
+        try (SchedulerServer waiting = SchedulerServer.start(TestServers.plaintext(), WorkerRegistry.Listener.NONE,
+                readiness)) {
+            for (String path : List.of("/observe/health", "/observe/health/ready")) {
+                assertError(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + waiting.httpPort() + path))
+                        .build(), HttpResponse.BodyHandlers.ofString()), 503, "not ready: waiting for the test's milestone");
+            }
+            assertEquals(204, HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + waiting.httpPort()
+                    + "/observe/health/live")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+
+            reached.set(true);
+            assertEquals(204, HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + waiting.httpPort()
+                    + "/observe/health/ready")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
     }
 
     private static void assertWorker(WorkerRecord expected, JsonNode worker) {
