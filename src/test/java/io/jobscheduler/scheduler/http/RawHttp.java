@@ -14,7 +14,7 @@ import java.util.Map;
 /** Bytes written on a plain socket, for requests an HTTP client refuses to send. */
 public final class RawHttp {
     /** A bound on a broken server, never a synchronisation. */
-    static final int READ_TIMEOUT_MILLIS = 10_000;
+    public static final int READ_TIMEOUT_MILLIS = 10_000;
 
     public record Response(int status, Map<String, String> headers, String body) {
         public String header(String name) {
