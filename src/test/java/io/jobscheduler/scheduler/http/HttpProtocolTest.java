@@ -116,6 +116,25 @@ class HttpProtocolTest {
         }
     }
 
+    /**
+     * Documents a limit (api.md, "Protocol"; docs/helidon-notes.md, "HTTP/1 request heads"): only
+     * a connection's first request line is checked before Helidon, whose own parser judges the
+     * later ones. Each answer is still JSON and closes the connection.
+     */
+    @ParameterizedTest(name = "{0} after a first request -> {1}")
+    @CsvSource({"G@T /workers HTTP/1.1, 500", "GET /workers HTTP/9.9, 400", "GET /workers HTTP/1.0, 505"})
+    void onALaterRequestOfAConnectionHelidonJudgesTheRequestLine(String line, int status) throws Exception {
+        try (Socket socket = RawHttp.connect(server.httpPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write("GET /workers HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, RawHttp.read(socket.getInputStream()).status());
+            out.write((line + "\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+
+            assertJsonError(RawHttp.read(socket.getInputStream()), status);
+            assertTrue(RawHttp.closedByServer(socket));
+        }
+    }
+
     @Test
     void http10WithoutHostIsServedAndTheConnectionCloses() throws Exception {
         try (Socket socket = RawHttp.connect(server.httpPort())) {
