@@ -54,7 +54,7 @@ class TlsClusterTest {
                             "{\"worker_id\":\"" + workerId + "\",\"command\":\"sh\",\"path\":\"hello.sh\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(started.body(), started.statusCode(), is(201));
-            String jobId = started.body().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
+            String jobId = started.body().strip().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
             HttpResponse<String> output = http.send(HttpRequest.newBuilder(
                     URI.create(base + "/jobs/" + jobId + "/output")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(output.statusCode(), is(200));

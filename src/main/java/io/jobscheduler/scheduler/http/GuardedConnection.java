@@ -13,7 +13,6 @@ import io.helidon.webserver.ListenerContext;
 import io.helidon.webserver.ProxyProtocolData;
 import io.helidon.webserver.Router;
 import io.helidon.webserver.spi.ServerConnection;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -36,7 +35,6 @@ final class GuardedConnection implements ConnectionContext {
     private static final System.Logger LOGGER = System.getLogger(GuardedConnection.class.getName());
 
     private final ConnectionContext socket;
-    private final RequestHead firstHeadRules;
     private final long headerTimeoutNanos;
     private final long idleTimeoutNanos;
     private final DataReader reader;
@@ -47,12 +45,12 @@ final class GuardedConnection implements ConnectionContext {
     private volatile long waitingSince;
     private volatile boolean inRequest;
     private volatile boolean answered;
-    // Only the connection's thread touches these.
-    private ByteArrayOutputStream firstHead = new ByteArrayOutputStream();
+    // Only the connection's thread touches this; null once the first head has passed.
+    private RequestHead firstHead;
 
-    GuardedConnection(ConnectionContext socket, RequestHead firstHeadRules, Duration headerTimeout, Duration idleTimeout) {
+    GuardedConnection(ConnectionContext socket, RequestHead firstHead, Duration headerTimeout, Duration idleTimeout) {
         this.socket = socket;
-        this.firstHeadRules = firstHeadRules;
+        this.firstHead = firstHead;
         this.headerTimeoutNanos = headerTimeout.toNanos();
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.waitingSince = System.nanoTime();
@@ -108,10 +106,7 @@ final class GuardedConnection implements ConnectionContext {
             return bytes;
         }
         while (true) {
-            firstHead.writeBytes(bytes);
-            byte[] head = firstHead.toByteArray();
-            RequestHead.Verdict verdict = firstHeadRules.examine(head, head.length, localAuthority());
-            switch (verdict) {
+            switch (firstHead.add(bytes, localAuthority())) {
                 case RequestHead.Pass pass -> {
                     firstHead = null;
                     return pass.bytes();

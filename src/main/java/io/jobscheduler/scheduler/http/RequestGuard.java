@@ -30,7 +30,8 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
     private static final System.Logger LOGGER = System.getLogger(RequestGuard.class.getName());
 
     private final Http1ConnectionSelector http1;
-    private final RequestHead firstHeadRules;
+    private final int maxRequestLine;
+    private final int maxHead;
     private final Duration headerTimeout;
     private final Duration idleTimeout;
     private final Set<GuardedConnection> open = ConcurrentHashMap.newKeySet();
@@ -62,7 +63,8 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
                     }
                 })
                 .build();
-        this.firstHeadRules = new RequestHead(http1.maxPrologueLength(), http1.maxPrologueLength() + http1.maxHeadersSize());
+        this.maxRequestLine = http1.maxPrologueLength();
+        this.maxHead = http1.maxPrologueLength() + http1.maxHeadersSize();
         this.http1 = Http1ConnectionSelector.builder().config(http1).build();
         long period = Math.clamp(Math.min(headerTimeout.toMillis(), idleTimeout.toMillis()) / 10, 20, 1000);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform()
@@ -87,7 +89,8 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
 
     @Override
     public ServerConnection connection(ConnectionContext ctx) {
-        GuardedConnection guarded = new GuardedConnection(ctx, firstHeadRules, headerTimeout, idleTimeout);
+        GuardedConnection guarded = new GuardedConnection(ctx, new RequestHead(maxRequestLine, maxHead), headerTimeout,
+                idleTimeout);
         open.add(guarded);
         return guarded.wrap(http1.connection(guarded), () -> open.remove(guarded));
     }

@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  * "HTTP/1 request heads"): bare LF or CR line ends, a method that is not a token, an HTTP version
  * other than 1.1, a request line or head over the limits. An HTTP/1.0 request is passed on as
  * HTTP/1.1 with {@code Connection: close} (and a {@code Host} when it has none), so it is served.
+ * One instance per connection, used by its thread only: bytes are added as they arrive, and each
+ * byte is scanned once.
  */
 final class RequestHead {
     /** What to do with the bytes received so far. */
@@ -38,6 +40,10 @@ final class RequestHead {
 
     private final int maxLine;
     private final int maxHead;
+    private byte[] bytes = new byte[512];
+    private int length;
+    private int scanned;
+    private int lineEnd = -1;
 
     /**
      * @param maxLine the longest request line, CRLF excluded (Helidon's {@code maxPrologueLength})
@@ -49,31 +55,43 @@ final class RequestHead {
     }
 
     /**
-     * Judges the first {@code length} bytes of a connection.
+     * Judges the connection's bytes so far, {@code more} being the latest.
      *
      * @param localAuthority {@code host:port} of this socket, the {@code Host} an HTTP/1.0 request without one gets
      */
-    Verdict examine(byte[] bytes, int length, String localAuthority) {
-        for (int i = 0; i < length; i++) {
-            if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r')) {
-                return new Refuse(400, "malformed request: lines must end with CRLF, not a bare LF");
-            }
-            if (bytes[i] == '\r' && i + 1 < length && bytes[i + 1] != '\n') {
-                return new Refuse(400, "malformed request: lines must end with CRLF, not a bare CR");
-            }
-            if (i >= 3 && bytes[i] == '\n' && bytes[i - 1] == '\r' && bytes[i - 2] == '\n' && bytes[i - 3] == '\r') {
-                return judge(bytes, i + 1, length, localAuthority);
+    Verdict add(byte[] more, String localAuthority) {
+        if (length + more.length > bytes.length) {
+            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more.length));
+        }
+        System.arraycopy(more, 0, bytes, length, more.length);
+        length += more.length;
+        for (; scanned < length; scanned++) {
+            int i = scanned;
+            if (bytes[i] == '\r') {
+                if (i + 1 == length) {
+                    break; // a CR at the end: judged when the next byte comes
+                }
+                if (bytes[i + 1] != '\n') {
+                    return new Refuse(400, "malformed request: lines must end with CRLF, not a bare CR");
+                }
+            } else if (bytes[i] == '\n') {
+                if (i == 0 || bytes[i - 1] != '\r') {
+                    return new Refuse(400, "malformed request: lines must end with CRLF, not a bare LF");
+                }
+                if (lineEnd == -1) {
+                    lineEnd = i - 1;
+                    Verdict line = judgeLine();
+                    if (line != NEED_MORE) {
+                        return line;
+                    }
+                }
+                if (i >= 3 && bytes[i - 2] == '\n' && bytes[i - 3] == '\r') {
+                    return judge(i + 1, localAuthority);
+                }
             }
         }
-        int lineEnd = indexOfCrlf(bytes, length);
-        if (lineEnd == -1 ? length > maxLine : lineEnd > maxLine) {
+        if (lineEnd == -1 && length > maxLine) {
             return new Refuse(414, "request line is longer than " + maxLine + " bytes");
-        }
-        if (lineEnd != -1) {
-            String problem = requestLineProblem(line(bytes, lineEnd));
-            if (problem != null) {
-                return refuseLine(line(bytes, lineEnd), problem);
-            }
         }
         if (length > maxHead) {
             return new Refuse(431, "request headers are longer than " + maxHead + " bytes");
@@ -81,21 +99,20 @@ final class RequestHead {
         return NEED_MORE;
     }
 
-    private Verdict judge(byte[] bytes, int headEnd, int length, String localAuthority) {
-        if (headEnd > maxHead) {
-            return new Refuse(431, "request headers are longer than " + maxHead + " bytes");
-        }
-        int lineEnd = indexOfCrlf(bytes, length);
+    private Verdict judgeLine() {
         if (lineEnd > maxLine) {
             return new Refuse(414, "request line is longer than " + maxLine + " bytes");
         }
-        String requestLine = line(bytes, lineEnd);
-        String problem = requestLineProblem(requestLine);
-        if (problem != null) {
-            return refuseLine(requestLine, problem);
+        String problem = requestLineProblem(line());
+        return problem == null ? NEED_MORE : refuseLine(line(), problem);
+    }
+
+    private Verdict judge(int headEnd, String localAuthority) {
+        if (headEnd > maxHead) {
+            return new Refuse(431, "request headers are longer than " + maxHead + " bytes");
         }
         byte[] passed = Arrays.copyOf(bytes, length);
-        return requestLine.endsWith(" HTTP/1.0") ? new Pass(asHttp11(passed, headEnd, localAuthority)) : new Pass(passed);
+        return line().endsWith(" HTTP/1.0") ? new Pass(asHttp11(passed, headEnd, localAuthority)) : new Pass(passed);
     }
 
     private static Verdict refuseLine(String requestLine, String problem) {
@@ -151,16 +168,7 @@ final class RequestHead {
                 && line.charAt(name.length()) == ':';
     }
 
-    private static int indexOfCrlf(byte[] bytes, int length) {
-        for (int i = 0; i + 1 < length; i++) {
-            if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static String line(byte[] bytes, int end) {
-        return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
+    private String line() {
+        return new String(bytes, 0, lineEnd, StandardCharsets.ISO_8859_1);
     }
 }

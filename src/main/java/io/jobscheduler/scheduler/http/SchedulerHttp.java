@@ -41,6 +41,8 @@ import static java.lang.System.Logger.Level.WARNING;
  */
 public final class SchedulerHttp {
     private static final System.Logger LOGGER = System.getLogger(SchedulerHttp.class.getName());
+    /** The root of Helidon's health routes. */
+    private static final String HEALTH = "/observe/health";
 
     private SchedulerHttp() {
     }
@@ -100,9 +102,6 @@ public final class SchedulerHttp {
                     JsonBody.sendError(response, Status.INTERNAL_SERVER_ERROR_500, "internal error");
                 });
     }
-
-    /** The root of Helidon's health routes. */
-    static final String HEALTH = "/observe/health";
 
     /**
      * What a handler throws when its client went away: one DEBUG line, and an exception that
