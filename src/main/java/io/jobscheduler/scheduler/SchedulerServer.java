@@ -48,13 +48,11 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
-    private final Readiness readiness;
 
     private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
                             WorkerChannels channels, JobGateway gateway, SchedulerGrpcService grpcService,
-                            Duration drainTimeout, RequestGuard guard, Readiness readiness) {
+                            Duration drainTimeout, RequestGuard guard) {
         this.guard = guard;
-        this.readiness = readiness;
         this.gateway = gateway;
         this.grpcService = grpcService;
         this.drainTimeout = drainTimeout;
@@ -111,7 +109,7 @@ public final class SchedulerServer implements AutoCloseable {
         liveness.start(registry::deregister);
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl());
         AtomicBoolean socketsUp = new AtomicBoolean();
-        readiness.require("the HTTP and gRPC sockets", socketsUp::get);
+        readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
         WebServer server;
         try {
@@ -160,7 +158,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
         return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout(),
-                guard, readiness);
+                guard);
     }
 
     public int httpPort() {
@@ -195,10 +193,7 @@ public final class SchedulerServer implements AutoCloseable {
         channels.close();
     }
 
-    /** What {@code /observe/health/ready} waits for; a caller adds milestones of its own (dev: its worker). */
-    public Readiness readiness() {
-        return readiness;
-    }
+
 
     /** What the scheduler knows of each worker's liveness. */
     public WorkerLiveness liveness() {

@@ -57,6 +57,9 @@ public final class SchedulerHttp {
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();
+            if (path.startsWith(HEALTH)) {
+                QueryParameters.only(request); // as strict as the API's own routes
+            }
             Optional<String> waiting = path.equals(HEALTH) || path.equals(HEALTH + "/ready")
                     ? readiness.waitingFor() : Optional.empty();
             if (waiting.isPresent()) {

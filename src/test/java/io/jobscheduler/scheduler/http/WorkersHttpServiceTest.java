@@ -157,7 +157,8 @@ class WorkersHttpServiceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/workers?state=alive", "/workers/00000000-0000-0000-0000-000000000000?x=1"})
+    @ValueSource(strings = {"/workers?state=alive", "/workers/00000000-0000-0000-0000-000000000000?x=1",
+            "/observe/health/ready?verbose=1"})
     void anUnknownQueryParameterIs400NamingIt(String path) throws Exception {
         HttpResponse<String> response = send(get(path));
 
