@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.System.Logger.Level.DEBUG;
@@ -245,16 +244,6 @@ final class GuardedConnection implements ConnectionContext {
         public void handle(Limit limit) throws InterruptedException {
             try {
                 http1.handle(limit);
-            } finally {
-                onEnd.run();
-            }
-        }
-
-        @Override
-        @SuppressWarnings("removal")
-        public void handle(Semaphore requestSemaphore) throws InterruptedException {
-            try {
-                http1.handle(requestSemaphore);
             } finally {
                 onEnd.run();
             }

@@ -76,11 +76,6 @@ public final class JsonBody {
             }
             throw e;
         }
-        return parse(body, type);
-    }
-
-    /** {@link #read} without the request: the bytes of a body into {@code type}. */
-    static <T> T parse(byte[] body, Class<T> type) {
         T value;
         try {
             value = MAPPER.readValue(body, type);
