@@ -7,6 +7,8 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.scheduler.http.Readiness;
+import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.System.Logger.Level.INFO;
 
@@ -40,10 +43,12 @@ public final class SchedulerServer implements AutoCloseable {
 
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
+    private final RequestGuard guard;
 
     private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
                             WorkerChannels channels, JobGateway gateway, SchedulerGrpcService grpcService,
-                            Duration drainTimeout) {
+                            Duration drainTimeout, RequestGuard guard) {
+        this.guard = guard;
         this.gateway = gateway;
         this.grpcService = grpcService;
         this.drainTimeout = drainTimeout;
@@ -65,6 +70,15 @@ public final class SchedulerServer implements AutoCloseable {
      * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer) {
+        return start(settings, observer, new Readiness());
+    }
+
+    /**
+     * As {@link #start(SchedulerSettings, WorkerRegistry.Listener)}, serving {@code readiness}
+     * (with the caller's milestones, known before the first request) on {@code /observe/health/ready};
+     * the scheduler adds its own: both sockets up.
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
         Objects.requireNonNull(observer, "observer");
         Clock clock = Clock.systemUTC();
         WorkerChannels channels = new WorkerChannels(settings.workerTls());
@@ -90,17 +104,23 @@ public final class SchedulerServer implements AutoCloseable {
         });
         liveness.start(registry::deregister);
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
+        AtomicBoolean socketsUp = new AtomicBoolean();
+        readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
+        RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
         WebServer server;
         try {
             server = WebServer.builder()
                     // Main owns the process lifecycle and calls close(); no hidden JVM hook.
                     .shutdownHook(false)
                     .featuresDiscoverServices(false)
-                    .addFeature(ObserveFeature.just(HealthObserver.create()))
-                    .update(http -> listener(http, settings.httpAddress(), settings))
+                    .addFeature(ObserveFeature.just(HealthObserver.builder()
+                            .useSystemServices(false)
+                            .addCheck(readiness)
+                            .build()))
+                    .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway, readiness))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -108,6 +128,7 @@ public final class SchedulerServer implements AutoCloseable {
                     })
                     .build();
         } catch (RuntimeException e) {
+            guard.close();
             liveness.close();
             channels.close();
             throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
@@ -116,20 +137,24 @@ public final class SchedulerServer implements AutoCloseable {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
+            guard.close();
             liveness.close();
             channels.close();
             throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
+            guard.close();
             liveness.close();
             channels.close();
             throw bindFailure(settings, null);
         }
+        socketsUp.set(true);
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout());
+        return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout(),
+                guard);
     }
 
     public int httpPort() {
@@ -159,13 +184,33 @@ public final class SchedulerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         server.stop();
+        guard.close();
         liveness.close();
         channels.close();
     }
 
+
+
     /** What the scheduler knows of each worker's liveness. */
     public WorkerLiveness liveness() {
         return liveness;
+    }
+
+    /**
+     * The HTTP API socket: HTTP/1.1 only, every connection read through the {@link RequestGuard}
+     * (header and idle timeouts, checks of the first request head). Helidon's own idle check
+     * gets the same timeout, so it never closes a connection the guard would keep. The gRPC
+     * socket keeps Helidon's defaults: its connections are the workers' and must not be cut.
+     */
+    private static void httpListener(ListenerConfig.BuilderBase<?, ?> http, SchedulerSettings settings, RequestGuard guard) {
+        listener(http, settings.httpAddress(), settings);
+        Duration idle = settings.idleTimeout();
+        http.protocolsDiscoverServices(false)
+                .protocols(List.of())
+                .addConnectionSelector(guard)
+                .idleConnectionTimeout(idle)
+                // Helidon checks idleness on this period, against a clock it refreshes once a second.
+                .idleConnectionPeriod(Duration.ofMillis(Math.clamp(idle.toMillis() / 4, 1000, 120_000)));
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

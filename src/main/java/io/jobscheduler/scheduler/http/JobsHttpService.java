@@ -1,7 +1,6 @@
 package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -12,15 +11,15 @@ import io.helidon.webserver.http.ServerResponse;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.JobIndex;
 import io.jobscheduler.scheduler.JobView;
+import io.jobscheduler.scheduler.WorkerCallException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The job routes: start, stop, query, list, and stream output. Handlers are thin: decode,
@@ -32,9 +31,11 @@ public final class JobsHttpService implements HttpService {
     static final int MAX_LIMIT = 1000;
 
     private final JobGateway gateway;
+    private final WorkerRegistry registry;
 
-    public JobsHttpService(JobGateway gateway) {
-        this.gateway = gateway;
+    public JobsHttpService(JobGateway gateway, WorkerRegistry registry) {
+        this.gateway = Objects.requireNonNull(gateway, "gateway");
+        this.registry = Objects.requireNonNull(registry, "registry");
     }
 
     @Override
@@ -53,14 +54,26 @@ public final class JobsHttpService implements HttpService {
                 .any("/jobs/{job_id}/output", SchedulerHttp.methodNotAllowed(Method.GET));
     }
 
-    /** {@code POST /start}. */
+    /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
     public record StartRequest(@JsonProperty(required = true) String workerId,
                                @JsonProperty(required = true) String command,
                                String path) {
+        public StartRequest {
+            if (workerId == null) {
+                throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
+            }
+            command = StringField.COMMAND.required(command);
+            path = StringField.PATH.check(path);
+        }
     }
 
-    /** {@code POST /stop} and {@code POST /query}. */
+    /** {@code POST /stop} and {@code POST /query}; a null {@code worker_id} is the same as none. */
     public record JobRequest(@JsonProperty(required = true) String jobId, String workerId) {
+        public JobRequest {
+            if (jobId == null) {
+                throw new IllegalArgumentException("field 'job_id' must be a string, not null");
+            }
+        }
     }
 
     public record StartedBody(String jobId, String workerId) {
@@ -76,8 +89,8 @@ public final class JobsHttpService implements HttpService {
             return new JobBody(job.jobId(), job.workerId().toString(), job.done(), job.error(), job.errorText(),
                     job.state(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
                     job.signal().isPresent() ? job.signal().getAsInt() : null,
-                    job.startedAt().map(JobsHttpService::time).orElse(null),
-                    job.finishedAt().map(JobsHttpService::time).orElse(null));
+                    job.startedAt().map(JsonBody::time).orElse(null),
+                    job.finishedAt().map(JsonBody::time).orElse(null));
         }
     }
 
@@ -88,6 +101,7 @@ public final class JobsHttpService implements HttpService {
     }
 
     private void start(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         StartRequest body = JsonBody.read(request, StartRequest.class);
         UUID workerId = workerId(body.workerId(), "worker_id");
         if (body.command().isEmpty()) {
@@ -98,25 +112,35 @@ public final class JobsHttpService implements HttpService {
     }
 
     private void stop(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         JobRequest body = JsonBody.read(request, JobRequest.class);
-        gateway.stop(jobId(body.jobId()), optionalWorkerId(body.workerId()));
+        String jobId = jobId(body.jobId());
+        Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        ofJob(jobId, workerId, () -> {
+            gateway.stop(jobId, workerId);
+            return null;
+        });
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
 
     private void query(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         JobRequest body = JsonBody.read(request, JobRequest.class);
-        JsonBody.send(response, Status.OK_200,
-                JobBody.of(gateway.query(jobId(body.jobId()), optionalWorkerId(body.workerId()))));
+        String jobId = jobId(body.jobId());
+        Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        JsonBody.send(response, Status.OK_200, JobBody.of(ofJob(jobId, workerId, () -> gateway.query(jobId, workerId))));
     }
 
     private void one(ServerRequest request, ServerResponse response) {
+        QueryParameters query = QueryParameters.only(request, "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
-        Optional<UUID> workerId = optionalWorkerId(param(request.query(), "worker_id").orElse(null));
-        JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
+        Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        JsonBody.send(response, Status.OK_200, JobBody.of(ofJob(jobId, workerId, () -> gateway.query(jobId, workerId))));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
-        int limit = param(request.query(), "limit").map(text -> {
+        QueryParameters query = QueryParameters.only(request, "limit", "next");
+        int limit = query.get("limit").map(text -> {
             try {
                 int value = Integer.parseInt(text);
                 if (value >= 1 && value <= MAX_LIMIT) {
@@ -130,7 +154,7 @@ public final class JobsHttpService implements HttpService {
         }).orElse(DEFAULT_LIMIT);
         JobIndex.Page page;
         try {
-            page = gateway.list(limit, param(request.query(), "next"));
+            page = gateway.list(limit, query.get("next"));
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("query parameter " + e.getMessage());
         }
@@ -140,14 +164,14 @@ public final class JobsHttpService implements HttpService {
     }
 
     private void output(ServerRequest request, ServerResponse response) {
+        QueryParameters query = QueryParameters.only(request, "follow", "offset", "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
-        UriQuery query = request.query();
-        boolean follow = param(query, "follow").map(text -> switch (text) {
+        boolean follow = query.get("follow").map(text -> switch (text) {
             case "true", "1" -> true;
             case "false", "0" -> false;
             default -> throw ApiException.badRequest("query parameter 'follow' must be true or false, was '" + text + "'");
         }).orElse(true);
-        long offset = param(query, "offset").map(text -> {
+        long offset = query.get("offset").map(text -> {
             try {
                 long value = Long.parseLong(text);
                 if (value >= 0) {
@@ -158,9 +182,9 @@ public final class JobsHttpService implements HttpService {
             }
             throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
         }).orElse(0L);
-        Optional<UUID> workerId = optionalWorkerId(param(query, "worker_id").orElse(null));
+        Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
 
-        try (JobGateway.OutputStreamCall call = gateway.output(jobId, workerId, offset, follow)) {
+        try (JobGateway.OutputStreamCall call = ofJob(jobId, workerId, () -> gateway.output(jobId, workerId, offset, follow))) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
             // Deliberately not closed on failure: closing would send the final chunk and make a
             // cut-off body look complete. An exception after the headers aborts the connection.
@@ -169,14 +193,39 @@ public final class JobsHttpService implements HttpService {
                 body.flush();
             }
             body.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof RuntimeException r && !SchedulerHttp.clientLeft(r)) {
+                throw r;
+            }
             // The client went away; closing the call above cancelled the worker's stream.
-            throw new UncheckedIOException(e);
+            throw SchedulerHttp.clientGone("GET output of job " + jobId, e);
         }
     }
 
-    private static Optional<String> param(UriQuery query, String name) {
-        return query.contains(name) ? Optional.of(query.get(name)) : Optional.empty();
+    /**
+     * Runs a gateway call about one job, so that an unknown job reads the same on every route:
+     * a 404 from the gateway or the job's worker, once the given worker is known to be
+     * registered, can only mean the job.
+     */
+    private <T> T ofJob(String jobId, Optional<UUID> workerId, Supplier<T> call) {
+        workerId.ifPresent(id -> {
+            if (registry.find(id).isEmpty()) {
+                throw ApiException.notFound("worker '" + id + "' is not registered");
+            }
+        });
+        try {
+            return call.get();
+        } catch (WorkerCallException e) {
+            if (e.httpStatus() == Status.NOT_FOUND_404.code()) {
+                throw ApiException.notFound(unknownJob(jobId));
+            }
+            throw e;
+        }
+    }
+
+    /** The one wording of an unknown job. */
+    static String unknownJob(String jobId) {
+        return "unknown job '" + jobId + "'";
     }
 
     private static String jobId(String id) {
@@ -194,9 +243,5 @@ public final class JobsHttpService implements HttpService {
 
     private static Optional<UUID> optionalWorkerId(String text) {
         return text == null ? Optional.empty() : Optional.of(workerId(text, "worker_id"));
-    }
-
-    private static String time(Instant instant) {
-        return DateTimeFormatter.ISO_INSTANT.format(instant);
     }
 }

@@ -9,7 +9,6 @@ import io.helidon.webserver.http.ServerResponse;
 import io.jobscheduler.scheduler.WorkerLiveness;
 import io.jobscheduler.scheduler.WorkerRecord;
 import io.jobscheduler.scheduler.WorkerRegistry;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -34,11 +33,13 @@ public final class WorkersHttpService implements HttpService {
     }
 
     private void list(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         List<WorkerBody> workers = registry.list().stream().map(this::body).toList();
         JsonBody.send(response, Status.OK_200, new WorkersBody(workers));
     }
 
     private void one(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         String text = request.path().pathParameters().get("id");
         UUID id = WorkerRegistry.parseId(text)
                 .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
@@ -50,9 +51,9 @@ public final class WorkersHttpService implements HttpService {
     private WorkerBody body(WorkerRecord worker) {
         var health = liveness.health(worker.id());
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
-                DateTimeFormatter.ISO_INSTANT.format(worker.registeredAt()),
+                JsonBody.time(worker.registeredAt()),
                 health.map(h -> h.state().name().toLowerCase(Locale.ROOT)).orElse("down"),
-                health.map(h -> DateTimeFormatter.ISO_INSTANT.format(h.lastSeen())).orElse(null),
+                health.map(h -> JsonBody.time(h.lastSeen())).orElse(null),
                 health.map(WorkerLiveness.Health::runningJobs).orElse(0));
     }
 
