@@ -215,13 +215,22 @@ public final class JobGateway implements WorkerRegistry.Listener {
     private UUID holder(String jobId, Optional<UUID> workerId) {
         Optional<UUID> indexed = index.find(jobId).map(JobIndex.Entry::workerId);
         if (workerId.isPresent()) {
-            if (liveness.health(workerId.get()).isEmpty() && !indexed.equals(workerId)) {
-                throw new WorkerCallException(404, "worker '" + workerId.get() + "' is not registered");
-            }
+            requireWorker(jobId, workerId.get());
             return workerId.get();
         }
         return indexed.orElseThrow(() -> new WorkerCallException(404,
                 "job '" + jobId + "' is not known to the scheduler; pass worker_id to ask a worker directly"));
+    }
+
+    /**
+     * Refuses (404) a named worker that is neither registered nor the indexed holder of the job
+     * (a worker that left keeps answering for the jobs it held).
+     */
+    public void requireWorker(String jobId, UUID workerId) {
+        if (liveness.health(workerId).isEmpty()
+                && !index.find(jobId).map(JobIndex.Entry::workerId).equals(Optional.of(workerId))) {
+            throw new WorkerCallException(404, "worker '" + workerId + "' is not registered");
+        }
     }
 
     private static WorkerCallException left(UUID workerId) {

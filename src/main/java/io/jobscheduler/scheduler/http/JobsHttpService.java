@@ -31,11 +31,9 @@ public final class JobsHttpService implements HttpService {
     static final int MAX_LIMIT = 1000;
 
     private final JobGateway gateway;
-    private final WorkerRegistry registry;
 
-    public JobsHttpService(JobGateway gateway, WorkerRegistry registry) {
+    public JobsHttpService(JobGateway gateway) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
-        this.registry = Objects.requireNonNull(registry, "registry");
     }
 
     @Override
@@ -208,11 +206,7 @@ public final class JobsHttpService implements HttpService {
      * registered, can only mean the job.
      */
     private <T> T ofJob(String jobId, Optional<UUID> workerId, Supplier<T> call) {
-        workerId.ifPresent(id -> {
-            if (registry.find(id).isEmpty()) {
-                throw ApiException.notFound("worker '" + id + "' is not registered");
-            }
-        });
+        workerId.ifPresent(id -> gateway.requireWorker(jobId, id));
         try {
             return call.get();
         } catch (WorkerCallException e) {

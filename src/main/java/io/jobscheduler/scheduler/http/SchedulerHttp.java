@@ -69,7 +69,7 @@ public final class SchedulerHttp {
             }
         });
         routing.register("/workers", new WorkersHttpService(registry, liveness));
-        routing.register("/", new JobsHttpService(gateway, registry));
+        routing.register("/", new JobsHttpService(gateway));
     }
 
     /**
