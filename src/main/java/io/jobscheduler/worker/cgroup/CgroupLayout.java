@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -159,7 +160,7 @@ public final class CgroupLayout {
 
     private static Set<String> words(Path file) throws IOException {
         String text = Files.isReadable(file) ? Files.readString(file).strip() : "";
-        return text.isEmpty() ? Set.of() : Set.of(text.split("\\s+"));
+        return text.isEmpty() ? Set.of() : new LinkedHashSet<>(List.of(text.split("\\s+")));
     }
 
     public Kind kind() {

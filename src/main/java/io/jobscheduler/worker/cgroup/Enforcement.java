@@ -75,6 +75,7 @@ public final class Enforcement {
         return entries.get(control).note();
     }
 
+    /** Whether it is enforced at all: by a cgroup, or by the rlimit the pre-exec step must then set. */
     public boolean enforces(Control control) {
         return means(control) != Means.NONE;
     }
