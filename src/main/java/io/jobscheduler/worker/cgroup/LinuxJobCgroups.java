@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -67,15 +66,11 @@ final class LinuxJobCgroups implements JobCgroups {
     @Override
     public JobCgroup create(String jobId, ResourceLimits limits) throws CgroupException {
         CgroupFiles.checkName("job id", jobId);
-        Set<Control> unenforced = EnumSet.noneOf(Control.class);
         for (Control control : limits.controls()) {
             if (layout.enforcement().means(control) != Enforcement.Means.CGROUP) {
-                unenforced.add(control);
+                throw new CgroupException("job cgroups here cannot enforce a " + control.word() + " limit: "
+                        + layout.enforcement().note(control));
             }
-        }
-        if (!unenforced.isEmpty()) {
-            throw new CgroupException("job cgroups here cannot enforce "
-                    + layout.enforcement().refusal(unenforced).orElseThrow());
         }
         List<Member> members = new ArrayList<>();
         try {
