@@ -100,6 +100,9 @@ final class CgroupFiles {
     }
 
     private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
         return e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null
                 ? fs.getReason() : String.valueOf(e.getMessage());
     }
