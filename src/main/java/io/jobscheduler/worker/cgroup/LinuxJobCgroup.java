@@ -109,6 +109,15 @@ final class LinuxJobCgroup implements JobCgroup {
 
     @Override
     public void kill() throws CgroupException {
+        long self = ProcessHandle.current().pid();
+        for (Member member : members) {
+            // A v1 cgroup.procs lists a process as soon as one of its threads is inside (a spawning thread
+            // that joined it): killing the job must never kill the worker.
+            if (CgroupFiles.pids(member.dir().resolve("cgroup.procs")).contains(self)) {
+                throw new CgroupException("the worker itself (pid " + self + ") is in " + member.dir()
+                        + ": not killing it");
+            }
+        }
         Path killFile = membership().dir().resolve("cgroup.kill");
         if (Files.exists(killFile)) {
             CgroupFiles.write(killFile, "1");
