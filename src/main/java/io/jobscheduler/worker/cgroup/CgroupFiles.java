@@ -1,6 +1,7 @@
 package io.jobscheduler.worker.cgroup;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -103,7 +104,7 @@ final class CgroupFiles {
         if (e instanceof NoSuchFileException) {
             return "no such file";
         }
-        return e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null
+        return e instanceof FileSystemException fs && fs.getReason() != null
                 ? fs.getReason() : String.valueOf(e.getMessage());
     }
 }

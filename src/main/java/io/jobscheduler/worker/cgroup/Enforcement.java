@@ -2,6 +2,7 @@ package io.jobscheduler.worker.cgroup;
 
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -90,7 +91,7 @@ public final class Enforcement {
     public String describe() {
         return entries.entrySet().stream()
                 .map(e -> e.getKey().word() + " (" + (e.getValue().means() == Means.CGROUP ? "cgroup"
-                        : e.getValue().means().name().toLowerCase() + ": " + e.getValue().note()) + ")")
+                        : e.getValue().means().name().toLowerCase(Locale.ROOT) + ": " + e.getValue().note()) + ")")
                 .collect(Collectors.joining(", "));
     }
 }

@@ -2,6 +2,7 @@ package io.jobscheduler.worker.cgroup;
 
 import io.jobscheduler.worker.cgroup.CgroupLayout.Hierarchy;
 import io.jobscheduler.worker.cgroup.LinuxJobCgroup.Member;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,7 +54,7 @@ final class LinuxJobCgroups implements JobCgroups {
     private static void mkdirs(Path dir) throws CgroupException {
         try {
             Files.createDirectories(dir);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CgroupException("cannot create cgroup " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -78,7 +79,7 @@ final class LinuxJobCgroups implements JobCgroups {
                 Path dir = parent.dir().resolve(jobId);
                 try {
                     Files.createDirectory(dir);
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     throw new CgroupException("cannot create cgroup " + dir + ": " + e.getMessage(), e);
                 }
                 members.add(new Member(parent.hierarchy(), dir));
@@ -144,7 +145,7 @@ final class LinuxJobCgroups implements JobCgroups {
             if (CgroupFiles.children(top).isEmpty()) {
                 try {
                     Files.deleteIfExists(top);
-                } catch (java.io.IOException busy) {
+                } catch (IOException busy) {
                     // Another worker made its parent in between: it is theirs to remove now.
                 }
             }
