@@ -182,7 +182,8 @@ public final class CgroupLayout {
 
     /** One line for the worker's start-up log and {@code GET /workers}: "cgroup v2: memory (cgroup), …". */
     public String describe() {
-        return kind.words + ": " + enforcement.describe();
+        String controls = enforcement.describe();
+        return kind.words + (controls.startsWith("(") ? " " : ": ") + controls;
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.jobscheduler.worker.cgroup;
 
 import java.util.Collections;
 import java.util.EnumMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -26,9 +25,12 @@ public final class Enforcement {
     }
 
     private final Map<Control, Entry> entries;
+    /** Why there are no cgroups at all, said once in {@link #describe()}; null with cgroups. */
+    private final String noCgroups;
 
-    private Enforcement(Map<Control, Entry> entries) {
+    private Enforcement(Map<Control, Entry> entries, String noCgroups) {
         this.entries = Collections.unmodifiableMap(new EnumMap<>(entries));
+        this.noCgroups = noCgroups;
     }
 
     /** Every control through cgroups, except those in {@code missing}, each with the reason it is missing. */
@@ -38,7 +40,7 @@ public final class Enforcement {
             String reason = missing.get(control);
             entries.put(control, reason == null ? new Entry(Means.CGROUP, "cgroup") : fallback(control, reason));
         }
-        return new Enforcement(entries);
+        return new Enforcement(entries, null);
     }
 
     /** Without cgroups: only the rlimit stand-ins that are sound. */
@@ -47,7 +49,7 @@ public final class Enforcement {
         for (Control control : Control.values()) {
             entries.put(control, fallback(control, reason));
         }
-        return new Enforcement(entries);
+        return new Enforcement(entries, reason);
     }
 
     /**
@@ -87,11 +89,22 @@ public final class Enforcement {
                 .map(control -> "this worker cannot enforce a " + control.word() + " limit: " + note(control));
     }
 
-    /** "memory (cgroup), cpu (cgroup), pids (none: …), kill-tree (cgroup)" */
+    /**
+     * "memory (cgroup), cpu (cgroup), pids (none: why), kill-tree (cgroup)"; without cgroups the reason once:
+     * "(why): memory (RLIMIT_AS only), cpu (none), pids (none), kill-tree (none)".
+     */
     public String describe() {
-        return entries.entrySet().stream()
-                .map(e -> e.getKey().word() + " (" + (e.getValue().means() == Means.CGROUP ? "cgroup"
-                        : e.getValue().means().name().toLowerCase(Locale.ROOT) + ": " + e.getValue().note()) + ")")
+        String controls = entries.entrySet().stream()
+                .map(e -> e.getKey().word() + " (" + describe(e.getValue()) + ")")
                 .collect(Collectors.joining(", "));
+        return noCgroups == null ? controls : "(" + noCgroups + "): " + controls;
+    }
+
+    private String describe(Entry entry) {
+        return switch (entry.means()) {
+            case CGROUP -> "cgroup";
+            case RLIMIT -> noCgroups == null ? "rlimit: " + entry.note() : "RLIMIT_AS only";
+            case NONE -> noCgroups == null ? "none: " + entry.note() : "none";
+        };
     }
 }

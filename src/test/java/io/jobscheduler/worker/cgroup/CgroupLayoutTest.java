@@ -137,13 +137,10 @@ class CgroupLayoutTest {
                 detect(mounts, "0::/docker/c0ffee/worker\n").ownDirectory(Control.KILL_TREE));
         CgroupLayout outside = detect(mounts, "0::/docker/other\n");
         assertEquals(CgroupLayout.Kind.NONE, outside.kind());
-        assertEquals("no cgroups: memory (rlimit: RLIMIT_AS per process (address space, not resident memory; this"
-                + " process's cgroup2 cgroup is not visible under " + root.resolve("sys/fs/cgroup") + ")), cpu (none: this"
-                + " process's cgroup2 cgroup is not visible under " + root.resolve("sys/fs/cgroup") + "; RLIMIT_CPU"
-                + " limits CPU seconds, not a share of a core), pids (none: this process's cgroup2 cgroup is not visible"
-                + " under " + root.resolve("sys/fs/cgroup") + "; RLIMIT_NPROC counts all processes of the job's user),"
-                + " kill-tree (none: this process's cgroup2 cgroup is not visible under " + root.resolve("sys/fs/cgroup")
-                + "; a process group kill misses setsid descendants)", outside.describe());
+        assertEquals("no cgroups (this process's cgroup2 cgroup is not visible under " + root.resolve("sys/fs/cgroup")
+                + "): memory (RLIMIT_AS only), cpu (none), pids (none), kill-tree (none)", outside.describe());
+        assertEquals("RLIMIT_AS per process (address space, not resident memory; this process's cgroup2 cgroup is not"
+                + " visible under " + root.resolve("sys/fs/cgroup") + ")", outside.enforcement().note(Control.MEMORY));
     }
 
     @Test
