@@ -197,10 +197,10 @@ abstract class JobCgroupsContract {
         String marker = "417." + (System.nanoTime() % 1_000_000);
         Process parent = start(cgroup, "sh", "-c",
                 "setsid sleep " + marker + " & setsid -f sleep " + marker + "; exec sleep " + marker);
-        awaitUntil(() -> survivors(marker) == 3, "three sleeps running");
-        assertEquals(3, cgroup.pids().size(), "all three in the cgroup: " + cgroup.pids());
-        long sessions = cgroup.pids().stream().map(JobCgroupsContract::sessionId).distinct().count();
-        assertEquals(3, sessions, "each sleep in a session of its own");
+        // setsid -f forks: until its child has called setsid() and exec'd, the count is not final.
+        awaitUntil(() -> survivors(marker) == 3 && cgroup.pids().size() == 3
+                && cgroup.pids().stream().map(JobCgroupsContract::sessionId).distinct().count() == 3,
+                "three sleeps in the cgroup, each in a session of its own");
 
         cgroup.kill();
         awaitUntil(() -> survivors(marker) == 0, "no sleep survives the kill");
@@ -295,13 +295,14 @@ abstract class JobCgroupsContract {
         Assumptions.assumeTrue(condition, why);
     }
 
-    /** Processes not yet dead (zombies count as dead) whose command line holds {@code marker}, from ps. */
+    /** Processes {@code sleep <marker>} not yet dead (zombies count as dead), from ps. */
     static long survivors(String marker) throws IOException, InterruptedException {
         Process ps = new ProcessBuilder("ps", "-eo", "stat=,args=").start();
         String table = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         ps.waitFor();
-        return table.lines().map(String::strip)
-                .filter(line -> line.contains("sleep " + marker) && !line.startsWith("Z")).count();
+        return table.lines().map(line -> line.strip().split("\\s+", 2))
+                .filter(row -> row.length == 2 && row[1].equals("sleep " + marker) && !row[0].startsWith("Z"))
+                .count();
     }
 
     private static long sessionId(long pid) {
