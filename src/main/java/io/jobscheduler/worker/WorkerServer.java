@@ -43,7 +43,7 @@ public final class WorkerServer implements AutoCloseable {
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
         SchedulerLink link = new SchedulerLink(settings, contact);
-        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, contact);
+        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())

@@ -2,7 +2,6 @@ package io.jobscheduler.worker.job;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Queue;
@@ -25,23 +24,14 @@ final class ProcessWatcher implements AutoCloseable {
     private static final int READ_SIZE = OutputLog.MAX_CHUNK;
     private static final int MAX_EVENTS = 64;
 
-    /** What the watcher reports about one job; called on the watcher thread. */
-    interface Events {
-        void output(ByteBuffer bytes);
-
-        void outputEnded();
-
-        void exited(OptionalInt exitCode, OptionalInt signal);
-    }
-
     private sealed interface Watched permits Pipe, Pid {
-        Events events();
+        ProcessDriver.Listener events();
     }
 
-    private record Pipe(Events events) implements Watched {
+    private record Pipe(ProcessDriver.Listener events) implements Watched {
     }
 
-    private record Pid(Events events) implements Watched {
+    private record Pid(ProcessDriver.Listener events) implements Watched {
     }
 
     private final Map<Integer, Watched> watched = new ConcurrentHashMap<>();
@@ -71,7 +61,7 @@ final class ProcessWatcher implements AutoCloseable {
     }
 
     /** Starts watching a job's pidfd and output pipe; the watcher closes both when done with them. */
-    void watch(int pidfd, int outputFd, Events events) {
+    void watch(int pidfd, int outputFd, ProcessDriver.Listener events) {
         watched.put(outputFd, new Pipe(events));
         watched.put(pidfd, new Pid(events));
         control(Posix.EPOLL_CTL_ADD, outputFd, Posix.EPOLLIN | Posix.EPOLLONESHOT);
@@ -82,7 +72,7 @@ final class ProcessWatcher implements AutoCloseable {
      * Stops reading a job's output and reports its end, for a process group that is gone while an
      * escaped descendant (one that left the group) still holds the pipe open.
      */
-    void detachOutput(int outputFd, Events events) {
+    void detachOutput(int outputFd, ProcessDriver.Listener events) {
         tasks.add(() -> {
             if (watched.get(outputFd) instanceof Pipe pipe && pipe.events() == events) {
                 forget(outputFd);
