@@ -27,7 +27,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe; every method may be called from virtual threads.
  */
 public final class JobRunner implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(JobRunner.class.getName());
 
     private final Duration stopGrace;
     private final JobStore store;
@@ -47,28 +46,34 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobRunner(Path workDir, Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes)
             throws IOException {
-        this(workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog());
+        this(dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog(),
+                new PosixProcessDriver(realDirectory(workDir), "job-watcher " + dataDir.getFileName()));
     }
 
-    JobRunner(Path workDir, Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes,
-              EventLog events) throws IOException {
-        Objects.requireNonNull(stopGrace, "stopGrace");
-        if (!Files.isDirectory(workDir)) {
-            throw new IOException("work directory does not exist or is not a directory: " + workDir);
-        }
-        if (stopGrace.isNegative()) {
-            throw new IllegalArgumentException("stopGrace must not be negative: " + stopGrace);
-        }
-        this.stopGrace = stopGrace;
-        this.events = events;
-        this.store = new JobStore(dataDir, keepFinished, keepOutputBytes);
-        this.driver = new PosixProcessDriver(workDir.toRealPath(), "job-watcher " + dataDir.getFileName());
+    /** A runner on a driver of the caller's; it closes the driver, also when it cannot load the store. */
+    JobRunner(Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes, EventLog events,
+              ProcessDriver driver) throws IOException {
         try {
+            Objects.requireNonNull(stopGrace, "stopGrace");
+            if (stopGrace.isNegative()) {
+                throw new IllegalArgumentException("stopGrace must not be negative: " + stopGrace);
+            }
+            this.stopGrace = stopGrace;
+            this.events = events;
+            this.driver = driver;
+            this.store = new JobStore(dataDir, keepFinished, keepOutputBytes);
             store.load(driver::recover);
         } catch (IOException | RuntimeException e) {
             driver.close();
             throw e;
         }
+    }
+
+    private static Path realDirectory(Path workDir) throws IOException {
+        if (!Files.isDirectory(workDir)) {
+            throw new IOException("work directory does not exist or is not a directory: " + workDir);
+        }
+        return workDir.toRealPath();
     }
 
     /** The events of this runner's jobs; new (with a new boot id) for every runner. */
