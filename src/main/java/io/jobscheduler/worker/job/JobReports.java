@@ -9,11 +9,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * Connects the driver's reports for one job to the job, its output and the event log. They come
- * on the driver's thread. Output is appended there: a write into the page cache (measured in
- * docs/architecture.md, "Worker layout"); a job's end changes its state and publishes the event
- * there too (no disk involved), and hands the rest (records, retention, which write and rename
- * files) to a virtual thread of its own.
+ * Connects the driver's reports for one job to the job, its output and the event log. Output is
+ * appended on the thread the driver reports it on (never its epoll thread, see
+ * {@link ProcessWatcher}); a job's end changes its state and publishes the event at once, with no
+ * disk involved, and hands the rest (records, retention, which write and rename files) to a
+ * virtual thread of its own.
  */
 final class JobReports implements ProcessDriver.Listener {
     private static final System.Logger LOG = System.getLogger(JobReports.class.getName());

@@ -17,7 +17,11 @@ interface ProcessDriver extends AutoCloseable {
         KILL
     }
 
-    /** What the driver reports about one process, in order per stream (output, then its end). */
+    /**
+     * What the driver reports about one process. Output and its end come in order, one at a time,
+     * on a thread that may write to disk; the exit comes on the driver's own thread, so a report
+     * of it must not block.
+     */
     interface Listener {
         /** Output bytes, valid only during the call. */
         void output(ByteBuffer bytes);
