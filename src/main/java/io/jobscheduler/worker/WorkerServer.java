@@ -49,7 +49,6 @@ public final class WorkerServer implements AutoCloseable {
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
-                .connectionOptions(o -> o.tcpNoDelay(true))
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
                 .update(b -> serve(b, runner, watches))
                 .build();
@@ -70,10 +69,12 @@ public final class WorkerServer implements AutoCloseable {
 
     /**
      * What the worker's socket serves, for this server and for in-JVM tests alike: the
-     * {@code Worker} gRPC service, on HTTP/2 tuned for the scheduler as its one client.
+     * {@code Worker} gRPC service, on HTTP/2 tuned for the scheduler as its one client, without
+     * Nagle's delay (docs/helidon-notes.md, "WebServer").
      */
     static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches) {
-        server.addProtocol(Http2Config.builder()
+        server.connectionOptions(o -> o.tcpNoDelay(true))
+                .addProtocol(Http2Config.builder()
                         // The scheduler is this socket's one client, and it cancels a follow the
                         // moment its HTTP client leaves: many such resets are normal here, and
                         // Helidon's rapid-reset guard would close the connection every stream rides.
