@@ -159,9 +159,9 @@ class JobEventsTest {
             for (JobStatus s : snapshot.value()) {
                 seen.put(s.id(), s.state());
             }
-            Set<String> ids = new HashSet<>(replayed.keySet());
-            ids.addAll(seen.keySet());
-            List<String> disagree = ids.stream().filter(id -> replayed.get(id) != seen.get(id))
+            Set<String> known = new HashSet<>(replayed.keySet());
+            known.addAll(seen.keySet());
+            List<String> disagree = known.stream().filter(id -> replayed.get(id) != seen.get(id))
                     .map(id -> id + ": events up to it say " + replayed.get(id) + ", it says " + seen.get(id))
                     .toList();
             assertEquals(List.of(), disagree, "snapshot at seq " + snapshot.seq());
