@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import static java.lang.System.Logger.Level.INFO;
 
@@ -38,61 +40,44 @@ public final class SchedulerServer implements AutoCloseable {
 
     private final WebServer server;
     private final WorkerRegistry registry;
-    private final WorkerLiveness liveness;
-    private final WorkerChannels channels;
     private final JobGateway gateway;
-
+    private final ScheduledExecutorService ticker;
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
 
-    private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
-                            WorkerChannels channels, JobGateway gateway, SchedulerGrpcService grpcService,
-                            Duration drainTimeout) {
-        this.gateway = gateway;
-        this.grpcService = grpcService;
-        this.drainTimeout = drainTimeout;
+    private SchedulerServer(WebServer server, WorkerRegistry registry, JobGateway gateway,
+                            ScheduledExecutorService ticker, SchedulerGrpcService grpcService, Duration drainTimeout) {
         this.server = server;
         this.registry = registry;
-        this.liveness = liveness;
-        this.channels = channels;
-    }
-
-    /** Starts a scheduler with an empty registry on the system clock. */
-    public static SchedulerServer start(SchedulerSettings settings) {
-        return start(settings, WorkerRegistry.Listener.NONE);
+        this.gateway = gateway;
+        this.ticker = ticker;
+        this.grpcService = grpcService;
+        this.drainTimeout = drainTimeout;
     }
 
     /**
-     * Starts a scheduler whose registry also tells {@code observer} of every worker that joins or
-     * leaves (after the scheduler's own channel bookkeeping). Port 0 in the settings binds a free port.
+     * Starts a scheduler with an empty registry on the system clock. Port 0 in the settings binds
+     * a free port.
      *
      * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
      */
-    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer) {
-        Objects.requireNonNull(observer, "observer");
+    public static SchedulerServer start(SchedulerSettings settings) {
         Clock clock = Clock.systemUTC();
-        WorkerChannels channels = new WorkerChannels(settings.workerTls());
-        WorkerLiveness liveness = new WorkerLiveness(channels, settings.workerTtl(), settings.workerExpiry(), clock);
-        JobGateway gateway = new JobGateway(channels, liveness, new JobIndex(settings.jobIndexSize()),
-                settings.callTimeout(), settings.stopTimeout(), clock);
-        // Order matters: a channel exists before anything uses it, and outlives what watches it.
-        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerRegistry.Listener() {
-            @Override
-            public void added(WorkerRecord worker) {
-                channels.added(worker);
-                liveness.added(worker);
-                gateway.added(worker);
-                observer.added(worker);
-            }
-
-            @Override
-            public void removed(WorkerRecord worker) {
-                liveness.removed(worker);
-                channels.removed(worker);
-                observer.removed(worker);
-            }
-        });
-        liveness.start(registry::deregister);
+        JobTable table = new JobTable(settings.jobIndexSize());
+        WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
+                new JobSync(table, settings.callTimeout(), clock));
+        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls()), watch);
+        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock);
+        // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
+        // threads cannot starve them into a false DOWN.
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("liveness").daemon().factory());
+        long period = watch.sweepPeriod().toMillis();
+        ticker.scheduleWithFixedDelay(registry::sweep, period, period, TimeUnit.MILLISECONDS);
+        Runnable release = () -> {
+            ticker.shutdownNow();
+            registry.close();
+        };
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
         WebServer server;
         try {
@@ -104,7 +89,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> listener(http, settings.httpAddress(), settings))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -112,28 +97,25 @@ public final class SchedulerServer implements AutoCloseable {
                     })
                     .build();
         } catch (RuntimeException e) {
-            liveness.close();
-            channels.close();
+            release.run();
             throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
         }
         try {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
-            liveness.close();
-            channels.close();
+            release.run();
             throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
-            liveness.close();
-            channels.close();
+            release.run();
             throw bindFailure(settings, null);
         }
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout());
+        return new SchedulerServer(server, registry, gateway, ticker, grpcService, settings.drainTimeout());
     }
 
     public int httpPort() {
@@ -163,13 +145,8 @@ public final class SchedulerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         server.stop();
-        liveness.close();
-        channels.close();
-    }
-
-    /** What the scheduler knows of each worker's liveness. */
-    public WorkerLiveness liveness() {
-        return liveness;
+        ticker.shutdownNow();
+        registry.close();
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {
