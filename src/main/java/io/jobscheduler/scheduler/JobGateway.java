@@ -97,6 +97,8 @@ public final class JobGateway {
 
     /** Asks the worker (one that does not push events, or a job the table does not hold) and records the answer. */
     private Job ask(String jobId, UUID workerId, ManagedChannel channel) {
+        // One line per call at FINE: bench/run counts them to show a listing makes none.
+        LOG.log(System.Logger.Level.DEBUG, () -> "QueryJob of job " + jobId + " on worker " + workerId);
         var status = call(workerId, jobId, callTimeout, () -> stub(channel, callTimeout)
                 .queryJob(QueryJobReq.newBuilder().setJobID(jobId).build()));
         Job job = Job.of(jobId, workerId, "", "", status);
