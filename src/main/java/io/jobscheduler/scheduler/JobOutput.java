@@ -19,7 +19,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * The output streams open through the gateway: each rides a pooled one-stream channel of its
  * worker ({@link WorkerConnections}), and all of them end at once on shutdown.
  */
-final class JobOutput {
+public final class JobOutput {
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<Call> following = new HashSet<>();   // guarded by lock
     private boolean closing;                               // guarded by lock

@@ -39,17 +39,15 @@ public final class SchedulerServer implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
 
     private final WebServer server;
-    private final WorkerRegistry registry;
-    private final JobGateway gateway;
+    private final SchedulerCore core;
     private final ScheduledExecutorService ticker;
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
 
-    private SchedulerServer(WebServer server, WorkerRegistry registry, JobGateway gateway,
-                            ScheduledExecutorService ticker, SchedulerGrpcService grpcService, Duration drainTimeout) {
+    private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
+                            SchedulerGrpcService grpcService, Duration drainTimeout) {
         this.server = server;
-        this.registry = registry;
-        this.gateway = gateway;
+        this.core = core;
         this.ticker = ticker;
         this.grpcService = grpcService;
         this.drainTimeout = drainTimeout;
@@ -62,21 +60,23 @@ public final class SchedulerServer implements AutoCloseable {
      * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
      */
     public static SchedulerServer start(SchedulerSettings settings) {
-        Clock clock = Clock.systemUTC();
-        JobTable table = new JobTable(settings.jobIndexSize());
-        WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
-                new JobSync(table, settings.callTimeout(), clock));
-        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls()), watch);
-        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock);
+        return start(settings, WorkerRegistry.Listener.NONE);
+    }
+
+    /** As {@link #start(SchedulerSettings)}; {@code observer} is told of every worker that joins. */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer) {
+        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
+        WorkerRegistry registry = core.registry();
+        JobGateway gateway = core.gateway();
         // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
         // threads cannot starve them into a false DOWN.
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("liveness").daemon().factory());
-        long period = watch.sweepPeriod().toMillis();
-        ticker.scheduleWithFixedDelay(registry::sweep, period, period, TimeUnit.MILLISECONDS);
+        long period = core.sweepPeriod().toMillis();
+        ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
         Runnable release = () -> {
             ticker.shutdownNow();
-            registry.close();
+            core.close();
         };
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
         WebServer server;
@@ -115,7 +115,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, gateway, ticker, grpcService, settings.drainTimeout());
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout());
     }
 
     public int httpPort() {
@@ -127,7 +127,7 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     public WorkerRegistry registry() {
-        return registry;
+        return core.registry();
     }
 
     /**
@@ -138,7 +138,7 @@ public final class SchedulerServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        gateway.endStreams();
+        core.gateway().endStreams();
         try {
             grpcService.drain(drainTimeout);
         } catch (InterruptedException e) {
@@ -146,7 +146,7 @@ public final class SchedulerServer implements AutoCloseable {
         }
         server.stop();
         ticker.shutdownNow();
-        registry.close();
+        core.close();
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

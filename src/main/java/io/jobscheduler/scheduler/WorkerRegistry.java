@@ -29,6 +29,19 @@ public final class WorkerRegistry implements AutoCloseable {
     public record Health(State state, Instant lastSeen, int runningJobs) {
     }
 
+    /**
+     * Told of every worker that joins, once it is visible and its watch is open: for an observer
+     * outside the scheduler (the {@code dev} command's readiness). Keep it short; it runs on the
+     * registering call's thread, under no lock.
+     */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        default void added(WorkerRecord worker) {
+        }
+    }
+
     /** A worker as {@code /workers} shows it. */
     public record Listed(WorkerRecord worker, Health health) {
     }
@@ -36,16 +49,22 @@ public final class WorkerRegistry implements AutoCloseable {
     private final Clock clock;
     private final WorkerConnections.Factory channels;
     private final WorkerWatch watch;
+    private final Listener observer;
 
     private final ReentrantLock lock = new ReentrantLock();
     // Insertion order is registration order: list() answers in it.
     private final LinkedHashMap<UUID, Worker> byId = new LinkedHashMap<>();   // guarded by lock
     private final Map<Address, UUID> byAddress = new HashMap<>();             // guarded by lock
 
-    WorkerRegistry(Clock clock, WorkerConnections.Factory channels, WorkerWatch watch) {
+    WorkerRegistry(Clock clock, WorkerConnections.Factory channels, WorkerWatch watch, Listener observer) {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.channels = Objects.requireNonNull(channels, "channels");
         this.watch = Objects.requireNonNull(watch, "watch");
+        this.observer = Objects.requireNonNull(observer, "observer");
+    }
+
+    WorkerRegistry(Clock clock, WorkerConnections.Factory channels, WorkerWatch watch) {
+        this(clock, channels, watch, Listener.NONE);
     }
 
     /**
@@ -78,6 +97,7 @@ public final class WorkerRegistry implements AutoCloseable {
         }
         retire(replaced);
         watch.open(added);
+        observer.added(added.record);
         return added.record;
     }
 
