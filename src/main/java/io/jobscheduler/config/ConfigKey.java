@@ -11,6 +11,11 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
         this(section, name, kind, defaultValue, null);
     }
 
+    /** The same setting overridden by another flag ({@code null}: none), as one command names it. */
+    public ConfigKey withFlag(String otherFlag) {
+        return new ConfigKey(section, name, kind, defaultValue, otherFlag);
+    }
+
     /** How a value is written and checked. */
     public enum Kind {
         STRING, BOOLEAN, INTEGER, DURATION, LISTEN_ADDRESS, ADDRESS,

@@ -2,19 +2,16 @@ package io.jobscheduler.config;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.tomlj.Toml;
-import org.tomlj.TomlParseResult;
-import org.tomlj.TomlTable;
 
 /**
- * Reads a component's TOML file with tomlj and layers it into one Helidon {@link Config}:
+ * Reads a component's configuration file (TOML, or HOCON/JSON: {@link ConfigFiles}) and layers it
+ * into one Helidon {@link Config}:
  * built-in defaults &lt; file &lt; environment ({@code JOBSCHEDULER_<SECTION>_<KEY>}) &lt; flags.
  * Every value is checked against the component's schema; the first problem stops loading
  * with a {@link ConfigException} naming the source, the key and the problem.
@@ -60,7 +57,7 @@ public final class ConfigLoader {
                 merged.put(key.path(), checked("default", key, key.defaultValue(), defaultsBase));
             }
         }
-        file.ifPresent(f -> merged.putAll(readToml(f)));
+        file.ifPresent(f -> merged.putAll(readFile(f)));
         for (ConfigKey key : schema) {
             String value = environment.get(key.envName());
             if (value != null) {
@@ -79,35 +76,32 @@ public final class ConfigLoader {
                 .build();
     }
 
-    private Map<String, String> readToml(Path file) {
-        TomlParseResult toml;
-        try {
-            toml = Toml.parse(file);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read: " + e.getMessage());
-        }
-        if (toml.hasErrors()) {
-            var error = toml.errors().getFirst();
-            throw new ConfigException(file + ":" + error.position().line() + ":" + error.position().column()
-                    + ": " + error.getMessage());
-        }
+    private Map<String, String> readFile(Path file) {
+        Map<String, Object> document = ConfigFiles.read(file);
         Map<String, String> values = new LinkedHashMap<>();
         Path base = file.toAbsolutePath().getParent();
-        for (String section : toml.keySet()) {
-            if (!toml.isTable(section) || schema.stream().noneMatch(k -> k.section().equals(section))) {
-                throw new ConfigException(file + ": unknown " + (toml.isTable(section) ? "section [" : "key ")
-                        + section + (toml.isTable(section) ? "]" : ""));
+        for (Map.Entry<String, Object> top : document.entrySet()) {
+            String section = top.getKey();
+            boolean isTable = top.getValue() instanceof Map;
+            boolean known = schema.stream().anyMatch(k -> k.section().equals(section));
+            if (known && !isTable) {
+                throw new ConfigException(file + ": [" + section + "] must be a table, found " + describe(top.getValue()));
             }
-            TomlTable table = toml.getTable(section);
-            for (String name : table.keySet()) {
-                String path = section + "." + name;
+            if (!known) {
+                throw new ConfigException(file + ": unknown " + (isTable ? "section [" + section + "]" : "key " + section));
+            }
+            for (Map.Entry<?, ?> entry : ((Map<?, ?>) top.getValue()).entrySet()) {
+                String path = section + "." + entry.getKey();
                 ConfigKey key = find(path).orElseThrow(() -> new ConfigException(file + ": unknown key " + path));
-                Object value = table.get(name);
+                Object value = entry.getValue();
                 String where = file + ": " + path;
-                String text = switch (key.kind()) {
-                    case BOOLEAN -> value instanceof Boolean ? value.toString() : null;
-                    case INTEGER -> value instanceof Long ? value.toString() : null;
-                    default -> value instanceof String s ? s : null;
+                String text = switch (value) {
+                    // HOCON and JSON scalars arrive as text; the check below says what is wrong with one.
+                    case ConfigFiles.Text t -> t.value();
+                    case Boolean b when key.kind() == ConfigKey.Kind.BOOLEAN -> b.toString();
+                    case Long l when key.kind() == ConfigKey.Kind.INTEGER -> l.toString();
+                    case String s when key.kind() != ConfigKey.Kind.BOOLEAN && key.kind() != ConfigKey.Kind.INTEGER -> s;
+                    default -> null;
                 };
                 if (text == null) {
                     throw new ConfigException(where + ": expected " + expected(key.kind()) + ", found "
@@ -148,8 +142,10 @@ public final class ConfigLoader {
             case Boolean b -> "the boolean " + b;
             case Long l -> "the integer " + l;
             case Double d -> "the number " + d;
-            case TomlTable t -> "a table";
-            default -> value.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT).replace("toml", "");
+            case Map<?, ?> table -> "a table";
+            case List<?> array -> "an array";
+            case java.time.temporal.TemporalAccessor time -> "the date-time " + time;
+            default -> value.getClass().getSimpleName();
         };
     }
 }

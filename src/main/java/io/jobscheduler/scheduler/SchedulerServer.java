@@ -8,13 +8,9 @@ import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -157,31 +153,19 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
 
-    // Helidon logs a bind error and reports port -1 on every socket; binding each address once
-    // more ourselves tells which one failed, and why.
+    // Helidon reports only that a listener failed (port -1 on every socket); binding each
+    // address once more ourselves tells which one failed, and why.
     private static ServerStartException bindFailure(SchedulerSettings settings, RuntimeException e) {
         for (var socket : List.of(Map.entry("http_server.addr", settings.httpAddress()),
                 Map.entry("grpc_server.addr", settings.grpcAddress()))) {
-            Optional<String> reason = bindError(socket.getValue());
+            Optional<String> reason = ServerStartException.bindError(socket.getValue());
             if (reason.isPresent()) {
-                return new ServerStartException("cannot bind " + socket.getKey() + " " + socket.getValue() + ": "
-                        + reason.get(), e);
+                return ServerStartException.bindFailure(socket.getKey(), socket.getValue(), reason.get(), e);
             }
         }
         return new ServerStartException("cannot start the scheduler on http_server.addr " + settings.httpAddress()
                 + " and grpc_server.addr " + settings.grpcAddress()
                 + (e != null && e.getMessage() != null ? ": " + e.getMessage() : ""), e);
-    }
-
-    private static Optional<String> bindError(Address address) {
-        try (ServerSocket probe = new ServerSocket()) {
-            probe.bind(new InetSocketAddress(address.host(), address.port()));
-            return Optional.empty();
-        } catch (IOException probeFailure) {
-            String message = probeFailure.getMessage();
-            return Optional.of(message == null ? probeFailure.getClass().getSimpleName()
-                    : message.toLowerCase(Locale.ROOT).replace("already in use", "in use"));
-        }
     }
 
     private static String bound(Address configured, int port) {

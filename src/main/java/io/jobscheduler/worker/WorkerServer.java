@@ -4,6 +4,7 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.http2.Http2Config;
 import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.scheduler.ServerStartException;
 import io.jobscheduler.worker.job.JobRunner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,8 +66,8 @@ public final class WorkerServer implements AutoCloseable {
         if (!server.isRunning() || server.port() <= 0) {
             server.stop();
             runner.close();
-            throw new IllegalStateException("cannot bind grpc_server.addr " + settings.grpcAddress()
-                    + " (address in use or not local)");
+            throw ServerStartException.bindFailure("grpc_server.addr", settings.grpcAddress(),
+                    ServerStartException.bindError(settings.grpcAddress()).orElse("the listener did not start"), null);
         }
         LOG.log(System.Logger.Level.INFO, "worker gRPC listening on " + settings.grpcAddress().host() + ":"
                 + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "

@@ -76,6 +76,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKnownSectionThatIsNotATableIsNamed() throws IOException {
+        assertThat(failure("[[workers]]\nttl = \"5s\"\n"), containsString("[workers] must be a table, found an array"));
+        assertThat(failure("jobs = 5\n"), containsString("[jobs] must be a table, found the integer 5"));
+    }
+
+    @Test
     void aWrongTypeStopsStartUpNamingTheKeyAndBothTypes() throws IOException {
         String message = failure("[grpc_server]\nuse_tls = \"yes\"\n");
         assertThat(message, containsString("grpc_server.use_tls"));
