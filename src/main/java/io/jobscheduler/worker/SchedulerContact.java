@@ -1,5 +1,6 @@
 package io.jobscheduler.worker;
 
+import io.jobscheduler.concurrent.Conditions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +100,8 @@ final class SchedulerContact {
                     }
                     wait = ttl.minus(silent);
                 }
-                changed.awaitNanos(wait.toNanos());
+                int open = openWatches;
+                Conditions.await(changed, () -> closed || toldUnknown || openWatches != open, wait);
             }
             return false;
         } finally {

@@ -3,6 +3,7 @@ package io.jobscheduler.worker;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.configurable.Resource;
 import io.helidon.webclient.grpc.GrpcClient;
+import io.jobscheduler.concurrent.Conditions;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.grpc.DeregisterReq;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -30,13 +32,16 @@ import java.util.function.Supplier;
  * while it cannot be reached, so start order does not matter), keeps the id it was given in
  * {@code data_dir}, and deregisters on shutdown.
  *
- * <p>Calls use Helidon's gRPC client (DESIGN.md), which connects per call and ignores deadlines,
- * so every call runs on its own virtual thread and is bounded by our own timeout.
+ * <p>Calls use Helidon's gRPC client, which connects per call and ignores deadlines
+ * (docs/helidon-notes.md, "gRPC clients"), so every call runs on its own virtual thread and is
+ * bounded by our own timeout. The registration advertises {@link #FEATURES}.
  */
 final class SchedulerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SchedulerLink.class.getName());
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+    /** What this worker supports beyond the original contract (docs/architecture.md, "Job events"). */
+    static final List<String> FEATURES = List.of("events");
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;
@@ -104,12 +109,9 @@ final class SchedulerLink implements AutoCloseable {
      * the answer that tells this worker its id.
      */
     Optional<String> settledWorkerId() throws InterruptedException {
-        long nanos = settings.callTimeout().toNanos();
         lock.lock();
         try {
-            while (registering && nanos > 0) {
-                nanos = changed.awaitNanos(nanos);
-            }
+            Conditions.await(changed, () -> !registering, settings.callTimeout());
             return Optional.ofNullable(workerId);
         } finally {
             lock.unlock();
@@ -118,13 +120,9 @@ final class SchedulerLink implements AutoCloseable {
 
     /** Waits until registered; true when registered within the timeout. */
     boolean awaitRegistered(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
         lock.lock();
         try {
-            while (!registered && nanos > 0) {
-                nanos = changed.awaitNanos(nanos);
-            }
-            return registered;
+            return Conditions.await(changed, () -> registered, timeout);
         } finally {
             lock.unlock();
         }
@@ -163,6 +161,7 @@ final class SchedulerLink implements AutoCloseable {
                 RegisterRes answer = call(() -> stub().registerWorker(RegisterReq.newBuilder()
                         .setAddress(advertised.toString())
                         .setWorkerID(requested)
+                        .addAllFeatures(FEATURES)
                         .build()));
                 // Schedulers exist that never set success: an id is what counts.
                 if (!answer.getWorkerID().isEmpty()) {
@@ -197,13 +196,9 @@ final class SchedulerLink implements AutoCloseable {
 
     /** Waits for the backoff; false when the link closed meanwhile. */
     private boolean awaitClosed(Duration wait) {
-        long nanos = wait.toNanos();
         lock.lock();
         try {
-            while (!closed && nanos > 0) {
-                nanos = changed.awaitNanos(nanos);
-            }
-            return !closed;
+            return !Conditions.await(changed, () -> closed, wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -2,12 +2,9 @@ package io.jobscheduler.worker;
 
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.jobscheduler.grpc.Heartbeat;
-import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.ListJobsRes;
 import io.jobscheduler.grpc.QueryJobReq;
@@ -20,26 +17,25 @@ import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
+import io.jobscheduler.rpc.JobIds;
 import io.jobscheduler.rpc.StatusText;
 import io.jobscheduler.worker.job.JobRunner;
-import io.jobscheduler.worker.job.JobStatus;
 import io.jobscheduler.worker.job.OutputLog;
-import io.jobscheduler.worker.job.SpawnException;
 import io.jobscheduler.worker.job.UnknownJobException;
 import com.google.protobuf.UnsafeByteOperations;
-import java.io.IOException;
 import java.util.concurrent.CancellationException;
-import java.time.Instant;
+
+import static io.jobscheduler.worker.GrpcErrors.invalid;
+import static io.jobscheduler.worker.GrpcErrors.toStatus;
+import static io.jobscheduler.worker.GrpcErrors.unary;
 
 /**
- * The worker's side of the wire contract: translates each RPC into a {@link JobRunner} call and
- * each domain failure into the status DESIGN.md names (INVALID_ARGUMENT, NOT_FOUND,
- * FAILED_PRECONDITION, RESOURCE_EXHAUSTED). Every status passes through {@link StatusText}.
+ * The worker's side of the wire contract: translates each RPC into a {@link JobRunner} call, its
+ * answer through {@link JobProtos}, and each failure through {@link GrpcErrors}. Every status
+ * passes through {@link StatusText}.
  */
 final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableService {
-    private static final System.Logger LOG = System.getLogger(WorkerGrpcService.class.getName());
     static final int MAX_CHUNK = OutputLog.MAX_CHUNK;
-    private static final int MAX_JOB_ID = 128;
 
     private final JobRunner runner;
     private final WatchService watches;
@@ -66,58 +62,26 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
             if (request.getCommand().isEmpty()) {
                 throw invalid("command: must not be empty");
             }
-            try {
-                JobStatus job = runner.start(request.getCommand(), request.getPath());
-                return StartJobRes.newBuilder().setJobID(job.id()).setStartedAtMillis(millis(job.startedAt())).build();
-            } catch (SpawnException e) {
-                if (!e.workerExhausted()) {
-                    throw Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
-                }
-                // Out of descriptors, memory or disk is the worker's condition, not the command's:
-                // the operator needs to hear of it too.
-                LOG.log(System.Logger.Level.WARNING, "refused a start: " + e.getMessage());
-                throw Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException();
-            }
+            return JobProtos.started(runner.start(request.getCommand(), request.getPath()));
         });
     }
 
     @Override
     public void stopJob(StopJobReq request, StreamObserver<StopJobRes> response) {
         unary(response, () -> {
-            try {
-                runner.stop(jobId(request.getJobID()));
-                return StopJobRes.getDefaultInstance();
-            } catch (UnknownJobException e) {
-                throw notFound(request.getJobID());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw Status.CANCELLED.withDescription("interrupted while stopping job " + request.getJobID())
-                        .asRuntimeException();
-            }
+            runner.stop(jobId(request.getJobID()));
+            return StopJobRes.getDefaultInstance();
         });
     }
 
     @Override
     public void queryJob(QueryJobReq request, StreamObserver<QueryJobRes> response) {
-        unary(response, () -> {
-            try {
-                return toProto(runner.status(jobId(request.getJobID())));
-            } catch (UnknownJobException e) {
-                throw notFound(request.getJobID());
-            }
-        });
+        unary(response, () -> JobProtos.query(runner.status(jobId(request.getJobID()))));
     }
 
     @Override
     public void listJobs(ListJobsReq request, StreamObserver<ListJobsRes> response) {
-        unary(response, () -> {
-            ListJobsRes.Builder jobs = ListJobsRes.newBuilder();
-            for (JobStatus job : runner.list()) {
-                jobs.addJobs(JobInfo.newBuilder().setJobID(job.id()).setCommand(job.command()).setPath(job.path())
-                        .setStatus(toProto(job)));
-            }
-            return jobs.build();
-        });
+        unary(response, () -> JobProtos.list(runner.snapshot()));
     }
 
     @Override
@@ -128,20 +92,15 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
                 throw invalid("offset: must not be negative, was " + request.getOffset());
             }
             reader = runner.output(jobId(request.getJobID())).reader();
-        } catch (UnknownJobException e) {
-            response.onError(notFound(request.getJobID()));
-            return;
-        } catch (StatusRuntimeException e) {
-            response.onError(e);
-            return;
-        } catch (IOException e) {
-            response.onError(Status.INTERNAL.withDescription("cannot open output: " + e.getMessage()).asRuntimeException());
+        } catch (Exception e) {
+            response.onError(toStatus(e));
             return;
         }
         var call = (ServerCallStreamObserver<StreamJobRes>) response;
         // A cancelled call wakes the reader through the log, never by interrupting its thread:
         // an interrupt during a socket write would close the connection every stream shares.
-        // Its own thread, because a write to a slow client blocks the writer (HELIDON-NOTES.md).
+        // Its own thread, because a write to a slow client blocks the writer
+        // (docs/helidon-notes.md, "Helidon's HTTP/2 server").
         call.setOnCancelHandler(reader::cancel);
         Thread.ofVirtual().name("stream-" + request.getJobID()).start(
                 () -> send(request.getJobID(), reader, request.getOffset(), request.getFollow(), call));
@@ -172,73 +131,19 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
         } catch (UnknownJobException e) {
             // Retention deleted the job meanwhile; every byte it had was sent.
             call.onCompleted();
-        } catch (IOException e) {
-            call.onError(Status.INTERNAL.withDescription("reading output: " + e.getMessage()).asRuntimeException());
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // A write to a client that went away fails (a reset stream): nothing is left to do.
-            // Anything else is a failure the client must see.
+            // Anything else (a read of the output failed, the disk filled) the client must see.
             if (!call.isCancelled()) {
-                LOG.log(System.Logger.Level.WARNING, "output stream failed", e);
-                call.onError(Status.INTERNAL.withDescription("output stream failed: " + e.getMessage())
-                        .asRuntimeException());
+                call.onError(toStatus(e));
             }
         }
     }
 
-    static QueryJobRes toProto(JobStatus job) {
-        QueryJobRes.Builder status = QueryJobRes.newBuilder()
-                .setDone(job.done())
-                .setError(job.error())
-                .setErrorText(job.errorText())
-                .setState(job.state().name())
-                .setStartedAtMillis(millis(job.startedAt()))
-                .setFinishedAtMillis(millis(job.finishedAt()));
-        job.exitCode().ifPresent(status::setExitCode);
-        job.signal().ifPresent(status::setSignal);
-        return status.build();
-    }
-
-    private static long millis(Instant time) {
-        return time == null ? 0 : time.toEpochMilli();
-    }
-
     private static String jobId(String id) {
-        if (id.isEmpty() || id.length() > MAX_JOB_ID) {
-            throw invalid("jobID: must be 1-" + MAX_JOB_ID + " characters, was " + id.length());
+        if (!JobIds.plausible(id)) {
+            throw invalid("jobID: must be 1-" + JobIds.MAX_LENGTH + " characters, was " + id.length());
         }
         return id;
-    }
-
-    private static StatusRuntimeException invalid(String message) {
-        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
-    }
-
-    private static StatusRuntimeException notFound(String id) {
-        return Status.NOT_FOUND.withDescription("job '" + id + "' is not known to this worker").asRuntimeException();
-    }
-
-    /** A unary call's body: answers a value or throws the status to answer with. */
-    private interface Unary<T> {
-        T call();
-    }
-
-    private static <T> void unary(StreamObserver<T> response, Unary<T> body) {
-        T value;
-        try {
-            value = body.call();
-        } catch (StatusRuntimeException e) {
-            response.onError(e);
-            return;
-        } catch (IllegalStateException e) {
-            // The runner is closed: the worker is shutting down.
-            response.onError(Status.UNAVAILABLE.withDescription("worker is shutting down").asRuntimeException());
-            return;
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "job call failed", e);
-            response.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        }
-        response.onNext(value);
-        response.onCompleted();
     }
 }

@@ -1,6 +1,7 @@
 package io.jobscheduler.worker;
 
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.http2.Http2Config;
 import io.jobscheduler.config.WorkerSettings;
@@ -44,23 +45,13 @@ public final class WorkerServer implements AutoCloseable {
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
         SchedulerLink link = new SchedulerLink(settings, contact);
-        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, contact);
+        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
-                .connectionOptions(o -> o.tcpNoDelay(true))
-                .addProtocol(Http2Config.builder()
-                        // The scheduler is this socket's one client, and it cancels a follow the
-                        // moment its HTTP client leaves: many such resets are normal here, and
-                        // Helidon's rapid-reset guard would close the connection every stream rides.
-                        .maxRapidResets(-1)
-                        // A follow whose HTTP reader is slow stalls on flow control; that is the
-                        // reader's business (its stream waits), not a reason to reset the stream.
-                        .flowControlTimeout(FOLLOW_STALL_LIMIT)
-                        .build())
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
-                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)))
+                .update(b -> serve(b, runner, watches))
                 .build();
         server.start();
         if (!server.isRunning() || server.port() <= 0) {
@@ -76,6 +67,25 @@ public final class WorkerServer implements AutoCloseable {
         return new WorkerServer(server, runner, link);
     }
 
+
+    /**
+     * What the worker's socket serves, for this server and for in-JVM tests alike: the
+     * {@code Worker} gRPC service, on HTTP/2 tuned for the scheduler as its one client, without
+     * Nagle's delay (docs/helidon-notes.md, "WebServer").
+     */
+    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches) {
+        server.connectionOptions(o -> o.tcpNoDelay(true))
+                .addProtocol(Http2Config.builder()
+                        // The scheduler is this socket's one client, and it cancels a follow the
+                        // moment its HTTP client leaves: many such resets are normal here, and
+                        // Helidon's rapid-reset guard would close the connection every stream rides.
+                        .maxRapidResets(-1)
+                        // A follow whose HTTP reader is slow stalls on flow control; that is the
+                        // reader's business (its stream waits), not a reason to reset the stream.
+                        .flowControlTimeout(FOLLOW_STALL_LIMIT)
+                        .build())
+                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)));
+    }
 
     public int port() {
         return server.port();

@@ -1,5 +1,6 @@
 package io.jobscheduler.worker.job;
 
+import io.jobscheduler.concurrent.Conditions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.OptionalInt;
@@ -223,16 +224,9 @@ final class Job {
 
     /** Waits until the job has ended and settled, or the timeout passed; true if it has. */
     boolean awaitEnd(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
         lock.lockInterruptibly();
         try {
-            while (!settled) {
-                if (nanos <= 0) {
-                    return false;
-                }
-                nanos = ended.awaitNanos(nanos);
-            }
-            return true;
+            return Conditions.await(ended, () -> settled, timeout);
         } finally {
             lock.unlock();
         }

@@ -128,7 +128,7 @@ public final class OutputLog {
                         throw new CancellationException("reader cancelled");
                     }
                     if (failure != null) {
-                        throw new IOException(JobRunner.outputCut(length, failure), failure);
+                        throw new IOException(JobReports.outputCut(length, failure), failure);
                     }
                     if (complete || !follow) {
                         return new Chunk(offset, NOTHING);

@@ -237,6 +237,6 @@ class JobRunnerTest {
         assertEquals(JobState.STOPPED, runner.status(a.id()).state());
         assertEquals(JobState.STOPPED, runner.status(b.id()).state());
         assertEquals(List.of(), livingMembers(runner.pgidOf(a.id())));
-        assertThrows(IllegalStateException.class, () -> runner.start("true", ""));
+        assertThrows(RunnerClosedException.class, () -> runner.start("true", ""));
     }
 }

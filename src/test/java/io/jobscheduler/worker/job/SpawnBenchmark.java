@@ -54,7 +54,7 @@ public final class SpawnBenchmark {
                 Spawn bare = () -> {
                     CountDownLatch done = new CountDownLatch(2);
                     ProcessSpawner.Spawned p = spawner.spawn("/bin/true", "");
-                    watcher.watch(p.pidfd(), p.outputFd(), new ProcessWatcher.Events() {
+                    watcher.watch(p.pidfd(), p.outputFd(), new ProcessDriver.Listener() {
                         @Override
                         public void output(ByteBuffer bytes) {
                         }

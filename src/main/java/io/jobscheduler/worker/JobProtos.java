@@ -1,0 +1,74 @@
+package io.jobscheduler.worker;
+
+import io.jobscheduler.grpc.Heartbeat;
+import io.jobscheduler.grpc.JobEvent;
+import io.jobscheduler.grpc.JobInfo;
+import io.jobscheduler.grpc.ListJobsRes;
+import io.jobscheduler.grpc.QueryJobRes;
+import io.jobscheduler.grpc.StartJobRes;
+import io.jobscheduler.worker.job.EventLog;
+import io.jobscheduler.worker.job.JobStatus;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The one translation of the worker's job status ({@link JobStatus}) into the wire's shapes:
+ * {@code QueryJobRes}, {@code JobInfo}, {@code JobEvent}, and the messages that carry them.
+ */
+final class JobProtos {
+    private JobProtos() {
+    }
+
+    static QueryJobRes query(JobStatus job) {
+        QueryJobRes.Builder status = QueryJobRes.newBuilder()
+                .setDone(job.done())
+                .setError(job.error())
+                .setErrorText(job.errorText())
+                .setState(job.state().name())
+                .setStartedAtMillis(millis(job.startedAt()))
+                .setFinishedAtMillis(millis(job.finishedAt()));
+        job.exitCode().ifPresent(status::setExitCode);
+        job.signal().ifPresent(status::setSignal);
+        return status.build();
+    }
+
+    static StartJobRes started(JobStatus job) {
+        return StartJobRes.newBuilder().setJobID(job.id()).setStartedAtMillis(millis(job.startedAt())).build();
+    }
+
+    static ListJobsRes list(EventLog.Snapshot<List<JobStatus>> snapshot) {
+        ListJobsRes.Builder jobs = ListJobsRes.newBuilder().setSeq(snapshot.seq());
+        for (JobStatus job : snapshot.value()) {
+            jobs.addJobs(JobInfo.newBuilder().setJobID(job.id()).setCommand(job.command()).setPath(job.path())
+                    .setStatus(query(job)));
+        }
+        return jobs.build();
+    }
+
+    static JobEvent event(JobStatus job) {
+        JobEvent.Builder event = JobEvent.newBuilder()
+                .setJobId(job.id())
+                .setState(job.state().name())
+                .setStartedAtMillis(millis(job.startedAt()))
+                .setFinishedAtMillis(millis(job.finishedAt()))
+                .setErrorText(job.errorText());
+        job.exitCode().ifPresent(event::setExitCode);
+        job.signal().ifPresent(event::setSignal);
+        return event.build();
+    }
+
+    static Heartbeat heartbeat(EventLog.Batch batch, int runningJobs) {
+        Heartbeat.Builder beat = Heartbeat.newBuilder()
+                .setRunningJobs(runningJobs)
+                .setSeq(batch.seq())
+                .setBootId(batch.bootId());
+        for (EventLog.Event event : batch.events()) {
+            beat.addEvents(event(event.status()));
+        }
+        return beat.build();
+    }
+
+    private static long millis(Instant time) {
+        return time == null ? 0 : time.toEpochMilli();
+    }
+}

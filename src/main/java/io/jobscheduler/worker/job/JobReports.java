@@ -1,0 +1,79 @@
+package io.jobscheduler.worker.job;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Connects the driver's reports for one job to the job, its output and the event log. Output is
+ * appended on the thread the driver reports it on (never its epoll thread, see
+ * {@link ProcessWatcher}); a job's end changes its state and publishes the event at once, with no
+ * disk involved, and hands the rest (records, retention, which write and rename files) to a
+ * virtual thread of its own.
+ */
+final class JobReports implements ProcessDriver.Listener {
+    private static final System.Logger LOG = System.getLogger(JobReports.class.getName());
+
+    private final RunningJob entry;
+    private final EventLog events;
+    private final Consumer<RunningJob> ended;
+
+    JobReports(RunningJob entry, EventLog events, Consumer<RunningJob> ended) {
+        this.entry = entry;
+        this.events = events;
+        this.ended = ended;
+    }
+
+    /**
+     * Bytes that cannot be stored (a full disk) fail the job: its process group is killed, since
+     * output it goes on writing would be lost, and followers see the error.
+     */
+    @Override
+    public void output(ByteBuffer bytes) {
+        Job job = entry.job();
+        job.output().append(bytes).ifPresent(failure -> {
+            String why = outputCut(job.output().length(), failure);
+            if (job.outputLost(why)) {
+                LOG.log(System.Logger.Level.WARNING, "job " + job.id() + " failed and was killed: " + why);
+                entry.process().signal(ProcessDriver.Signal.KILL);
+            }
+        });
+    }
+
+    @Override
+    public void outputEnded() {
+        entry.job().output().markComplete();
+        endIf(() -> entry.job().outputEnded(Instant.now()));
+    }
+
+    @Override
+    public void exited(OptionalInt exitCode, OptionalInt signal) {
+        endIf(() -> entry.job().reaped(exitCode, signal, Instant.now()));
+    }
+
+    /**
+     * Applies a report; when it ended the job, the end is the job's next event (a recorded job's:
+     * one killed for want of a record is never seen) and the job is settled off this thread.
+     */
+    private void endIf(BooleanSupplier ends) {
+        Job job = entry.job();
+        boolean hasEnded = entry.recorded()
+                ? events.change(() -> ends.getAsBoolean() ? Optional.of(job.status()) : Optional.empty())
+                : ends.getAsBoolean();
+        if (hasEnded) {
+            Thread.ofVirtual().name("job-end " + job.id()).start(() -> ended.accept(entry));
+        }
+    }
+
+    /** The job's error text when its output could not be stored. */
+    static String outputCut(long atByte, IOException failure) {
+        return "output was cut at byte " + atByte + ": " + Errno.of(failure)
+                .map(errno -> errno == Errno.ENOSPC || errno == Errno.EDQUOT
+                        ? "the worker's disk is full, " + errno.toText() : "cannot store it, " + errno.toText())
+                .orElse("cannot store it, " + failure.getMessage());
+    }
+}
