@@ -73,6 +73,9 @@ public final class JobGateway {
         ManagedChannel channel = alive(target.workerId(), target.worker(), target.known().isPresent()).channel();
         call(target.workerId(), jobId, stopTimeout, () -> stub(channel, stopTimeout)
                 .stopJob(StopJobReq.newBuilder().setJobID(jobId).build()));
+        // The job has ended, and its end event may still be on its way: a query right after the
+        // stop must not answer RUNNING, so the next one asks the worker.
+        table.unsettle(jobId);
     }
 
     /**

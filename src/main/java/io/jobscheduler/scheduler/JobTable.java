@@ -109,6 +109,22 @@ public final class JobTable {
         }
     }
 
+    /**
+     * The job has changed on its worker in a way its events may not have told yet (it was just
+     * stopped): until an event or an answer says more, it is asked of its worker again.
+     */
+    void unsettle(String jobId) {
+        lock.lock();
+        try {
+            Cursor key = keys.get(jobId);
+            if (key != null) {
+                byAge.computeIfPresent(key, (k, e) -> e.job().done() ? e : new Entry(e.job(), false));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void put(Job job, boolean live) {
         Cursor key = keys.get(job.jobId());
         if (key == null) {

@@ -123,6 +123,17 @@ class JobTableTest {
     }
 
     @Test
+    void aStoppedJobIsNoLongerLiveUntilItsEndIsHeard() {
+        JobTable index = new JobTable(10);
+        index.apply(WORKER, JobEvent.newBuilder().setJobId("a").setState("RUNNING").build());
+        index.unsettle("a");
+        assertThat(index.find("a").orElseThrow().live(), is(false));
+        index.apply(WORKER, ended("a", "STOPPED"));
+        assertThat(index.find("a").orElseThrow().live(), is(true));
+        assertThat(index.find("a").orElseThrow().job().state(), is(JobState.STOPPED));
+    }
+
+    @Test
     void aCursorThatTheTableDidNotMakeDoesNotParse() {
         assertThat(JobTable.Cursor.parse("garbage").isPresent(), is(false));
         assertThat(JobTable.Cursor.parse("12-x").isPresent(), is(false));
