@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -94,8 +95,8 @@ public final class JobGateway {
     }
 
     private static Job lost(String jobId, UUID workerId, Optional<Job> known) {
-        return known.orElseGet(() -> new Job(jobId, workerId, "", "", JobState.LOST, "", java.util.OptionalInt.empty(),
-                java.util.OptionalInt.empty(), Optional.empty(), Optional.empty())).lost();
+        return known.orElseGet(() -> new Job(jobId, workerId, "", "", JobState.LOST, "", OptionalInt.empty(),
+                OptionalInt.empty(), Optional.empty(), Optional.empty())).lost();
     }
 
     /** Asks the worker (one that does not push events, or a job the table does not hold) and records the answer. */
