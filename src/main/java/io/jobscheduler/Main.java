@@ -8,6 +8,9 @@ import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.ServerStartException;
+import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.security.SecurityCommands;
 import io.jobscheduler.worker.WorkerServer;
 import java.nio.file.Path;
@@ -17,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -120,7 +124,18 @@ public final class Main {
                     // the worker dials the port the scheduler got (--grpc-addr may ask for port 0).
                     SchedulerSettings scheduler = SchedulerSettings.from(new ConfigLoader(SCHEDULER.schema(), env, here)
                             .loadWithoutFile(invocation.flags(SCHEDULER)));
-                    SchedulerServer schedulerServer = started(SCHEDULER, true, () -> SchedulerServer.start(scheduler));
+                    // Ready (GET /observe/health/ready) once this worker has registered, not merely listening.
+                    Readiness readiness = new Readiness();
+                    AtomicBoolean workerJoined = new AtomicBoolean();
+                    readiness.require("the dev worker to register", workerJoined::get);
+                    WorkerRegistry.Listener joined = new WorkerRegistry.Listener() {
+                        @Override
+                        public void added(WorkerRecord worker) {
+                            workerJoined.set(true);
+                        }
+                    };
+                    SchedulerServer schedulerServer = started(SCHEDULER, true,
+                            () -> SchedulerServer.start(scheduler, joined, readiness));
                     running.add(schedulerServer);
                     Map<String, String> workerFlags = new HashMap<>(invocation.flags(DEV_WORKER));
                     workerFlags.put("scheduler.addr", dialable(scheduler, schedulerServer.grpcPort()));

@@ -37,7 +37,8 @@ class TlsClusterTest {
         SchedulerSettings plain = TestServers.tls();
         SchedulerSettings schedulerSettings = new SchedulerSettings(plain.httpAddress(), plain.grpcAddress(),
                 Optional.of(serverTls), Optional.of(trustCa), plain.callTimeout(), plain.stopTimeout(),
-                plain.drainTimeout(), plain.workerTtl(), plain.workerExpiry(), plain.jobIndexSize());
+                plain.drainTimeout(), plain.workerTtl(), plain.workerExpiry(), plain.jobIndexSize(),
+                plain.headerTimeout(), plain.idleTimeout());
         Files.writeString(work.resolve("hello.sh"), "echo over tls\n");
         try (SchedulerServer scheduler = SchedulerServer.start(schedulerSettings);
              WorkerServer worker = WorkerServer.start(new WorkerSettings(Address.parse("127.0.0.1:0", true),
@@ -53,7 +54,7 @@ class TlsClusterTest {
                             "{\"worker_id\":\"" + workerId + "\",\"command\":\"sh\",\"path\":\"hello.sh\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(started.body(), started.statusCode(), is(201));
-            String jobId = started.body().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
+            String jobId = started.body().strip().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
             HttpResponse<String> output = http.send(HttpRequest.newBuilder(
                     URI.create(base + "/jobs/" + jobId + "/output")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(output.statusCode(), is(200));

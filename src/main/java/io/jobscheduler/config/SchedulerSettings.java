@@ -20,11 +20,14 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param workerTtl how long a worker may stay silent before it is down
  * @param workerExpiry how long a down worker is kept before it is removed
  * @param jobIndexSize how many job-to-worker entries the scheduler remembers
+ * @param headerTimeout how long an HTTP request's head may take to arrive
+ * @param idleTimeout how long an idle HTTP keep-alive connection is kept open
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
-                                Duration workerTtl, Duration workerExpiry, int jobIndexSize) {
+                                Duration workerTtl, Duration workerExpiry, int jobIndexSize,
+                                Duration headerTimeout, Duration idleTimeout) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -35,6 +38,8 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("grpc_server", "key_file", PATH, "server.key"),
             new ConfigKey("http_server", "addr", LISTEN_ADDRESS, "127.0.0.1:3000", "--http-addr"),
             new ConfigKey("http_server", "drain_timeout", DURATION, "10s"),
+            new ConfigKey("http_server", "header_timeout", DURATION, "30s"),
+            new ConfigKey("http_server", "idle_timeout", DURATION, "5m"),
             new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
             new ConfigKey("workers", "ca_file", PATH, ""),
             new ConfigKey("workers", "call_timeout", DURATION, "10s"),
@@ -58,7 +63,9 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 http.duration("drain_timeout"),
                 positive("workers.ttl", workers.duration("ttl")),
                 workers.duration("expiry"),
-                (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")));
+                (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")),
+                positive("http_server.header_timeout", http.duration("header_timeout")),
+                positive("http_server.idle_timeout", http.duration("idle_timeout")));
     }
 
     static Duration positive(String key, Duration value) {

@@ -179,7 +179,7 @@ public final class JobGateway {
     private Target target(String jobId, Optional<UUID> workerId) {
         Optional<JobTable.Entry> entry = table.find(jobId);
         UUID holder = workerId.orElseGet(() -> entry.map(e -> e.job().workerId())
-                .orElseThrow(() -> new SchedulerException.UnknownJob(jobId, Optional.empty())));
+                .orElseThrow(() -> new SchedulerException.UnknownJob(jobId)));
         Optional<JobTable.Entry> there = entry.filter(e -> e.job().workerId().equals(holder));
         WorkerLookup worker = registry.lookup(holder);
         if (worker instanceof WorkerLookup.Unknown && there.isEmpty()) {

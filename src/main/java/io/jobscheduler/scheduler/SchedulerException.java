@@ -4,7 +4,6 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -24,11 +23,13 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
-    /** The job is not known: to the scheduler (no worker named), or to the worker named. */
+    /**
+     * The job is not known: to the scheduler (no worker named), or to its worker. One wording on
+     * every route (api.md): once the worker is known to be registered, a 404 can only mean the job.
+     */
     public static final class UnknownJob extends SchedulerException {
-        public UnknownJob(String jobId, Optional<UUID> workerId) {
-            super(workerId.map(w -> "job '" + jobId + "' is not known to worker " + w)
-                    .orElse("job '" + jobId + "' is not known to the scheduler; pass worker_id to ask a worker directly"));
+        public UnknownJob(String jobId) {
+            super("unknown job '" + jobId + "'");
         }
     }
 

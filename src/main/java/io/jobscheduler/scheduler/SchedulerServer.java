@@ -7,15 +7,19 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.scheduler.http.Readiness;
+import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.System.Logger.Level.INFO;
 
@@ -39,28 +43,40 @@ public final class SchedulerServer implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
+    private final RequestGuard guard;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
-                            SchedulerGrpcService grpcService, Duration drainTimeout) {
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
         this.server = server;
+        this.guard = guard;
         this.core = core;
         this.ticker = ticker;
         this.grpcService = grpcService;
         this.drainTimeout = drainTimeout;
     }
 
-    /**
-     * Starts a scheduler with an empty registry on the system clock. Port 0 in the settings binds
-     * a free port.
-     *
-     * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
-     */
+    /** Starts a scheduler with an empty registry on the system clock. */
     public static SchedulerServer start(SchedulerSettings settings) {
         return start(settings, WorkerRegistry.Listener.NONE);
     }
 
-    /** As {@link #start(SchedulerSettings)}; {@code observer} is told of every worker that joins. */
+    /**
+     * Starts a scheduler whose registry also tells {@code observer} of every worker that joins.
+     * Port 0 in the settings binds a free port.
+     *
+     * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
+     */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer) {
+        return start(settings, observer, new Readiness());
+    }
+
+    /**
+     * As {@link #start(SchedulerSettings, WorkerRegistry.Listener)}, serving {@code readiness}
+     * (with the caller's milestones, known before the first request) on {@code /observe/health/ready};
+     * the scheduler adds its own: both sockets up.
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
+        Objects.requireNonNull(observer, "observer");
         SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
         WorkerRegistry registry = core.registry();
         JobGateway gateway = core.gateway();
@@ -70,22 +86,29 @@ public final class SchedulerServer implements AutoCloseable {
                 Thread.ofPlatform().name("liveness").daemon().factory());
         long period = core.sweepPeriod().toMillis();
         ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
+        AtomicBoolean socketsUp = new AtomicBoolean();
+        readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
+        RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
         Runnable release = () -> {
+            guard.close();
             ticker.shutdownNow();
             core.close();
         };
-        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
         WebServer server;
         try {
             server = WebServer.builder()
                     // Main owns the process lifecycle and calls close(); no hidden JVM hook.
                     .shutdownHook(false)
                     .featuresDiscoverServices(false)
-                    .addFeature(ObserveFeature.just(HealthObserver.create()))
-                    .update(http -> listener(http, settings.httpAddress(), settings))
+                    .addFeature(ObserveFeature.just(HealthObserver.builder()
+                            .useSystemServices(false)
+                            .addCheck(readiness)
+                            .build()))
+                    .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -108,10 +131,11 @@ public final class SchedulerServer implements AutoCloseable {
             release.run();
             throw bindFailure(settings, null);
         }
+        socketsUp.set(true);
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout());
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
     }
 
     public int httpPort() {
@@ -141,8 +165,26 @@ public final class SchedulerServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         server.stop();
+        guard.close();
         ticker.shutdownNow();
         core.close();
+    }
+
+    /**
+     * The HTTP API socket: HTTP/1.1 only, every connection read through the {@link RequestGuard}
+     * (header and idle timeouts, checks of the first request head). Helidon's own idle check
+     * gets the same timeout, so it never closes a connection the guard would keep. The gRPC
+     * socket keeps Helidon's defaults: its connections are the workers' and must not be cut.
+     */
+    private static void httpListener(ListenerConfig.BuilderBase<?, ?> http, SchedulerSettings settings, RequestGuard guard) {
+        listener(http, settings.httpAddress(), settings);
+        Duration idle = settings.idleTimeout();
+        http.protocolsDiscoverServices(false)
+                .protocols(List.of())
+                .addConnectionSelector(guard)
+                .idleConnectionTimeout(idle)
+                // Helidon checks idleness on this period, against a clock it refreshes once a second.
+                .idleConnectionPeriod(Duration.ofMillis(Math.clamp(idle.toMillis() / 4, 1000, 120_000)));
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

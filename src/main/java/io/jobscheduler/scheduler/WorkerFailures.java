@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -30,7 +29,7 @@ final class WorkerFailures {
         Status.Code code = status.getCode();
         return switch (code) {
             case INVALID_ARGUMENT -> new SchedulerException.WorkerRefused(code, worker + " refused the request" + description);
-            case NOT_FOUND -> jobId != null ? new SchedulerException.UnknownJob(jobId, Optional.of(workerId))
+            case NOT_FOUND -> jobId != null ? new SchedulerException.UnknownJob(jobId)
                     : new SchedulerException.WorkerRefused(code, worker + " does not know" + description);
             case FAILED_PRECONDITION -> new SchedulerException.WorkerRefused(code, worker + " cannot start the command"
                     + description);

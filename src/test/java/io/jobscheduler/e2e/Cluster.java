@@ -540,4 +540,31 @@ final class Cluster implements AutoCloseable {
     String workerLog(int i) {
         return workers().get(i).output();
     }
+
+    // --- appended for the HTTP hardening tests ---
+
+    /**
+     * Starts the packaged jar with {@code args} in {@code home} (created), its output in
+     * {@code log}, with no JOBSCHEDULER_ variable of the test JVM and {@code env} added. The
+     * caller kills the process.
+     */
+    static Process startJar(Path home, Path log, Map<String, String> env, String... args) throws IOException {
+        Files.createDirectories(home);
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(home.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().keySet().removeIf(key -> key.startsWith("JOBSCHEDULER_"));
+        builder.environment().putAll(env);
+        return builder.start();
+    }
+
+    /** A port free on 127.0.0.1 at the time of asking. */
+    static int freeLoopbackPort() throws IOException {
+        return freePort();
+    }
 }

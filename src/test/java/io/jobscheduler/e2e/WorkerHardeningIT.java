@@ -120,11 +120,11 @@ class WorkerHardeningIT {
         assertEquals("worker " + steady + " cannot start the command: cannot start ./plain-" + marker
                         + "/run: not a directory (ENOTDIR)",
                 error(cluster.post("/start", object("worker_id", steady, "command", "./plain-" + marker + "/run")), 422));
-        assertEquals("job 'no-such-job' is not known to worker " + steady,
+        assertEquals("unknown job 'no-such-job'",
                 error(cluster.post("/query", object("job_id", "no-such-job", "worker_id", steady)), 404));
-        assertEquals("job 'no-such-job' is not known to worker " + steady,
+        assertEquals("unknown job 'no-such-job'",
                 error(cluster.get("/jobs/no-such-job/output?worker_id=" + steady), 404));
-        assertEquals("job 'no-such-job' is not known to worker " + steady,
+        assertEquals("unknown job 'no-such-job'",
                 error(cluster.post("/stop", object("job_id", "no-such-job", "worker_id", steady)), 404));
     }
 

@@ -44,7 +44,7 @@ class GatewayShutdownTest {
                             "{\"worker_id\":\"" + workerId + "\",\"command\":\"sh\",\"path\":\"talk.sh\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
             assertThat(started.body(), started.statusCode(), is(201));
-            String jobId = started.body().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
+            String jobId = started.body().strip().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
 
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", scheduler.httpPort()));

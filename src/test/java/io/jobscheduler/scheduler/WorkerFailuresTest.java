@@ -119,7 +119,7 @@ class WorkerFailuresTest {
 
         SchedulerException unknown = failure("j1", Status.NOT_FOUND.withDescription("job 'j1' is not known to this worker"));
         assertInstanceOf(SchedulerException.UnknownJob.class, unknown);
-        assertEquals("job 'j1' is not known to worker " + WORKER, unknown.getMessage());
+        assertEquals("unknown job 'j1'", unknown.getMessage());
 
         SchedulerException shuttingDown = failure(null, Status.UNAVAILABLE.withDescription("worker is shutting down"));
         assertInstanceOf(SchedulerException.WorkerUnavailable.class, shuttingDown);

@@ -1,7 +1,6 @@
 package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.helidon.common.uri.UriQuery;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -9,16 +8,16 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.rpc.JobIds;
+import io.jobscheduler.scheduler.Job;
 import io.jobscheduler.scheduler.JobGateway;
-import io.jobscheduler.scheduler.JobIndex;
-import io.jobscheduler.scheduler.JobView;
+import io.jobscheduler.scheduler.JobOutput;
+import io.jobscheduler.scheduler.JobTable;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -27,14 +26,13 @@ import java.util.UUID;
  * call the {@link JobGateway}, encode. Errors are thrown and mapped once by {@link SchedulerHttp}.
  */
 public final class JobsHttpService implements HttpService {
-    static final int MAX_JOB_ID = 128;
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
 
     private final JobGateway gateway;
 
     public JobsHttpService(JobGateway gateway) {
-        this.gateway = gateway;
+        this.gateway = Objects.requireNonNull(gateway, "gateway");
     }
 
     @Override
@@ -53,14 +51,26 @@ public final class JobsHttpService implements HttpService {
                 .any("/jobs/{job_id}/output", SchedulerHttp.methodNotAllowed(Method.GET));
     }
 
-    /** {@code POST /start}. */
+    /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
     public record StartRequest(@JsonProperty(required = true) String workerId,
                                @JsonProperty(required = true) String command,
                                String path) {
+        public StartRequest {
+            if (workerId == null) {
+                throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
+            }
+            command = StringField.COMMAND.required(command);
+            path = StringField.PATH.check(path);
+        }
     }
 
-    /** {@code POST /stop} and {@code POST /query}. */
+    /** {@code POST /stop} and {@code POST /query}; a null {@code worker_id} is the same as none. */
     public record JobRequest(@JsonProperty(required = true) String jobId, String workerId) {
+        public JobRequest {
+            if (jobId == null) {
+                throw new IllegalArgumentException("field 'job_id' must be a string, not null");
+            }
+        }
     }
 
     public record StartedBody(String jobId, String workerId) {
@@ -72,51 +82,63 @@ public final class JobsHttpService implements HttpService {
     /** A job's status; unknown values are null, never omitted. */
     public record JobBody(String jobId, String workerId, boolean done, boolean error, String errorText, String state,
                           Integer exitCode, Integer signal, String startedAt, String finishedAt) {
-        static JobBody of(JobView job) {
+        static JobBody of(Job job) {
             return new JobBody(job.jobId(), job.workerId().toString(), job.done(), job.error(), job.errorText(),
-                    job.state(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
+                    job.state().name(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
                     job.signal().isPresent() ? job.signal().getAsInt() : null,
-                    job.startedAt().map(JobsHttpService::time).orElse(null),
-                    job.finishedAt().map(JobsHttpService::time).orElse(null));
+                    job.startedAt().map(JsonBody::time).orElse(null),
+                    job.finishedAt().map(JsonBody::time).orElse(null));
         }
     }
 
+    /** A job in a list: where it runs, what it runs, its state. */
     public record JobSummary(String jobId, String workerId, String command, String path, String state) {
+        static JobSummary of(Job job) {
+            return new JobSummary(job.jobId(), job.workerId().toString(), job.command(), job.path(), job.state().name());
+        }
     }
 
     public record JobsBody(List<JobSummary> jobs, String next) {
     }
 
     private void start(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         StartRequest body = JsonBody.read(request, StartRequest.class);
         UUID workerId = workerId(body.workerId(), "worker_id");
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
-        JobIndex.Entry job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
+        Job job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 
     private void stop(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         JobRequest body = JsonBody.read(request, JobRequest.class);
-        gateway.stop(jobId(body.jobId()), optionalWorkerId(body.workerId()));
+        String jobId = jobId(body.jobId());
+        Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        gateway.stop(jobId, workerId);
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
 
     private void query(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
         JobRequest body = JsonBody.read(request, JobRequest.class);
-        JsonBody.send(response, Status.OK_200,
-                JobBody.of(gateway.query(jobId(body.jobId()), optionalWorkerId(body.workerId()))));
+        String jobId = jobId(body.jobId());
+        Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
     }
 
     private void one(ServerRequest request, ServerResponse response) {
+        QueryParameters query = QueryParameters.only(request, "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
-        Optional<UUID> workerId = optionalWorkerId(param(request.query(), "worker_id").orElse(null));
+        Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
         JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
-        int limit = param(request.query(), "limit").map(text -> {
+        QueryParameters query = QueryParameters.only(request, "limit", "next");
+        int limit = query.get("limit").map(text -> {
             try {
                 int value = Integer.parseInt(text);
                 if (value >= 1 && value <= MAX_LIMIT) {
@@ -128,26 +150,22 @@ public final class JobsHttpService implements HttpService {
             throw ApiException.badRequest("query parameter 'limit' must be an integer from 1 to " + MAX_LIMIT
                     + ", was '" + text + "'");
         }).orElse(DEFAULT_LIMIT);
-        JobIndex.Page page;
-        try {
-            page = gateway.list(limit, param(request.query(), "next"));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("query parameter " + e.getMessage());
-        }
-        List<JobSummary> jobs = page.entries().stream().map(e -> new JobSummary(e.jobId(), e.workerId().toString(),
-                e.command(), e.path(), e.state())).toList();
-        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().orElse(null)));
+        Optional<JobTable.Cursor> after = query.get("next").map(text -> JobTable.Cursor.parse(text).orElseThrow(
+                () -> ApiException.badRequest("query parameter next: '" + text + "' is not a cursor from GET /jobs")));
+        JobTable.Page page = gateway.list(limit, after);
+        List<JobSummary> jobs = page.entries().stream().map(e -> JobSummary.of(e.job())).toList();
+        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().map(JobTable.Cursor::text).orElse(null)));
     }
 
     private void output(ServerRequest request, ServerResponse response) {
+        QueryParameters query = QueryParameters.only(request, "follow", "offset", "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
-        UriQuery query = request.query();
-        boolean follow = param(query, "follow").map(text -> switch (text) {
+        boolean follow = query.get("follow").map(text -> switch (text) {
             case "true", "1" -> true;
             case "false", "0" -> false;
             default -> throw ApiException.badRequest("query parameter 'follow' must be true or false, was '" + text + "'");
         }).orElse(true);
-        long offset = param(query, "offset").map(text -> {
+        long offset = query.get("offset").map(text -> {
             try {
                 long value = Long.parseLong(text);
                 if (value >= 0) {
@@ -158,9 +176,9 @@ public final class JobsHttpService implements HttpService {
             }
             throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
         }).orElse(0L);
-        Optional<UUID> workerId = optionalWorkerId(param(query, "worker_id").orElse(null));
+        Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
 
-        try (JobGateway.OutputStreamCall call = gateway.output(jobId, workerId, offset, follow)) {
+        try (JobOutput.Call call = gateway.output(jobId, workerId, offset, follow)) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
             // Deliberately not closed on failure: closing would send the final chunk and make a
             // cut-off body look complete. An exception after the headers aborts the connection.
@@ -169,19 +187,18 @@ public final class JobsHttpService implements HttpService {
                 body.flush();
             }
             body.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof RuntimeException r && !SchedulerHttp.clientLeft(r)) {
+                throw r;
+            }
             // The client went away; closing the call above cancelled the worker's stream.
-            throw new UncheckedIOException(e);
+            throw SchedulerHttp.clientGone("GET output of job " + jobId, e);
         }
     }
 
-    private static Optional<String> param(UriQuery query, String name) {
-        return query.contains(name) ? Optional.of(query.get(name)) : Optional.empty();
-    }
-
     private static String jobId(String id) {
-        if (id == null || id.isEmpty() || id.length() > MAX_JOB_ID) {
-            throw ApiException.badRequest("job_id must be 1 to " + MAX_JOB_ID + " characters"
+        if (!JobIds.plausible(id)) {
+            throw ApiException.badRequest("job_id must be 1 to " + JobIds.MAX_LENGTH + " characters"
                     + (id == null ? "" : ", was " + id.length()));
         }
         return id;
@@ -194,9 +211,5 @@ public final class JobsHttpService implements HttpService {
 
     private static Optional<UUID> optionalWorkerId(String text) {
         return text == null ? Optional.empty() : Optional.of(workerId(text, "worker_id"));
-    }
-
-    private static String time(Instant instant) {
-        return DateTimeFormatter.ISO_INSTANT.format(instant);
     }
 }

@@ -2,6 +2,7 @@ package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
@@ -14,6 +15,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
@@ -21,18 +23,27 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
  * JSON bodies in and out of the gateway: snake_case names, records on both sides, no lenient
- * coercion ({@code "5"} is not a number, {@code 5} is not a string), unknown fields refused.
+ * coercion ({@code "5"} is not a number, {@code 5} is not a string), unknown and duplicate fields
+ * refused. Every body sent ends with a newline.
  */
 public final class JsonBody {
     // Configured once and never changed afterwards; ObjectMapper is thread-safe in that state.
     private static final ObjectMapper MAPPER = mapper();
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
+    private static final String NOT_AN_OBJECT = "request body must be a JSON object";
 
     private JsonBody() {
     }
@@ -41,20 +52,41 @@ public final class JsonBody {
      * Reads the request body into {@code type}. A body is JSON when {@code Content-Type} is
      * {@code application/json} or absent; any other declared type is 415. A missing body,
      * malformed JSON, an unknown field, a missing {@code @JsonProperty(required = true)} field
-     * or a field of the wrong type is 400 with a message naming the field. A record that
-     * refuses its values in its constructor (IllegalArgumentException) gives that message.
+     * or a field of the wrong type is 400 with a message naming the field; so is any body that
+     * is valid JSON but not an object ({@code null}, {@code []}, {@code "x"}, {@code 1}). A record
+     * that refuses its values in its constructor (IllegalArgumentException) gives that message.
      */
     public static <T> T read(ServerRequest request, Class<T> type) {
         requireJsonContentType(request);
         if (!request.content().hasEntity()) {
             throw ApiException.badRequest("request body is empty; expected a JSON object");
         }
-        byte[] body = request.content().as(byte[].class);
+        byte[] body;
         try {
-            return MAPPER.readValue(body, type);
+            body = request.content().as(byte[].class);
+        } catch (IllegalArgumentException | DataReader.IncorrectNewLineException e) {
+            // Helidon 4.5.0 parses chunk sizes and chunk line ends while the body is read, and
+            // lets their failures through as these; the stream is out of step, so the connection closes.
+            throw new ApiException(Status.BAD_REQUEST_400, "malformed chunked request body",
+                    List.of(HeaderValues.CONNECTION_CLOSE));
+        } catch (RuntimeException e) {
+            if (SchedulerHttp.clientLeft(e)) {
+                throw SchedulerHttp.clientGone("reading the body of " + request.prologue().method().text() + " "
+                        + request.path().absolute().path(), e);
+            }
+            throw e;
+        }
+        T value;
+        try {
+            value = MAPPER.readValue(body, type);
         } catch (IOException e) {
             throw ApiException.badRequest(describe(e));
         }
+        if (value == null) {
+            // The body was the JSON literal null, which Jackson reads as no object at all.
+            throw ApiException.badRequest(NOT_AN_OBJECT);
+        }
+        return value;
     }
 
     /** 415 unless a request with a body declares JSON (or no content type at all). */
@@ -74,7 +106,14 @@ public final class JsonBody {
     public static void send(ServerResponse response, Status status, Object value) {
         response.status(status);
         response.header(HeaderValues.CONTENT_TYPE_JSON);
-        response.send(bytes(value));
+        try {
+            response.send(bytes(value));
+        } catch (RuntimeException e) {
+            if (SchedulerHttp.clientLeft(e)) {
+                throw SchedulerHttp.clientGone("sending a " + status.code() + " answer", e);
+            }
+            throw e;
+        }
     }
 
     /** Sends {@code {"error": message}} with {@code status}. */
@@ -82,13 +121,21 @@ public final class JsonBody {
         send(response, status, new ErrorBody(message));
     }
 
-    /** The JSON bytes of {@code value}. */
+    /** The JSON bytes of {@code value} as a body: followed by a newline, so a shell prompt after curl starts on its own line. */
     public static byte[] bytes(Object value) {
         try {
-            return MAPPER.writeValueAsBytes(value);
+            byte[] json = MAPPER.writeValueAsBytes(value);
+            byte[] body = Arrays.copyOf(json, json.length + 1);
+            body[json.length] = '\n';
+            return body;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A time as every answer shows it: RFC 3339 in UTC with exactly three fractional digits. */
+    public static String time(Instant instant) {
+        return TIME.format(instant);
     }
 
     /** The body of every error response. */
@@ -97,6 +144,8 @@ public final class JsonBody {
 
     private static String describe(IOException e) {
         return switch (e) {
+            case JsonParseException p when p.getOriginalMessage().startsWith("Duplicate field") ->
+                    "duplicate field " + p.getOriginalMessage().substring("Duplicate field ".length());
             case JsonParseException p -> "malformed JSON at line " + p.getLocation().getLineNr()
                     + ", column " + p.getLocation().getColumnNr() + ": " + p.getOriginalMessage();
             case UnrecognizedPropertyException u -> "unknown field '" + path(u) + "'";
@@ -106,7 +155,7 @@ public final class JsonBody {
                     "request body is empty; expected a JSON object";
             case MismatchedInputException m when m.getOriginalMessage().startsWith("Missing required creator property") ->
                     "field '" + path(m) + "' is missing";
-            case MismatchedInputException m when m.getPath().isEmpty() -> "request body must be a JSON object";
+            case MismatchedInputException m when m.getPath().isEmpty() -> NOT_AN_OBJECT;
             case MismatchedInputException m -> "field '" + path(m) + "' must be " + kind(m.getTargetType());
             case JsonMappingException m when !m.getPath().isEmpty() -> "field '" + path(m) + "' is invalid";
             case JacksonException j -> "malformed JSON: " + j.getOriginalMessage();
@@ -152,6 +201,7 @@ public final class JsonBody {
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
                 .build();

@@ -1,5 +1,6 @@
 package io.jobscheduler.scheduler.http;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
@@ -9,17 +10,24 @@ import io.helidon.http.NotFoundException;
 import io.helidon.http.RequestException;
 import io.helidon.http.ServerResponseHeaders;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.jobscheduler.scheduler.JobGateway;
-import io.jobscheduler.scheduler.WorkerCallException;
-import io.jobscheduler.scheduler.WorkerLiveness;
+import io.jobscheduler.scheduler.SchedulerServer;
+import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
+import static java.lang.System.Logger.Level.DEBUG;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
@@ -32,21 +40,48 @@ import static java.lang.System.Logger.Level.WARNING;
  */
 public final class SchedulerHttp {
     private static final System.Logger LOGGER = System.getLogger(SchedulerHttp.class.getName());
+    /** The root of Helidon's health routes. */
+    private static final String HEALTH = "/observe/health";
 
     private SchedulerHttp() {
     }
 
-    /** Every route of the gateway with the error conventions. Add a resource as one more {@code HttpService}. */
-    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, WorkerLiveness liveness,
-                               JobGateway gateway) {
+    /**
+     * Every route of the gateway with the error conventions, and the JSON body of a not-ready
+     * answer of the health routes (Helidon's health feature answers them, with {@code readiness}
+     * among its checks). Add a resource as one more {@code HttpService}.
+     */
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
+                               Readiness readiness) {
         errorHandling(routing);
-        routing.register("/workers", new WorkersHttpService(registry, liveness));
+        routing.addFilter((chain, request, response) -> {
+            String path = request.path().absolute().path();
+            if (path.startsWith(HEALTH)) {
+                QueryParameters.only(request); // as strict as the API's own routes
+            }
+            Optional<String> waiting = path.equals(HEALTH) || path.equals(HEALTH + "/ready")
+                    ? readiness.waitingFor() : Optional.empty();
+            if (waiting.isPresent()) {
+                JsonBody.sendError(response, Status.SERVICE_UNAVAILABLE_503, "not ready: waiting for " + waiting.get());
+            } else {
+                chain.proceed();
+            }
+        });
+        routing.register("/workers", new WorkersHttpService(registry));
         routing.register("/", new JobsHttpService(gateway));
     }
 
-    /** The error conventions alone: the 415 filter and the one mapping of exceptions to JSON errors. */
+    /**
+     * The error conventions alone: no path ends with a slash (404, on every route alike), the
+     * 415 filter, and the one mapping of exceptions to JSON errors.
+     */
     public static void errorHandling(HttpRouting.Builder routing) {
         routing.addFilter((chain, request, response) -> {
+                    String path = request.path().absolute().path();
+                    if (path.length() > 1 && path.endsWith("/")) {
+                        throw ApiException.notFound("no route for " + request.prologue().method().text() + " " + path
+                                + "; paths have no trailing slash");
+                    }
                     JsonBody.requireJsonContentType(request);
                     chain.proceed();
                 })
@@ -54,9 +89,9 @@ public final class SchedulerHttp {
                     e.headers().forEach(response::header);
                     JsonBody.sendError(response, e.status(), e.getMessage());
                 })
-                .error(WorkerCallException.class, (request, response, e) -> {
-                    e.headers().forEach(response::header);
-                    JsonBody.sendError(response, Status.create(e.httpStatus()), e.getMessage());
+                .error(SchedulerException.class, (request, response, e) -> {
+                    ErrorStatus.headers(e).forEach(response::header);
+                    JsonBody.sendError(response, ErrorStatus.of(e), e.getMessage());
                 })
                 .error(HttpException.class, (request, response, e) -> {
                     e.headers().forEach(response::header);
@@ -70,6 +105,35 @@ public final class SchedulerHttp {
                             + request.path().absolute().path(), e);
                     JsonBody.sendError(response, Status.INTERNAL_SERVER_ERROR_500, "internal error");
                 });
+    }
+
+    /**
+     * What a handler throws when its client went away: one DEBUG line, and an exception that
+     * Helidon passes by its error handlers and takes as the end of the connection, quietly (an
+     * error handler cannot do this: whatever it throws is logged as a warning with its trace).
+     */
+    static CloseConnectionException clientGone(String during, Throwable e) {
+        LOGGER.log(DEBUG, () -> "client left while " + during + ": " + e);
+        return new CloseConnectionException("client left while " + during, e);
+    }
+
+    /**
+     * True when {@code e} says the client went away (its socket closed or reset, or the request
+     * ended early), rather than that something of ours failed.
+     */
+    static boolean clientLeft(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof CloseConnectionException || cause instanceof DataReader.InsufficientDataAvailableException
+                    || cause instanceof SocketException || cause instanceof ClosedChannelException
+                    || cause instanceof EOFException) {
+                return true;
+            }
+            if (cause instanceof IOException && cause.getMessage() != null
+                    && (cause.getMessage().contains("Broken pipe") || cause.getMessage().contains("Connection reset"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -112,9 +176,13 @@ public final class SchedulerHttp {
         @Override
         public TransportResponse handle(TransportRequest request, EventType eventType, Status status,
                                         ServerResponseHeaders headers, String message) {
+            // HTTP/1.0 after another request on one connection (RequestGuard serves it only first).
+            Status answered = eventType == EventType.HTTP_VERSION_NOT_SUPPORTED ? Status.HTTP_VERSION_NOT_SUPPORTED_505 : status;
             String text;
             if (eventType == EventType.INTERNAL_ERROR) {
                 text = "internal error";
+            } else if (eventType == EventType.HTTP_VERSION_NOT_SUPPORTED) {
+                text = "HTTP/1.0 is served only as the first request of a connection; send HTTP/1.1";
             } else if (status.code() == Status.NOT_FOUND_404.code() && !request.path().isEmpty()) {
                 text = "no route for " + request.method() + " " + request.path();
             } else if (message != null && !message.isBlank()) {
@@ -122,14 +190,15 @@ public final class SchedulerHttp {
             } else {
                 text = switch (status.code()) {
                     case 400 -> "malformed request line or headers";
-                    case 413 -> "request body is too large";
+                    case 413 -> "request body is larger than " + SchedulerServer.MAX_REQUEST_BYTES + " bytes";
+                    case 414 -> "request line is too long";
                     case 431 -> "request headers are too large";
                     default -> status.reasonPhrase();
                 };
             }
             headers.set(HeaderValues.CONTENT_TYPE_JSON);
             return TransportResponse.builder()
-                    .status(status)
+                    .status(answered)
                     .headers(headers)
                     .entity(JsonBody.bytes(new JsonBody.ErrorBody(text)))
                     .build();

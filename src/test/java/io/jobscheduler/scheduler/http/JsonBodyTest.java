@@ -26,7 +26,9 @@ class JsonBodyTest {
     /** A request shaped like the job routes' will be. */
     record StartRequest(@JsonProperty(required = true) String command, String path, Integer maxCount, Boolean follow) {
         StartRequest {
-            if (command != null && command.isBlank()) {
+            command = StringField.COMMAND.required(command);
+            path = StringField.PATH.check(path);
+            if (command.isBlank()) {
                 throw new IllegalArgumentException("field 'command' must not be empty");
             }
         }
@@ -64,7 +66,7 @@ class JsonBodyTest {
                 "{\"command\": \"bash\", \"path\": \"scripts/count.sh\", \"max_count\": 3}");
 
         assertJson(response, 200);
-        assertEquals("{\"command\":\"bash\",\"path\":\"scripts/count.sh\",\"max_count\":3,\"follow\":null}",
+        assertEquals("{\"command\":\"bash\",\"path\":\"scripts/count.sh\",\"max_count\":3,\"follow\":null}\n",
                 response.body());
     }
 
@@ -96,9 +98,34 @@ class JsonBodyTest {
             "{\"command\": \" \"}                       | field 'command' must not be empty",
             "[]                                         | request body must be a JSON object",
             "`\"bash\"`                                 | request body must be a JSON object",
+            "null                                       | request body must be a JSON object",
+            "1                                          | request body must be a JSON object",
+            "true                                       | request body must be a JSON object",
+            "{\"command\": \"a\", \"command\": \"b\"}     | duplicate field 'command'",
+            "{\"command\": \"a\", \"path\": {\"x\": 1, \"x\": 2}} | field 'path' must be a string",
+            "{\"command\": null}                        | field 'command' must be a string, not null",
+            "{\"command\": \"a\\u0000b\"}                 | field 'command' must not contain NUL characters",
+            "{\"command\": \"a\", \"path\": \"\\ud800\"}   | field 'path' is not valid Unicode (a lone surrogate at character 0)",
     })
     void aBodyThatDoesNotFitIs400NamingTheField(String body, String message) throws Exception {
         assertError(post("application/json", body), 400, message);
+    }
+
+    @Test
+    void aFieldOverItsBoundIs400NamingTheFieldAndTheLimitInBytes() throws Exception {
+        // 2,049 two-byte characters: within 4,096 characters, over 4,096 bytes of UTF-8.
+        String command = "é".repeat(2049);
+        assertError(post("application/json", "{\"command\": \"" + command + "\"}"), 400,
+                "field 'command' is 4098 bytes of UTF-8; the limit is 4096");
+        assertJson(post("application/json", "{\"command\": \"" + "é".repeat(2048) + "\"}"), 200);
+    }
+
+    @Test
+    void aFourByteCharacterCountsFourBytes() {
+        assertEquals("😀".repeat(1024), StringField.PATH.check("😀".repeat(1024)));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> StringField.PATH.check("😀".repeat(1024) + "x"));
+        assertEquals("field 'path' is 4097 bytes of UTF-8; the limit is 4096", e.getMessage());
     }
 
     @Test
