@@ -21,15 +21,17 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One worker's long-lived grpc-java channels, made when it joins and shut down when it leaves,
- * so a request never costs a new connection or TLS handshake (docs/helidon-notes.md).
+ * so a request never costs a new connection or TLS handshake (docs/helidon-notes.md, "gRPC
+ * clients").
  *
  * <p>Unary calls have one channel and the liveness watch another, so that a call cut off by its
  * deadline (a reset stream, which Helidon 4.5.0 may answer by closing the whole connection)
  * never breaks the watch and makes a live worker look down. Output streams each lease a channel of
  * their own from a pool, reused stream after stream: Helidon 4.5.0's HTTP/2 server loses count of
  * the connection's flow-control window when several streams write at once (GOAWAY
- * FLOW_CONTROL_ERROR, failing every call on the connection; docs/helidon-notes.md). One stream
- * per connection has one writer, and a slow reader then holds back only its own connection.
+ * FLOW_CONTROL_ERROR, failing every call on the connection; docs/helidon-notes.md, "Helidon's
+ * HTTP/2 server"). One stream per connection has one writer, and a slow reader then holds back
+ * only its own connection.
  */
 final class WorkerConnections implements AutoCloseable {
     /** Idle stream channels kept per worker; more are shut down when released. */
