@@ -50,7 +50,7 @@ final class Training {
                 String started = send(http, HttpRequest.newBuilder(URI.create(base + "/start"))
                         .POST(HttpRequest.BodyPublishers.ofString(
                                 "{\"worker_id\":\"" + workerId + "\",\"command\":\"echo\",\"path\":\"trained\"}")));
-                String jobId = started.replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
+                String jobId = started.strip().replaceAll(".*\"job_id\":\"([^\"]+)\".*", "$1");
                 send(http, HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "/output")));
                 send(http, HttpRequest.newBuilder(URI.create(base + "/query"))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"job_id\":\"" + jobId + "\"}")));
