@@ -1,6 +1,9 @@
 package io.jobscheduler.worker;
 
+import io.grpc.ManagedChannel;
 import io.jobscheduler.config.Address;
+import io.jobscheduler.grpc.ListJobsReq;
+import io.jobscheduler.grpc.WorkerGrpc;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
 import io.jobscheduler.scheduler.WorkerRecord;
@@ -11,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +40,14 @@ class SchedulerLinkTest {
         int grpcPort = freePort();
         try (WorkerServer worker = WorkerServer.start(TestWorkers.settings(grpcPort, work, data))) {
             assertThat(worker.awaitRegistered(Duration.ofMillis(300)), is(false));
+            // Not registered, and still serving jobs: the registration retries in the background.
+            ManagedChannel channel = TestWorkers.channel(worker.port());
+            try {
+                assertThat(WorkerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .listJobs(ListJobsReq.getDefaultInstance()).getJobsCount(), is(0));
+            } finally {
+                TestWorkers.close(channel);
+            }
             try (SchedulerServer scheduler = SchedulerServer.start(
                     TestServers.settings(Optional.empty(), "127.0.0.1:0", "127.0.0.1:" + grpcPort))) {
                 assertTrue(worker.awaitRegistered(Duration.ofSeconds(10)), "registered once the scheduler is up");

@@ -5,6 +5,10 @@ import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.testing.junit5.ServerTest;
+import io.helidon.webserver.testing.junit5.SetUpServer;
 import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.QueryJobReq;
 import io.jobscheduler.grpc.QueryJobRes;
@@ -13,9 +17,11 @@ import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.StreamJobReq;
 import io.jobscheduler.grpc.StreamJobRes;
 import io.jobscheduler.grpc.WorkerGrpc;
+import io.jobscheduler.worker.job.JobRunner;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -24,10 +30,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -37,30 +42,42 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The worker's gRPC contract, driven by a plain grpc-java client as any other peer would. */
+/**
+ * The worker's gRPC contract, driven by a plain grpc-java client as any other peer would, against
+ * the worker's service in this JVM, set up with the routing production uses (no scheduler).
+ */
+@ServerTest
 class WorkerServerTest {
-    @TempDir
-    Path work;
-    @TempDir
-    Path data;
+    private static Path work;
+    private static Path data;
+    private static JobRunner runner;
 
-    private WorkerServer worker;
-    private ManagedChannel channel;
-    private WorkerGrpc.WorkerBlockingStub stub;
+    private final ManagedChannel channel;
+    private final WorkerGrpc.WorkerBlockingStub stub;
 
-    @BeforeEach
-    void startWorker() {
-        // No scheduler listens on port 1: the worker keeps retrying in the background, which
-        // must not stop it from serving jobs.
-        worker = WorkerServer.start(TestWorkers.settings(1, work, data));
-        channel = TestWorkers.channel(worker.port());
+    WorkerServerTest(WebServer server) {
+        channel = TestWorkers.channel(server.port());
         stub = WorkerGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
+    @SetUpServer
+    static void server(WebServerConfig.Builder server) throws Exception {
+        work = Files.createTempDirectory("worker-server-work");
+        data = Files.createTempDirectory("worker-server-data");
+        runner = new JobRunner(work, data, Duration.ofMillis(500), 1000, 1L << 30);
+        InJvmWorker.serve(server, runner);
+    }
+
     @AfterEach
-    void stopWorker() throws InterruptedException {
+    void closeChannel() throws InterruptedException {
         TestWorkers.close(channel);
-        worker.close();
+    }
+
+    @AfterAll
+    static void cleanUp() {
+        runner.close();
+        InJvmWorker.deleteTree(work);
+        InJvmWorker.deleteTree(data);
     }
 
     private String start(String command, String path) {
@@ -245,8 +262,8 @@ class WorkerServerTest {
         script("ok.sh", "true\n");
         String id = start("sh", "ok.sh");
         awaitDone(id);
+        // Newest first: the job just started heads the list of every job this worker ran.
         var jobs = stub.listJobs(ListJobsReq.getDefaultInstance()).getJobsList();
-        assertThat(jobs.size(), is(1));
         assertThat(jobs.getFirst().getJobID(), is(id));
         assertThat(jobs.getFirst().getCommand(), is("sh"));
         assertThat(jobs.getFirst().getPath(), is("ok.sh"));

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static io.jobscheduler.worker.job.JobFixtures.GENEROUS;
-import static io.jobscheduler.worker.job.JobFixtures.livingMembers;
+import static io.jobscheduler.worker.job.JobFixtures.membersAfterKill;
 import static io.jobscheduler.worker.job.JobFixtures.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -49,7 +49,7 @@ class FullDiskTest {
             assertEquals(at, output.length());
             assertEquals(at, Files.size(disk.dir().resolve("jobs").resolve(started.id()).resolve("output")));
             assertEquals(ended.errorText(), followed.getMessage());
-            assertEquals(List.of(), livingMembers(runner.pgidOf(started.id())), "the job's process group was killed");
+            assertEquals(List.of(), membersAfterKill(runner.pgidOf(started.id())), "the job's process group was killed");
 
             // The disk is full: a start cannot store its record, is refused as the worker's
             // condition, and leaves no folder and no process behind.

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /** Shared helpers for job tests: scripts in the work directory, whole-output reads, /proc scans. */
 final class JobFixtures {
@@ -51,6 +53,21 @@ final class JobFixtures {
             seen.write(chunk.bytes());
             offset += chunk.bytes().length;
         }
+    }
+
+    /**
+     * The living members of a group that was killed, once each has finished dying: a job ends
+     * when its output closes, and a killed member closes its descriptors a moment before the
+     * kernel marks it dead. Empty when the whole group is gone.
+     */
+    static List<Integer> membersAfterKill(int pgid) throws Exception {
+        for (int pid : livingMembers(pgid)) {
+            Optional<ProcessHandle> member = ProcessHandle.of(pid);
+            if (member.isPresent()) {
+                member.get().onExit().get(GENEROUS.toSeconds(), TimeUnit.SECONDS);
+            }
+        }
+        return livingMembers(pgid);
     }
 
     /** Pids of the processes in process group {@code pgid} that are not zombies (those run nothing). */

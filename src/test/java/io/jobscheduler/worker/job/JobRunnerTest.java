@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static io.jobscheduler.worker.job.JobFixtures.GENEROUS;
 import static io.jobscheduler.worker.job.JobFixtures.awaitOutput;
 import static io.jobscheduler.worker.job.JobFixtures.livingMembers;
+import static io.jobscheduler.worker.job.JobFixtures.membersAfterKill;
 import static io.jobscheduler.worker.job.JobFixtures.script;
 import static io.jobscheduler.worker.job.JobFixtures.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -170,7 +171,7 @@ class JobRunnerTest {
         assertEquals("stopped", stopped.errorText());
         assertTrue(stopped.error());
         assertEquals(9, stopped.signal().getAsInt(), "SIGTERM was ignored, so SIGKILL ended it");
-        assertEquals(List.of(), livingMembers(pgid));
+        assertEquals(List.of(), membersAfterKill(pgid));
         assertEquals("ready\n", text(runner.output(started.id())));
         assertEquals(0, runner.runningCount());
     }
@@ -203,7 +204,7 @@ class JobRunnerTest {
         assertEquals(JobState.STOPPED, stopped.state());
         assertEquals("stopped", stopped.errorText());
         assertEquals(15, stopped.signal().getAsInt());
-        assertEquals(List.of(), livingMembers(runner.pgidOf(started.id())));
+        assertEquals(List.of(), membersAfterKill(runner.pgidOf(started.id())));
     }
 
     @Test
@@ -236,7 +237,7 @@ class JobRunnerTest {
         runner.close();
         assertEquals(JobState.STOPPED, runner.status(a.id()).state());
         assertEquals(JobState.STOPPED, runner.status(b.id()).state());
-        assertEquals(List.of(), livingMembers(runner.pgidOf(a.id())));
+        assertEquals(List.of(), membersAfterKill(runner.pgidOf(a.id())));
         assertThrows(RunnerClosedException.class, () -> runner.start("true", ""));
     }
 }
