@@ -253,8 +253,8 @@ class HttpHardeningIT {
         int workerPort = Cluster.freeLoopbackPort();
         // dev's worker takes [grpc_server] addr from the environment; the flag sets the scheduler's.
         Process dev = Cluster.startJar(dir.resolve("dev"), dir.resolve("dev.log"),
-                Map.of("JOBSCHEDULER_GRPC_SERVER_ADDR", "127.0.0.1:" + workerPort),
-                "dev", "--http-addr", "127.0.0.1:" + http, "--grpc-addr", "127.0.0.1:" + grpc);
+                Map.of(), "dev", "--http-addr", "127.0.0.1:" + http, "--grpc-addr", "127.0.0.1:" + grpc,
+                "--worker-addr", "127.0.0.1:" + workerPort);
         try {
             var client = cluster.http();
             java.net.URI ready = java.net.URI.create("http://127.0.0.1:" + http + "/observe/health/ready");
