@@ -125,25 +125,46 @@ final class WorkerWatch {
         return true;
     }
 
+    /**
+     * The stream ended: an original-contract worker's UNIMPLEMENTED is an answer (alive), anything
+     * else makes the worker down. Either way the next stream opens a heartbeat later, at a sweep.
+     * One critical section, so whoever sees this answer also sees when the next stream is due.
+     */
     private void ended(Worker worker, long generation, Status status) {
-        boolean unimplemented = status.getCode() == Status.Code.UNIMPLEMENTED;
-        if (unimplemented) {
-            // An original-contract worker: its answer is the sign of life; ask again next beat.
-            if (seen(worker, generation, 0)) {
-                sync.contact(worker);
-            }
-        } else {
-            markDown(worker, generation, status.getCode() + (status.getDescription() == null ? ""
-                    : ": " + status.getDescription()));
-        }
+        boolean answered = status.getCode() == Status.Code.UNIMPLEMENTED;
+        Instant now = clock.instant();
+        boolean revived = false;
+        boolean wentDown = false;
         worker.lock.lock();
         try {
-            if (worker.generation == generation) {
-                worker.call = null;
-                worker.reopenAt = clock.instant().plus(heartbeat);
+            if (worker.generation != generation || worker.closed) {
+                return;     // a stream this class cancelled or replaced
+            }
+            worker.call = null;
+            worker.reopenAt = now.plus(heartbeat);
+            if (answered) {
+                revived = worker.state == WorkerRegistry.State.DOWN;
+                worker.state = WorkerRegistry.State.ALIVE;
+                worker.lastSeen = now;
+                worker.downSince = null;
+                worker.runningJobs = 0;
+            } else if (worker.state != WorkerRegistry.State.DOWN) {
+                wentDown = true;
+                worker.state = WorkerRegistry.State.DOWN;
+                worker.downSince = now;
             }
         } finally {
             worker.lock.unlock();
+        }
+        if (revived) {
+            LOG.log(INFO, "worker " + worker.record.id() + " at " + worker.record.address() + " is alive again");
+        }
+        if (wentDown) {
+            LOG.log(INFO, "worker " + worker.record.id() + " at " + worker.record.address() + " is down: "
+                    + status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+        }
+        if (answered) {
+            sync.contact(worker);
         }
     }
 
