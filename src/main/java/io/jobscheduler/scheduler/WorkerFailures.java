@@ -35,6 +35,8 @@ final class WorkerFailures {
                     + description);
             case RESOURCE_EXHAUSTED -> new SchedulerException.WorkerOutOfResources(worker
                     + " cannot take the request now, retry later" + description);
+            case PERMISSION_DENIED -> new SchedulerException.WorkerRefused(code, worker + " does not allow the request"
+                    + description);
             case UNIMPLEMENTED -> new SchedulerException.WorkerRefused(code, worker + " does not implement this call"
                     + description);
             case UNAVAILABLE -> new SchedulerException.WorkerUnavailable(unavailable(worker, status));

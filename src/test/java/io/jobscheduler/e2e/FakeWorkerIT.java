@@ -145,7 +145,7 @@ class FakeWorkerIT {
     @Test
     void eachRefusalOfAWorkerKeepsItsMeaning() {
         Map<String, Integer> expected = Map.of("invalid", 400, "missing", 404, "precondition", 422,
-                "unavailable", 503, "internal", 502, "permission", 502);
+                "unavailable", 503, "internal", 502, "permission", 403);
         expected.forEach((jobId, status) -> {
             JsonNode error = cluster.post("/query", object("job_id", jobId, "worker_id", fakeId).toString())
                     .assertError(status);
