@@ -88,7 +88,7 @@ final class Cluster implements AutoCloseable {
             }
         }
 
-        /** Asserts an error as DESIGN.md has it: the status, JSON, and an "error" string. */
+        /** Asserts an error as api.md has it: the status, JSON, and an "error" string. */
         JsonNode assertError(int expected) {
             if (status != expected) {
                 throw new AssertionError("expected " + expected + ", got " + this);
