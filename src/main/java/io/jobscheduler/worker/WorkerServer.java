@@ -39,9 +39,14 @@ public final class WorkerServer implements AutoCloseable {
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
         SchedulerLink link = new SchedulerLink(settings, contact);
+        JobShaper shaper;
+        try {
+            shaper = JobShaper.of(settings.workDir(), settings.jobRules(), System.getenv());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use work_dir " + settings.workDir() + ": " + e.getMessage(), e);
+        }
         JobRunner runner;
         try {
-            JobShaper shaper = JobShaper.of(settings.workDir(), settings.jobRules(), System.getenv());
             runner = new JobRunner(shaper, () -> link.workerId().orElse(""), settings.dataDir(), settings.stopGrace(),
                     settings.keepFinished(), settings.keepOutputBytes());
         } catch (IOException e) {

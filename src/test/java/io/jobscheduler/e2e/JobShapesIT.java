@@ -164,8 +164,21 @@ class JobShapesIT {
             System.err.println("SKIPPED: needs root and util-linux setpriv to start a worker as nobody");
         }
         org.junit.jupiter.api.Assumptions.assumeTrue(root && Files.isExecutable(Path.of("/usr/bin/setpriv")));
-        Path home = Files.createDirectories(dir.resolve("not-root"));
+        // Outside the test's own (root-only) folder: nobody must reach its working folder.
+        Path home = Files.createTempDirectory(Path.of("/tmp"), "jobs-not-root");
         Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        try {
+            assertRefusesRunAs(home);
+        } finally {
+            try (var all = Files.walk(home)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static void assertRefusesRunAs(Path home) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
         ProcessBuilder builder = new ProcessBuilder("/usr/bin/setpriv", "--reuid", "65534", "--regid", "65534",
                 "--clear-groups", java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",

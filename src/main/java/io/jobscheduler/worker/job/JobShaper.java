@@ -75,7 +75,7 @@ public final class JobShaper {
      */
     public static JobShaper of(Path workDir, JobRules rules, Map<String, String> workerEnv) throws IOException {
         if (!Files.isDirectory(workDir)) {
-            throw new IOException("work directory does not exist or is not a directory: " + workDir);
+            throw new IOException("not a directory");
         }
         if (rules.changesUser()) {
             if (UserAccount.effectiveUid() != 0) {
