@@ -125,12 +125,10 @@ public final class JobRunner implements AutoCloseable {
             Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
             process = driver.start(plan.launch(id, workerId.get(), cwd));
         } catch (IOException e) {
-            output.closeWriter();
-            store.delete(id);
+            forget(id, output);
             throw JobStore.storageFailure("cannot create the job's working folder in data_dir", e);
         } catch (SpawnException | RuntimeException e) {
-            output.closeWriter();
-            store.delete(id);
+            forget(id, output);
             throw e;
         }
         Job job = Job.running(id, request.command(), request.path(), Instant.now(), process.pgid(), process.startTicks(), output);
@@ -145,8 +143,7 @@ public final class JobRunner implements AutoCloseable {
         if (!admit(entry)) {
             // The runner closed while this job was being spawned: kill it rather than leave it unwatched.
             process.discard();
-            output.closeWriter();
-            store.delete(id);
+            forget(id, output);
             throw new RunnerClosedException();
         }
         if (entry.recorded()) {
@@ -154,6 +151,8 @@ public final class JobRunner implements AutoCloseable {
                 store.add(job);
                 return Optional.of(job.status());
             });
+            // Armed before the job is watched, so before it can end: its end always disarms it.
+            plan.timeout().ifPresent(timeout -> timeouts.arm(id, timeout, () -> timeOut(job, timeout)));
         } else {
             // A job without a record would be invisible to the next worker: it is killed, watched
             // until reaped, then its folder is deleted; no one ever sees it.
@@ -162,15 +161,17 @@ public final class JobRunner implements AutoCloseable {
         }
         // The answer describes the job as started: once watched, a short job may end at any moment.
         JobStatus started = job.status();
-        if (entry.recorded()) {
-            // Armed before the job is watched, so before it can end: its end always disarms it.
-            plan.timeout().ifPresent(timeout -> timeouts.arm(id, timeout, () -> timeOut(job, timeout)));
-        }
         process.watch(new JobReports(entry, events, this::ended));
         if (unrecorded != null) {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
         return started;
+    }
+
+    /** Leaves nothing of a start that did not happen. */
+    private void forget(String id, OutputLog output) {
+        output.closeWriter();
+        store.delete(id);
     }
 
     private boolean admit(RunningJob entry) {
