@@ -273,8 +273,15 @@ public final class JobShaper {
         return env;
     }
 
-    /** A duration as a person reads it in a message: "30s", "1500ms". */
+    /** A duration as configuration writes it, in its largest whole unit: "1500ms", "30s", "2m", "1h". */
     static String text(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 }

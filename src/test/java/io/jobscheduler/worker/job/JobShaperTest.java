@@ -44,9 +44,18 @@ class JobShaperTest {
         var e = assertThrows(StartRefusedException.class,
                 () -> shaper.plan(withTimeout(Optional.of(Duration.ofMillis(60_001)))));
         assertEquals(StartRefusedException.Reason.UNACCEPTABLE, e.reason());
-        assertEquals("timeout: 60001ms is longer than this worker's max_timeout of 60s", e.getMessage());
+        assertEquals("timeout: 60001ms is longer than this worker's max_timeout of 1m", e.getMessage());
         assertEquals(Optional.empty(), shaper(JobRules.OPEN).plan(withTimeout(Optional.empty())).timeout(),
                 "no timeout unless set");
+    }
+
+    @Test
+    void aDurationIsWrittenInItsLargestWholeUnit() {
+        assertEquals("1500ms", JobShaper.text(Duration.ofMillis(1500)));
+        assertEquals("30s", JobShaper.text(Duration.ofSeconds(30)));
+        assertEquals("90s", JobShaper.text(Duration.ofSeconds(90)));
+        assertEquals("2m", JobShaper.text(Duration.ofMinutes(2)));
+        assertEquals("1h", JobShaper.text(Duration.ofHours(1)));
     }
 
     @Test
