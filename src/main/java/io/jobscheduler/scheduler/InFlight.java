@@ -1,5 +1,6 @@
 package io.jobscheduler.scheduler;
 
+import io.jobscheduler.concurrent.Conditions;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,14 +44,10 @@ final class InFlight {
 
     /** Refuses new calls and waits up to {@code timeout} for those in progress; true if none is left. */
     boolean drain(Duration timeout) throws InterruptedException {
-        long nanos = timeout.toNanos();
         lock.lock();
         try {
             draining = true;
-            while (calls > 0 && nanos > 0) {
-                nanos = idle.awaitNanos(nanos);
-            }
-            return calls == 0;
+            return Conditions.await(idle, () -> calls == 0, timeout);
         } finally {
             lock.unlock();
         }

@@ -26,7 +26,7 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     private final long heartbeatMillis;
 
     /**
-     * @param workerTtl how long a worker may stay silent; heartbeats are asked for three times per TTL
+     * @param workerTtl how long a worker may stay silent; heartbeats are asked for as {@link WorkerWatch#heartbeat} says
      * @param departing told of a registered worker that deregisters, before it is removed (it may
      *                  still call the worker, within a deadline: no lock is held)
      */
@@ -34,7 +34,7 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
         this.registry = Objects.requireNonNull(registry, "registry");
         this.departing = Objects.requireNonNull(departing, "departing");
         this.ttlMillis = workerTtl.toMillis();
-        this.heartbeatMillis = Math.max(50, ttlMillis / 3);
+        this.heartbeatMillis = WorkerWatch.heartbeat(workerTtl).toMillis();
     }
 
     /** Refuses new calls and waits up to {@code timeout} for those in progress to finish. */
@@ -75,7 +75,7 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
-        WorkerRecord worker = registry.register(address, request.getWorkerID());
+        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList());
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())

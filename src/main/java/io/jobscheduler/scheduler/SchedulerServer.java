@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.System.Logger.Level.INFO;
@@ -36,26 +39,20 @@ public final class SchedulerServer implements AutoCloseable {
     private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
 
     private final WebServer server;
-    private final WorkerRegistry registry;
-    private final WorkerLiveness liveness;
-    private final WorkerChannels channels;
-    private final JobGateway gateway;
-
+    private final SchedulerCore core;
+    private final ScheduledExecutorService ticker;
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
 
-    private SchedulerServer(WebServer server, WorkerRegistry registry, WorkerLiveness liveness,
-                            WorkerChannels channels, JobGateway gateway, SchedulerGrpcService grpcService,
-                            Duration drainTimeout, RequestGuard guard) {
+    private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
+        this.server = server;
         this.guard = guard;
-        this.gateway = gateway;
+        this.core = core;
+        this.ticker = ticker;
         this.grpcService = grpcService;
         this.drainTimeout = drainTimeout;
-        this.server = server;
-        this.registry = registry;
-        this.liveness = liveness;
-        this.channels = channels;
     }
 
     /** Starts a scheduler with an empty registry on the system clock. */
@@ -64,8 +61,8 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     /**
-     * Starts a scheduler whose registry also tells {@code observer} of every worker that joins or
-     * leaves (after the scheduler's own channel bookkeeping). Port 0 in the settings binds a free port.
+     * Starts a scheduler whose registry also tells {@code observer} of every worker that joins.
+     * Port 0 in the settings binds a free port.
      *
      * @throws ServerStartException when a socket cannot be bound or TLS cannot be set up
      */
@@ -80,33 +77,24 @@ public final class SchedulerServer implements AutoCloseable {
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
         Objects.requireNonNull(observer, "observer");
-        Clock clock = Clock.systemUTC();
-        WorkerChannels channels = new WorkerChannels(settings.workerTls());
-        WorkerLiveness liveness = new WorkerLiveness(channels, settings.workerTtl(), settings.workerExpiry(), clock);
-        JobGateway gateway = new JobGateway(channels, liveness, new JobIndex(settings.jobIndexSize()),
-                settings.callTimeout(), settings.stopTimeout(), clock);
-        // Order matters: a channel exists before anything uses it, and outlives what watches it.
-        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerRegistry.Listener() {
-            @Override
-            public void added(WorkerRecord worker) {
-                channels.added(worker);
-                liveness.added(worker);
-                gateway.added(worker);
-                observer.added(worker);
-            }
-
-            @Override
-            public void removed(WorkerRecord worker) {
-                liveness.removed(worker);
-                channels.removed(worker);
-                observer.removed(worker);
-            }
-        });
-        liveness.start(registry::deregister);
+        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
+        WorkerRegistry registry = core.registry();
+        JobGateway gateway = core.gateway();
+        // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
+        // threads cannot starve them into a false DOWN.
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("liveness").daemon().factory());
+        long period = core.sweepPeriod().toMillis();
+        ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
+        Runnable release = () -> {
+            guard.close();
+            ticker.shutdownNow();
+            core.close();
+        };
         WebServer server;
         try {
             server = WebServer.builder()
@@ -120,7 +108,7 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, liveness, gateway, readiness))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -128,33 +116,26 @@ public final class SchedulerServer implements AutoCloseable {
                     })
                     .build();
         } catch (RuntimeException e) {
-            guard.close();
-            liveness.close();
-            channels.close();
+            release.run();
             throw new ServerStartException("cannot set up the scheduler's sockets: " + e.getMessage(), e);
         }
         try {
             server.start();
         } catch (RuntimeException e) {
             server.stop();
-            guard.close();
-            liveness.close();
-            channels.close();
+            release.run();
             throw bindFailure(settings, e);
         }
         if (!server.isRunning() || server.port() == -1 || server.port(GRPC_SOCKET) == -1) {
             server.stop();
-            guard.close();
-            liveness.close();
-            channels.close();
+            release.run();
             throw bindFailure(settings, null);
         }
         socketsUp.set(true);
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, registry, liveness, channels, gateway, grpcService, settings.drainTimeout(),
-                guard);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
     }
 
     public int httpPort() {
@@ -166,7 +147,7 @@ public final class SchedulerServer implements AutoCloseable {
     }
 
     public WorkerRegistry registry() {
-        return registry;
+        return core.registry();
     }
 
     /**
@@ -177,7 +158,7 @@ public final class SchedulerServer implements AutoCloseable {
      */
     @Override
     public void close() {
-        gateway.endStreams();
+        core.gateway().endStreams();
         try {
             grpcService.drain(drainTimeout);
         } catch (InterruptedException e) {
@@ -185,15 +166,8 @@ public final class SchedulerServer implements AutoCloseable {
         }
         server.stop();
         guard.close();
-        liveness.close();
-        channels.close();
-    }
-
-
-
-    /** What the scheduler knows of each worker's liveness. */
-    public WorkerLiveness liveness() {
-        return liveness;
+        ticker.shutdownNow();
+        core.close();
     }
 
     /**

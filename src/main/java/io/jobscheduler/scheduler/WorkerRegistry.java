@@ -2,138 +2,152 @@ package io.jobscheduler.scheduler;
 
 import io.jobscheduler.config.Address;
 import java.time.Clock;
-import java.util.ArrayDeque;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The workers the scheduler knows: one record per address, found by id.
- *
- * <p>State lives in maps guarded by one {@link ReentrantLock}. Changes are reported to a
- * {@link Listener} after the lock is released, in the order they happened, so a listener may
- * make or close a per-worker resource (a gRPC channel) without ever blocking the registry.
+ * The workers the scheduler knows: one {@link Worker} per address, found by id, each holding its
+ * record, channels, health and job-event state. {@link #lookup} is the one question the gateway
+ * asks. A worker's channels are made before it is visible and closed after it is gone; its watch
+ * opens once it is visible. The maps are guarded by one {@link ReentrantLock}, never held across a
+ * network call (making a grpc-java channel does no I/O).
  */
-public final class WorkerRegistry {
+public final class WorkerRegistry implements AutoCloseable {
+    public enum State { ALIVE, DOWN }
+
+    /** What the scheduler knows of a worker's liveness. */
+    public record Health(State state, Instant lastSeen, int runningJobs) {
+    }
 
     /**
-     * Told about every record that joins or leaves the registry. Calls never overlap and come in
-     * the order of the changes; when {@code register} or {@code deregister} returns, the listener
-     * has seen its changes. Calls run on the thread that made (or raced with) the change, so keep
-     * them short: making or closing a grpc-java channel is fine, a network call is not.
+     * Told of every worker that joins, once it is visible and its watch is open: for an observer
+     * outside the scheduler (the {@code dev} command's readiness). Keep it short; it runs on the
+     * registering call's thread, under no lock.
      */
     public interface Listener {
         Listener NONE = new Listener() {
         };
 
-        /** A record joined: a new worker, or a worker that registered again (after its old record left). */
         default void added(WorkerRecord worker) {
-        }
-
-        /** A record left: deregistered, or replaced by a newer registration from the same address. */
-        default void removed(WorkerRecord worker) {
         }
     }
 
-    private sealed interface Change {
-        record Added(WorkerRecord worker) implements Change {
-        }
-
-        record Removed(WorkerRecord worker) implements Change {
-        }
+    /** A worker as {@code /workers} shows it. */
+    public record Listed(WorkerRecord worker, Health health) {
     }
 
     private final Clock clock;
-    private final Listener listener;
+    private final WorkerConnections.Factory channels;
+    private final WorkerWatch watch;
+    private final Listener observer;
 
     private final ReentrantLock lock = new ReentrantLock();
     // Insertion order is registration order: list() answers in it.
-    private final LinkedHashMap<UUID, WorkerRecord> byId = new LinkedHashMap<>();
-    private final Map<Address, UUID> byAddress = new HashMap<>();
-    private final Queue<Change> undelivered = new ArrayDeque<>();
-    // Ids whose newest record the listener has not been told of yet. find and list hide them, so
-    // no caller sees a worker before the listener has made its resources (its gRPC channel).
-    private final Set<UUID> unannounced = new HashSet<>();
+    private final LinkedHashMap<UUID, Worker> byId = new LinkedHashMap<>();   // guarded by lock
+    private final Map<Address, UUID> byAddress = new HashMap<>();             // guarded by lock
 
-    // Held while changes are handed to the listener, never together with `lock` held by the same
-    // thread for longer than polling one change.
-    private final ReentrantLock delivery = new ReentrantLock();
-
-    public WorkerRegistry(Clock clock, Listener listener) {
+    WorkerRegistry(Clock clock, WorkerConnections.Factory channels, WorkerWatch watch, Listener observer) {
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.listener = Objects.requireNonNull(listener, "listener");
+        this.channels = Objects.requireNonNull(channels, "channels");
+        this.watch = Objects.requireNonNull(watch, "watch");
+        this.observer = Objects.requireNonNull(observer, "observer");
     }
 
-    public WorkerRegistry(Clock clock) {
-        this(clock, Listener.NONE);
+    WorkerRegistry(Clock clock, WorkerConnections.Factory channels, WorkerWatch watch) {
+        this(clock, channels, watch, Listener.NONE);
     }
 
     /**
      * Records the worker at {@code address}. {@code requestedId} (may be null or empty) is the
      * id the worker held before: it is granted when the registry does not know it or knows it at
      * this same address; otherwise, or when it is not a UUID, the worker gets a new id. A record
-     * already held by this address is replaced.
+     * already held by this address is replaced. {@code features} is what the worker advertised.
      */
-    public WorkerRecord register(Address address, String requestedId) {
+    public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
-        WorkerRecord added;
+        WorkerConnections connections = channels.connect(address);
+        Worker added;
+        Worker replaced;
         lock.lock();
         try {
             UUID id = requested
                     .filter(wanted -> {
-                        WorkerRecord holder = byId.get(wanted);
-                        return holder == null || holder.address().equals(address);
+                        Worker holder = byId.get(wanted);
+                        return holder == null || holder.record.address().equals(address);
                     })
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
-            if (previous != null) {
-                unannounced.remove(previous);
-                undelivered.add(new Change.Removed(byId.remove(previous)));
-            }
-            added = new WorkerRecord(id, address, clock.instant());
+            replaced = previous == null ? null : byId.remove(previous);
+            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), connections);
             byId.put(id, added);
             byAddress.put(address, id);
-            unannounced.add(id);
-            undelivered.add(new Change.Added(added));
         } finally {
             lock.unlock();
         }
-        deliver();
-        return added;
+        retire(replaced);
+        watch.open(added);
+        observer.added(added.record);
+        return added.record;
     }
 
     /** Removes the worker with this id; false, changing nothing, when the id is unknown. */
     public boolean deregister(UUID id) {
-        WorkerRecord removed;
+        Worker removed;
         lock.lock();
         try {
             removed = byId.remove(id);
             if (removed == null) {
                 return false;
             }
-            byAddress.remove(removed.address());
-            unannounced.remove(id);
-            undelivered.add(new Change.Removed(removed));
+            byAddress.remove(removed.record.address());
         } finally {
             lock.unlock();
         }
-        deliver();
+        retire(removed);
         return true;
+    }
+
+    private static void retire(Worker worker) {
+        if (worker == null) {
+            return;
+        }
+        worker.lock.lock();
+        try {
+            worker.closed = true;
+        } finally {
+            worker.lock.unlock();
+        }
+        WorkerWatch.cancel(worker, "worker left the registry");
+        worker.connections.close();
+    }
+
+    /** Where the worker stands: unknown, down, or alive with its channel, read at one moment. */
+    WorkerLookup lookup(UUID id) {
+        lock.lock();
+        try {
+            Worker worker = byId.get(id);
+            // Lock order: registry, then worker.
+            return worker == null ? new WorkerLookup.Unknown(id) : worker.lookup();
+        } finally {
+            lock.unlock();
+        }
     }
 
     public Optional<WorkerRecord> find(UUID id) {
         lock.lock();
         try {
-            return unannounced.contains(id) ? Optional.empty() : Optional.ofNullable(byId.get(id));
+            return Optional.ofNullable(byId.get(id)).map(w -> w.record);
         } finally {
             lock.unlock();
         }
@@ -141,12 +155,36 @@ public final class WorkerRegistry {
 
     /** Every worker, oldest registration first. */
     public List<WorkerRecord> list() {
+        return workers().stream().map(w -> w.record).toList();
+    }
+
+    /** Every worker with its health, oldest registration first. */
+    public List<Listed> overview() {
+        return workers().stream().map(w -> new Listed(w.record, w.health())).toList();
+    }
+
+    /** One worker with its health. */
+    public Optional<Listed> overview(UUID id) {
         lock.lock();
         try {
-            return byId.values().stream().filter(worker -> !unannounced.contains(worker.id())).toList();
+            return Optional.ofNullable(byId.get(id)).map(w -> new Listed(w.record, w.health()));
         } finally {
             lock.unlock();
         }
+    }
+
+    private List<Worker> workers() {
+        lock.lock();
+        try {
+            return new ArrayList<>(byId.values());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One pass of liveness ({@link WorkerWatch#sweep}): silent workers down, ended streams reopened, expired ones removed. */
+    public void sweep() {
+        watch.sweep(workers()).forEach(this::deregister);
     }
 
     /** Parses a worker id as sent by a peer; empty for anything that is not a UUID. */
@@ -161,44 +199,18 @@ public final class WorkerRegistry {
         }
     }
 
-    // Whoever holds `delivery` hands over every pending change, its own and other threads', in
-    // order; a thread that finds the queue already drained has had its changes delivered.
-    private void deliver() {
-        delivery.lock();
-        try {
-            Change change;
-            while ((change = nextUndelivered()) != null) {
-                switch (change) {
-                    case Change.Added(WorkerRecord worker) -> {
-                        listener.added(worker);
-                        announced(worker);
-                    }
-                    case Change.Removed(WorkerRecord worker) -> listener.removed(worker);
-                }
-            }
-        } finally {
-            delivery.unlock();
-        }
-    }
-
-    private void announced(WorkerRecord worker) {
+    /** Closes every worker's watch and channels. */
+    @Override
+    public void close() {
+        List<Worker> all;
         lock.lock();
         try {
-            // A newer record under the same id waits for its own announcement.
-            if (worker.equals(byId.get(worker.id()))) {
-                unannounced.remove(worker.id());
-            }
+            all = new ArrayList<>(byId.values());
+            byId.clear();
+            byAddress.clear();
         } finally {
             lock.unlock();
         }
-    }
-
-    private Change nextUndelivered() {
-        lock.lock();
-        try {
-            return undelivered.poll();
-        } finally {
-            lock.unlock();
-        }
+        all.forEach(WorkerRegistry::retire);
     }
 }

@@ -10,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
 import io.jobscheduler.grpc.DeregisterReq;
+import io.jobscheduler.grpc.DeregisterRes;
 import io.jobscheduler.grpc.RegisterReq;
 import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
@@ -227,31 +228,21 @@ class SchedulerServerTest {
     }
 
     @Test
-    void closeLetsARegistrationInFlightFinishButAcceptsNoNewConnections() throws Exception {
-        CountDownLatch entered = new CountDownLatch(1);
+    void closeLetsADeregistrationInFlightFinishButAcceptsNoNewConnections() throws Exception {
+        // A deregistration takes the leaving worker's final job states (ListJobs) before it
+        // answers: a worker that holds its ListJobs answer holds the call in flight.
         CountDownLatch release = new CountDownLatch(1);
-        WorkerRegistry.Listener observer = new WorkerRegistry.Listener() {
-            @Override
-            public void added(WorkerRecord worker) {
-                if (worker.address().port() != 30000) {
-                    return;     // only the first registration is held in flight
-                }
-                entered.countDown();
-                try {
-                    assertTrue(release.await(10, TimeUnit.SECONDS));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
-        SchedulerServer server = SchedulerServer.start(TestServers.plaintext(), observer);
+        SchedulerServer server = SchedulerServer.start(TestServers.plaintext());
         int grpcPort = server.grpcPort();
         ManagedChannel channel = channel(server, InsecureChannelCredentials.create());
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            Future<RegisterRes> inFlight = threads.submit(() -> stub(channel)
-                    .registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:30000").build()));
-            assertTrue(entered.await(10, TimeUnit.SECONDS));
+        try (ScriptedWorker worker = new ScriptedWorker();
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            worker.listGate.set(release);
+            String id = stub(channel).registerWorker(RegisterReq.newBuilder()
+                    .setAddress(worker.address().toString()).build()).getWorkerID();
+            Future<DeregisterRes> inFlight = threads.submit(() -> stub(channel)
+                    .deregisterWorker(DeregisterReq.newBuilder().setWorkerID(id).build()));
+            ScriptedWorker.await("the departing worker's ListJobs", () -> worker.lists.get() == 1);
 
             Future<?> closing = threads.submit(server::close);
             // While the call in flight drains, new ones are refused, not cut off.
@@ -262,6 +253,7 @@ class SchedulerServerTest {
 
             assertTrue(inFlight.get(10, TimeUnit.SECONDS).getSuccess());
             closing.get(10, TimeUnit.SECONDS);
+            assertTrue(server.registry().list().isEmpty());
             awaitRefused(grpcPort);
         } finally {
             close(channel);
@@ -272,10 +264,10 @@ class SchedulerServerTest {
     /** Registers until the scheduler refuses: close() runs on another thread and starts refusing soon. */
     private static StatusRuntimeException awaitRefusedCall(ManagedChannel channel) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int port = 40000;
+        int port = 1;
         while (System.nanoTime() < deadline) {
             try {
-                stub(channel).registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:" + port++).build());
+                stub(channel).registerWorker(RegisterReq.newBuilder().setAddress("127.0.3.1:" + port++).build());
             } catch (StatusRuntimeException e) {
                 return e;
             }
@@ -303,7 +295,7 @@ class SchedulerServerTest {
             RegisterRes registered = stub.registerWorker(RegisterReq.newBuilder().setAddress("127.0.0.1:30000").build());
             assertTrue(registered.getSuccess());
             assertEquals(TestServers.TTL.toMillis(), registered.getTtlMillis());
-            assertEquals(TestServers.TTL.toMillis() / 3, registered.getHeartbeatMillis());
+            assertEquals(WorkerWatch.heartbeat(TestServers.TTL).toMillis(), registered.getHeartbeatMillis());
             UUID id = UUID.fromString(registered.getWorkerID());
 
             JsonNode workers = getJson(server, "/workers").get("workers");

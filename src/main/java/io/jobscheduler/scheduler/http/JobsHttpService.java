@@ -8,10 +8,11 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.rpc.JobIds;
+import io.jobscheduler.scheduler.Job;
 import io.jobscheduler.scheduler.JobGateway;
-import io.jobscheduler.scheduler.JobIndex;
-import io.jobscheduler.scheduler.JobView;
-import io.jobscheduler.scheduler.WorkerCallException;
+import io.jobscheduler.scheduler.JobOutput;
+import io.jobscheduler.scheduler.JobTable;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,14 +20,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Supplier;
 
 /**
  * The job routes: start, stop, query, list, and stream output. Handlers are thin: decode,
  * call the {@link JobGateway}, encode. Errors are thrown and mapped once by {@link SchedulerHttp}.
  */
 public final class JobsHttpService implements HttpService {
-    static final int MAX_JOB_ID = 128;
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
 
@@ -83,16 +82,20 @@ public final class JobsHttpService implements HttpService {
     /** A job's status; unknown values are null, never omitted. */
     public record JobBody(String jobId, String workerId, boolean done, boolean error, String errorText, String state,
                           Integer exitCode, Integer signal, String startedAt, String finishedAt) {
-        static JobBody of(JobView job) {
+        static JobBody of(Job job) {
             return new JobBody(job.jobId(), job.workerId().toString(), job.done(), job.error(), job.errorText(),
-                    job.state(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
+                    job.state().name(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
                     job.signal().isPresent() ? job.signal().getAsInt() : null,
                     job.startedAt().map(JsonBody::time).orElse(null),
                     job.finishedAt().map(JsonBody::time).orElse(null));
         }
     }
 
+    /** A job in a list: where it runs, what it runs, its state. */
     public record JobSummary(String jobId, String workerId, String command, String path, String state) {
+        static JobSummary of(Job job) {
+            return new JobSummary(job.jobId(), job.workerId().toString(), job.command(), job.path(), job.state().name());
+        }
     }
 
     public record JobsBody(List<JobSummary> jobs, String next) {
@@ -105,7 +108,7 @@ public final class JobsHttpService implements HttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
-        JobIndex.Entry job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
+        Job job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 
@@ -114,10 +117,7 @@ public final class JobsHttpService implements HttpService {
         JobRequest body = JsonBody.read(request, JobRequest.class);
         String jobId = jobId(body.jobId());
         Optional<UUID> workerId = optionalWorkerId(body.workerId());
-        ofJob(jobId, workerId, () -> {
-            gateway.stop(jobId, workerId);
-            return null;
-        });
+        gateway.stop(jobId, workerId);
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
 
@@ -126,14 +126,14 @@ public final class JobsHttpService implements HttpService {
         JobRequest body = JsonBody.read(request, JobRequest.class);
         String jobId = jobId(body.jobId());
         Optional<UUID> workerId = optionalWorkerId(body.workerId());
-        JsonBody.send(response, Status.OK_200, JobBody.of(ofJob(jobId, workerId, () -> gateway.query(jobId, workerId))));
+        JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
     }
 
     private void one(ServerRequest request, ServerResponse response) {
         QueryParameters query = QueryParameters.only(request, "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
-        JsonBody.send(response, Status.OK_200, JobBody.of(ofJob(jobId, workerId, () -> gateway.query(jobId, workerId))));
+        JsonBody.send(response, Status.OK_200, JobBody.of(gateway.query(jobId, workerId)));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
@@ -150,15 +150,11 @@ public final class JobsHttpService implements HttpService {
             throw ApiException.badRequest("query parameter 'limit' must be an integer from 1 to " + MAX_LIMIT
                     + ", was '" + text + "'");
         }).orElse(DEFAULT_LIMIT);
-        JobIndex.Page page;
-        try {
-            page = gateway.list(limit, query.get("next"));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("query parameter " + e.getMessage());
-        }
-        List<JobSummary> jobs = page.entries().stream().map(e -> new JobSummary(e.jobId(), e.workerId().toString(),
-                e.command(), e.path(), e.state())).toList();
-        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().orElse(null)));
+        Optional<JobTable.Cursor> after = query.get("next").map(text -> JobTable.Cursor.parse(text).orElseThrow(
+                () -> ApiException.badRequest("query parameter next: '" + text + "' is not a cursor from GET /jobs")));
+        JobTable.Page page = gateway.list(limit, after);
+        List<JobSummary> jobs = page.entries().stream().map(e -> JobSummary.of(e.job())).toList();
+        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().map(JobTable.Cursor::text).orElse(null)));
     }
 
     private void output(ServerRequest request, ServerResponse response) {
@@ -182,7 +178,7 @@ public final class JobsHttpService implements HttpService {
         }).orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
 
-        try (JobGateway.OutputStreamCall call = ofJob(jobId, workerId, () -> gateway.output(jobId, workerId, offset, follow))) {
+        try (JobOutput.Call call = gateway.output(jobId, workerId, offset, follow)) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
             // Deliberately not closed on failure: closing would send the final chunk and make a
             // cut-off body look complete. An exception after the headers aborts the connection.
@@ -200,31 +196,9 @@ public final class JobsHttpService implements HttpService {
         }
     }
 
-    /**
-     * Runs a gateway call about one job, so that an unknown job reads the same on every route:
-     * a 404 from the gateway or the job's worker, once the given worker is known to be
-     * registered, can only mean the job.
-     */
-    private <T> T ofJob(String jobId, Optional<UUID> workerId, Supplier<T> call) {
-        workerId.ifPresent(id -> gateway.requireWorker(jobId, id));
-        try {
-            return call.get();
-        } catch (WorkerCallException e) {
-            if (e.httpStatus() == Status.NOT_FOUND_404.code()) {
-                throw ApiException.notFound(unknownJob(jobId));
-            }
-            throw e;
-        }
-    }
-
-    /** The one wording of an unknown job. */
-    static String unknownJob(String jobId) {
-        return "unknown job '" + jobId + "'";
-    }
-
     private static String jobId(String id) {
-        if (id == null || id.isEmpty() || id.length() > MAX_JOB_ID) {
-            throw ApiException.badRequest("job_id must be 1 to " + MAX_JOB_ID + " characters"
+        if (!JobIds.plausible(id)) {
+            throw ApiException.badRequest("job_id must be 1 to " + JobIds.MAX_LENGTH + " characters"
                     + (id == null ? "" : ", was " + id.length()));
         }
         return id;

@@ -16,8 +16,7 @@ import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.SchedulerServer;
-import io.jobscheduler.scheduler.WorkerCallException;
-import io.jobscheduler.scheduler.WorkerLiveness;
+import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.EOFException;
 import java.io.IOException;
@@ -52,8 +51,8 @@ public final class SchedulerHttp {
      * answer of the health routes (Helidon's health feature answers them, with {@code readiness}
      * among its checks). Add a resource as one more {@code HttpService}.
      */
-    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, WorkerLiveness liveness,
-                               JobGateway gateway, Readiness readiness) {
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
+                               Readiness readiness) {
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();
@@ -68,7 +67,7 @@ public final class SchedulerHttp {
                 chain.proceed();
             }
         });
-        routing.register("/workers", new WorkersHttpService(registry, liveness));
+        routing.register("/workers", new WorkersHttpService(registry));
         routing.register("/", new JobsHttpService(gateway));
     }
 
@@ -90,9 +89,9 @@ public final class SchedulerHttp {
                     e.headers().forEach(response::header);
                     JsonBody.sendError(response, e.status(), e.getMessage());
                 })
-                .error(WorkerCallException.class, (request, response, e) -> {
-                    e.headers().forEach(response::header);
-                    JsonBody.sendError(response, Status.create(e.httpStatus()), e.getMessage());
+                .error(SchedulerException.class, (request, response, e) -> {
+                    ErrorStatus.headers(e).forEach(response::header);
+                    JsonBody.sendError(response, ErrorStatus.of(e), e.getMessage());
                 })
                 .error(HttpException.class, (request, response, e) -> {
                     e.headers().forEach(response::header);

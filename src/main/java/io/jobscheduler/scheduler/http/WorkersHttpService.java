@@ -6,8 +6,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.jobscheduler.scheduler.WorkerLiveness;
-import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.util.List;
 import java.util.Locale;
@@ -17,11 +16,9 @@ import java.util.UUID;
 /** {@code /workers}: the registered workers, as the registry knows them. */
 public final class WorkersHttpService implements HttpService {
     private final WorkerRegistry registry;
-    private final WorkerLiveness liveness;
 
-    public WorkersHttpService(WorkerRegistry registry, WorkerLiveness liveness) {
+    public WorkersHttpService(WorkerRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.liveness = Objects.requireNonNull(liveness, "liveness");
     }
 
     @Override
@@ -34,7 +31,7 @@ public final class WorkersHttpService implements HttpService {
 
     private void list(ServerRequest request, ServerResponse response) {
         QueryParameters.only(request);
-        List<WorkerBody> workers = registry.list().stream().map(this::body).toList();
+        List<WorkerBody> workers = registry.overview().stream().map(WorkersHttpService::body).toList();
         JsonBody.send(response, Status.OK_200, new WorkersBody(workers));
     }
 
@@ -43,18 +40,16 @@ public final class WorkersHttpService implements HttpService {
         String text = request.path().pathParameters().get("id");
         UUID id = WorkerRegistry.parseId(text)
                 .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
-        WorkerRecord worker = registry.find(id)
-                .orElseThrow(() -> ApiException.notFound("worker '" + id + "' is not registered"));
+        WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
         JsonBody.send(response, Status.OK_200, body(worker));
     }
 
-    private WorkerBody body(WorkerRecord worker) {
-        var health = liveness.health(worker.id());
+    private static WorkerBody body(WorkerRegistry.Listed listed) {
+        var worker = listed.worker();
+        var health = listed.health();
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
-                JsonBody.time(worker.registeredAt()),
-                health.map(h -> h.state().name().toLowerCase(Locale.ROOT)).orElse("down"),
-                health.map(h -> JsonBody.time(h.lastSeen())).orElse(null),
-                health.map(WorkerLiveness.Health::runningJobs).orElse(0));
+                JsonBody.time(worker.registeredAt()), health.state().name().toLowerCase(Locale.ROOT),
+                JsonBody.time(health.lastSeen()), health.runningJobs());
     }
 
     /** One worker as the API shows it: {@code state} is {@code alive} or {@code down}. */

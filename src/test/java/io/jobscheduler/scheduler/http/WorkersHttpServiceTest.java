@@ -38,8 +38,8 @@ class WorkersHttpServiceTest {
     @BeforeAll
     static void start() {
         server = SchedulerServer.start(TestServers.plaintext());
-        first = server.registry().register(new Address("127.0.0.1", 30001), null);
-        second = server.registry().register(new Address("10.1.2.3", 30002), null);
+        first = server.registry().register(new Address("127.0.0.1", 30001), null, List.of());
+        second = server.registry().register(new Address("10.1.2.3", 30002), null, List.of());
     }
 
     @AfterAll

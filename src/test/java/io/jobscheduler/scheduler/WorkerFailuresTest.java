@@ -13,7 +13,6 @@ import io.jobscheduler.worker.TestWorkers;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -21,11 +20,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a user reads when a call to a worker fails: real failures of real channels, in plain words. */
-class WorkerCallExceptionTest {
+class WorkerFailuresTest {
     private static final UUID WORKER = UUID.fromString("f35283ff-c08a-4a31-9b96-c23d795d70ed");
 
     private static StatusRuntimeException query(ManagedChannel channel, Duration deadline) {
@@ -42,9 +42,9 @@ class WorkerCallExceptionTest {
         }
         ManagedChannel channel = TestWorkers.channel(port);
         try {
-            WorkerCallException e = WorkerCallException.of(WORKER, "j", Duration.ofSeconds(5),
+            SchedulerException e = WorkerFailures.of(WORKER, "j", Duration.ofSeconds(5),
                     query(channel, Duration.ofSeconds(5)));
-            assertEquals(503, e.httpStatus());
+            assertInstanceOf(SchedulerException.WorkerUnavailable.class, e);
             assertEquals("worker " + WORKER + " could not be reached: connection refused", e.getMessage());
         } finally {
             TestWorkers.close(channel);
@@ -73,9 +73,9 @@ class WorkerCallExceptionTest {
         WebServer server = silentWorker(new CountDownLatch(1));
         ManagedChannel channel = TestWorkers.channel(server.port());
         try {
-            WorkerCallException e = WorkerCallException.of(WORKER, "j", Duration.ofMillis(300),
+            SchedulerException e = WorkerFailures.of(WORKER, "j", Duration.ofMillis(300),
                     query(channel, Duration.ofMillis(300)));
-            assertEquals(504, e.httpStatus());
+            assertInstanceOf(SchedulerException.WorkerTooSlow.class, e);
             assertEquals("worker " + WORKER + " did not answer within 300ms", e.getMessage());
         } finally {
             TestWorkers.close(channel);
@@ -94,8 +94,8 @@ class WorkerCallExceptionTest {
             channel.shutdownNow();
             StatusRuntimeException cut = failure.get(30, TimeUnit.SECONDS);
             assertEquals("Channel shutdownNow invoked", cut.getStatus().getDescription(), "grpc-java's wording changed");
-            WorkerCallException e = WorkerCallException.of(WORKER, "j", Duration.ofSeconds(30), cut);
-            assertEquals(503, e.httpStatus());
+            SchedulerException e = WorkerFailures.of(WORKER, "j", Duration.ofSeconds(30), cut);
+            assertInstanceOf(SchedulerException.WorkerUnavailable.class, e);
             assertEquals("worker " + WORKER + " left the cluster or went down while the request was in flight",
                     e.getMessage());
         } finally {
@@ -104,38 +104,42 @@ class WorkerCallExceptionTest {
         }
     }
 
+    private static SchedulerException failure(String jobId, Status status) {
+        return WorkerFailures.of(WORKER, jobId, null, status.asRuntimeException());
+    }
+
     @Test
     void theWorkersOwnAnswersKeepTheirMeaning() {
-        WorkerCallException exhausted = WorkerCallException.of(WORKER, Status.RESOURCE_EXHAUSTED
-                .withDescription("the worker is out of file descriptors: x").asRuntimeException());
-        assertEquals(503, exhausted.httpStatus());
-        assertEquals(Map.of("Retry-After", "5"), exhausted.headers());
+        SchedulerException exhausted = failure(null, Status.RESOURCE_EXHAUSTED
+                .withDescription("the worker is out of file descriptors: x"));
+        assertEquals(Duration.ofSeconds(5), assertInstanceOf(SchedulerException.WorkerOutOfResources.class, exhausted)
+                .retryAfter());
         assertEquals("worker " + WORKER + " cannot take the request now, retry later: the worker is out of file"
                 + " descriptors: x", exhausted.getMessage());
 
-        WorkerCallException unknown = WorkerCallException.of(WORKER, "j1", null,
-                Status.NOT_FOUND.withDescription("job 'j1' is not known to this worker").asRuntimeException());
-        assertEquals(404, unknown.httpStatus());
-        assertEquals("job 'j1' is not known to worker " + WORKER, unknown.getMessage());
+        SchedulerException unknown = failure("j1", Status.NOT_FOUND.withDescription("job 'j1' is not known to this worker"));
+        assertInstanceOf(SchedulerException.UnknownJob.class, unknown);
+        assertEquals("unknown job 'j1'", unknown.getMessage());
 
-        WorkerCallException shuttingDown = WorkerCallException.of(WORKER,
-                Status.UNAVAILABLE.withDescription("worker is shutting down").asRuntimeException());
+        SchedulerException shuttingDown = failure(null, Status.UNAVAILABLE.withDescription("worker is shutting down"));
+        assertInstanceOf(SchedulerException.WorkerUnavailable.class, shuttingDown);
         assertEquals("worker " + WORKER + " is unavailable: worker is shutting down", shuttingDown.getMessage());
-        assertEquals(Map.of(), shuttingDown.headers());
 
-        assertEquals(422, WorkerCallException.of(WORKER, Status.FAILED_PRECONDITION
-                .withDescription("command not found: x (ENOENT)").asRuntimeException()).httpStatus());
-        assertEquals(400, WorkerCallException.of(WORKER, Status.INVALID_ARGUMENT.asRuntimeException()).httpStatus());
-        assertEquals(501, WorkerCallException.of(WORKER, Status.UNIMPLEMENTED.asRuntimeException()).httpStatus());
-        assertEquals(502, WorkerCallException.of(WORKER, Status.INTERNAL.asRuntimeException()).httpStatus());
+        for (Status.Code code : new Status.Code[] {Status.Code.FAILED_PRECONDITION, Status.Code.INVALID_ARGUMENT,
+                Status.Code.UNIMPLEMENTED, Status.Code.INTERNAL, Status.Code.PERMISSION_DENIED}) {
+            assertEquals(code, assertInstanceOf(SchedulerException.WorkerRefused.class,
+                    failure(null, Status.fromCode(code))).code(), code.toString());
+        }
+        assertEquals("worker " + WORKER + " cannot start the command: command not found: x (ENOENT)",
+                failure(null, Status.FAILED_PRECONDITION.withDescription("command not found: x (ENOENT)")).getMessage());
     }
 
     @Test
     void deadlinesAreSaidAsConfigured() {
-        assertEquals("10s", WorkerCallException.words(Duration.ofSeconds(10)));
-        assertEquals("250ms", WorkerCallException.words(Duration.ofMillis(250)));
-        assertEquals("2m", WorkerCallException.words(Duration.ofMinutes(2)));
-        assertEquals("1500ms", WorkerCallException.words(Duration.ofMillis(1500)));
+        assertEquals("10s", WorkerFailures.words(Duration.ofSeconds(10)));
+        assertEquals("250ms", WorkerFailures.words(Duration.ofMillis(250)));
+        assertEquals("2m", WorkerFailures.words(Duration.ofMinutes(2)));
+        assertEquals("1500ms", WorkerFailures.words(Duration.ofMillis(1500)));
     }
 
 }

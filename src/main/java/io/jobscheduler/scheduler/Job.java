@@ -1,0 +1,87 @@
+package io.jobscheduler.scheduler;
+
+import io.jobscheduler.grpc.JobEvent;
+import io.jobscheduler.grpc.QueryJobRes;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+
+/**
+ * A job as the scheduler knows it: where it runs, what it runs (empty when learnt from an event
+ * or a direct query), and its status. The one status type of the scheduler; the protobuf
+ * messages and the JSON bodies are its shapes at the edges.
+ */
+public record Job(String jobId, UUID workerId, String command, String path, JobState state, String errorText,
+                  OptionalInt exitCode, OptionalInt signal, Optional<Instant> startedAt, Optional<Instant> finishedAt) {
+    static final String LOST_TEXT = "worker lost";
+
+    public Job {
+        Objects.requireNonNull(jobId, "jobId");
+        Objects.requireNonNull(workerId, "workerId");
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(errorText, "errorText");
+    }
+
+    /** A job just started by this scheduler: running since {@code startedAt}. */
+    static Job started(String jobId, UUID workerId, String command, String path, Instant startedAt) {
+        return new Job(jobId, workerId, command, path, JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                Optional.of(startedAt), Optional.empty());
+    }
+
+    /** What a worker answered to {@code QueryJob} (or listed) about a job. */
+    static Job of(String jobId, UUID workerId, String command, String path, QueryJobRes status) {
+        return new Job(jobId, workerId, command, path,
+                JobState.fromWire(status.getState(), status.getDone(), status.getError()), status.getErrorText(),
+                status.hasExitCode() ? OptionalInt.of(status.getExitCode()) : OptionalInt.empty(),
+                status.hasSignal() ? OptionalInt.of(status.getSignal()) : OptionalInt.empty(),
+                instant(status.getStartedAtMillis()), instant(status.getFinishedAtMillis()));
+    }
+
+    /** What a job event says of a job (docs/architecture.md, "Job events"). */
+    static Job of(UUID workerId, JobEvent event) {
+        JobState state = JobState.fromWire(event.getState(), !event.getState().equals("RUNNING"),
+                !event.getErrorText().isEmpty());
+        return new Job(event.getJobId(), workerId, "", "", state, event.getErrorText(),
+                event.hasExitCode() ? OptionalInt.of(event.getExitCode()) : OptionalInt.empty(),
+                event.hasSignal() ? OptionalInt.of(event.getSignal()) : OptionalInt.empty(),
+                instant(event.getStartedAtMillis()), instant(event.getFinishedAtMillis()));
+    }
+
+    public boolean done() {
+        return state.done();
+    }
+
+    public boolean error() {
+        return state.error();
+    }
+
+    /** This job as answered while its worker is down: {@code LOST}, the real state returns with the worker. */
+    Job lost() {
+        return new Job(jobId, workerId, command, path, JobState.LOST, LOST_TEXT, OptionalInt.empty(),
+                OptionalInt.empty(), startedAt, Optional.empty());
+    }
+
+    /** This job with a start time (of the scheduler's clock, for a worker that did not say). */
+    Job startingAt(Instant at) {
+        return new Job(jobId, workerId, command, path, state, errorText, exitCode, signal, Optional.of(at), finishedAt);
+    }
+
+    /**
+     * This job after {@code newer} was heard of it. A state only moves from {@code RUNNING} to an
+     * end state, never back, and what only one side knows (command, path, a start time) is kept.
+     */
+    Job merge(Job newer) {
+        Job base = done() && !newer.done() ? this : newer;
+        return new Job(jobId, workerId, command.isEmpty() ? newer.command : command,
+                path.isEmpty() ? newer.path : path, base.state, base.errorText, base.exitCode, base.signal,
+                startedAt.isPresent() ? startedAt : newer.startedAt, base.finishedAt);
+    }
+
+    private static Optional<Instant> instant(long millis) {
+        return millis == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(millis));
+    }
+}

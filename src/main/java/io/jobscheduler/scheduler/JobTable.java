@@ -1,0 +1,184 @@
+package io.jobscheduler.scheduler;
+
+import io.jobscheduler.grpc.JobEvent;
+import io.jobscheduler.grpc.JobInfo;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Every job the scheduler knows, newest first, bounded: the oldest are evicted beyond
+ * {@code capacity} (an evicted job stays reachable by naming its worker). Workers are the source
+ * of truth; the table is rebuilt from them after a scheduler restart.
+ *
+ * <p>An entry is <em>live</em> when its state is kept current by its worker's job events
+ * (docs/architecture.md, "Job events"): then the scheduler answers it without asking the worker.
+ * Otherwise it holds the last state seen, and a job that can still change is asked of its worker.
+ */
+public final class JobTable {
+    /** A job and whether its worker's events keep it current. */
+    public record Entry(Job job, boolean live) {
+    }
+
+    /** A page of entries, newest first, and the cursor of the next page (empty at the end). */
+    public record Page(List<Entry> entries, Optional<Cursor> next) {
+    }
+
+    /** Where a page ends: (start time, arrival order) of its last job, so pages are stable while jobs arrive. */
+    public record Cursor(long startedMillis, long sequence) implements Comparable<Cursor> {
+        @Override
+        public int compareTo(Cursor o) {
+            int byTime = Long.compare(startedMillis, o.startedMillis);
+            return byTime != 0 ? byTime : Long.compare(sequence, o.sequence);
+        }
+
+        public String text() {
+            return startedMillis + "-" + sequence;
+        }
+
+        /** The cursor a page's {@code next} named; empty for text this table did not make. */
+        public static Optional<Cursor> parse(String text) {
+            int dash = text.indexOf('-', 1);
+            try {
+                return dash < 0 ? Optional.empty() : Optional.of(new Cursor(Long.parseLong(text.substring(0, dash)),
+                        Long.parseLong(text.substring(dash + 1))));
+            } catch (NumberFormatException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    private final int capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
+    private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
+    private long sequence;                                          // guarded by lock
+
+    public JobTable(int capacity) {
+        this.capacity = Math.max(1, capacity);
+    }
+
+    /**
+     * Records what was heard of a job: started through this scheduler, answered by its worker, or
+     * told by an event. Merged with what is known ({@link Job#merge}); a job of another worker
+     * under the same id is left alone. {@code live} says whether events keep it current from now on.
+     */
+    public void record(Job job, boolean live) {
+        lock.lock();
+        try {
+            put(job, live);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Applies a job event of {@code workerId}: the job's state is live from now on. */
+    void apply(UUID workerId, JobEvent event) {
+        record(Job.of(workerId, event), true);
+    }
+
+    /**
+     * Replaces what is known of {@code workerId}'s jobs by its {@code ListJobs} snapshot: its
+     * jobs become live; a job of it the snapshot lacks (the worker no longer knows it) is no
+     * longer live, so it is asked of the worker again.
+     */
+    void replace(UUID workerId, List<JobInfo> snapshot, boolean live) {
+        lock.lock();
+        try {
+            Set<String> listed = new HashSet<>();
+            for (JobInfo info : snapshot) {
+                listed.add(info.getJobID());
+                put(Job.of(info.getJobID(), workerId, info.getCommand(), info.getPath(), info.getStatus()), live);
+            }
+            for (var e : byAge.entrySet()) {
+                Job job = e.getValue().job();
+                if (e.getValue().live() && job.workerId().equals(workerId) && !listed.contains(job.jobId())) {
+                    e.setValue(new Entry(job, false));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The job has changed on its worker in a way its events may not have told yet (it was just
+     * stopped): until an event or an answer says more, it is asked of its worker again.
+     */
+    void unsettle(String jobId) {
+        lock.lock();
+        try {
+            Cursor key = keys.get(jobId);
+            if (key != null) {
+                byAge.computeIfPresent(key, (k, e) -> e.job().done() ? e : new Entry(e.job(), false));
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void put(Job job, boolean live) {
+        Cursor key = keys.get(job.jobId());
+        if (key == null) {
+            key = new Cursor(job.startedAt().map(Instant::toEpochMilli).orElse(0L), sequence++);
+            keys.put(job.jobId(), key);
+            byAge.put(key, new Entry(job, live));
+            while (byAge.size() > capacity) {
+                keys.remove(byAge.pollFirstEntry().getValue().job().jobId());
+            }
+            return;
+        }
+        Entry known = byAge.get(key);
+        if (known.job().workerId().equals(job.workerId())) {
+            byAge.put(key, new Entry(known.job().merge(job), known.live() || live));
+        }
+    }
+
+    public Optional<Entry> find(String jobId) {
+        lock.lock();
+        try {
+            Cursor key = keys.get(jobId);
+            return key == null ? Optional.empty() : Optional.of(byAge.get(key));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Up to {@code limit} entries older than {@code after} (from the newest when empty), newest first. */
+    public Page page(int limit, Optional<Cursor> after) {
+        lock.lock();
+        try {
+            var older = after.isPresent() ? byAge.headMap(after.get(), false) : byAge;
+            List<Entry> entries = new ArrayList<>(Math.min(limit, older.size()));
+            Cursor end = null;
+            for (var e : older.descendingMap().entrySet()) {
+                if (entries.size() == limit) {
+                    break;
+                }
+                entries.add(e.getValue());
+                end = e.getKey();
+            }
+            boolean more = end != null && byAge.lowerKey(end) != null;
+            return new Page(entries, more ? Optional.of(end) : Optional.empty());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int size() {
+        lock.lock();
+        try {
+            return byAge.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

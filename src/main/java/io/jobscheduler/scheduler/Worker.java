@@ -1,0 +1,84 @@
+package io.jobscheduler.scheduler;
+
+import io.grpc.stub.ClientCallStreamObserver;
+import io.jobscheduler.grpc.Heartbeat;
+import io.jobscheduler.grpc.WatchReq;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One registered worker: its record, its channels, its health and its job-event state, in one
+ * object owned by the {@link WorkerRegistry}. The mutable fields are guarded by {@link #lock};
+ * the registry's lock, when both are held, is taken first, and neither is held across a call.
+ * {@link WorkerWatch} drives the health and {@link JobSync} the event state.
+ */
+final class Worker {
+    /** The feature a worker advertises when it pushes job events (docs/architecture.md, "Job events"). */
+    static final String EVENTS = "events";
+
+    final WorkerRecord record;
+    /** True when the worker pushes job events: the scheduler answers its jobs from its own state. */
+    final boolean events;
+    final WorkerConnections connections;
+    final ReentrantLock lock = new ReentrantLock();
+
+    // Health, guarded by lock.
+    WorkerRegistry.State state = WorkerRegistry.State.ALIVE;
+    Instant lastSeen;
+    Instant downSince;
+    /** When the current watch stream was opened. */
+    Instant openedAt;
+    /** When to open a new watch stream; null while one is open. */
+    Instant reopenAt;
+    int runningJobs;
+    ClientCallStreamObserver<WatchReq> call;   // the open stream, to cancel
+    long generation;                           // callbacks of an older stream are ignored
+    boolean closed;                            // left the registry
+
+    // Job events, guarded by lock.
+    /** The boot id whose events are applied; null before the first resync (or after a failed one). */
+    String bootId;
+    /** The sequence number of the last event applied. */
+    long applied;
+    /** A ListJobs resync is in flight; messages meanwhile are held. */
+    boolean resyncing;
+    /** The boot id the resync in flight was started for. */
+    String resyncBoot;
+    final List<Heartbeat> held = new ArrayList<>();
+    /** A worker without events had its jobs listed once, when it was first heard from. */
+    boolean learned;
+
+    Worker(WorkerRecord record, Set<String> features, WorkerConnections connections) {
+        this.record = record;
+        this.events = features.contains(EVENTS);
+        this.connections = connections;
+        this.lastSeen = record.registeredAt();
+        this.openedAt = record.registeredAt();
+    }
+
+    /** The one answer to "where is this worker": alive (with its channel), down or unknown. */
+    WorkerLookup lookup() {
+        lock.lock();
+        try {
+            if (closed) {
+                return new WorkerLookup.Unknown(record.id());
+            }
+            return state == WorkerRegistry.State.DOWN ? new WorkerLookup.Down(record, lastSeen)
+                    : new WorkerLookup.Alive(this, events && bootId != null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    WorkerRegistry.Health health() {
+        lock.lock();
+        try {
+            return new WorkerRegistry.Health(closed ? WorkerRegistry.State.DOWN : state, lastSeen, runningJobs);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package io.jobscheduler.scheduler;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.Codec;
+import io.grpc.DecompressorRegistry;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
+import io.jobscheduler.config.Address;
+import io.jobscheduler.config.ClientTls;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One worker's long-lived grpc-java channels, made when it joins and shut down when it leaves,
+ * so a request never costs a new connection or TLS handshake (docs/helidon-notes.md, "gRPC
+ * clients").
+ *
+ * <p>Unary calls have one channel and the liveness watch another, so that a call cut off by its
+ * deadline (a reset stream, which Helidon 4.5.0 may answer by closing the whole connection)
+ * never breaks the watch and makes a live worker look down. Output streams each lease a channel of
+ * their own from a pool, reused stream after stream: Helidon 4.5.0's HTTP/2 server loses count of
+ * the connection's flow-control window when several streams write at once (GOAWAY
+ * FLOW_CONTROL_ERROR, failing every call on the connection; docs/helidon-notes.md, "Helidon's
+ * HTTP/2 server"). One stream per connection has one writer, and a slow reader then holds back
+ * only its own connection.
+ */
+final class WorkerConnections implements AutoCloseable {
+    /** Idle stream channels kept per worker; more are shut down when released. */
+    static final int MAX_IDLE_STREAM_CHANNELS = 16;
+
+    /** Makes channels to workers, with the cluster's credentials. */
+    static final class Factory {
+        private final ChannelCredentials credentials;
+
+        Factory(Optional<ClientTls> tls) {
+            this.credentials = tls.map(Factory::credentials).orElseGet(InsecureChannelCredentials::create);
+        }
+
+        private static ChannelCredentials credentials(ClientTls tls) {
+            try {
+                return TlsChannelCredentials.newBuilder().trustManager(tls.caFile().toFile()).build();
+            } catch (IOException e) {
+                throw new UncheckedIOException("workers.ca_file: cannot read " + tls.caFile() + ": " + e.getMessage(), e);
+            }
+        }
+
+        WorkerConnections connect(Address address) {
+            return new WorkerConnections(this, address);
+        }
+
+        ManagedChannel build(Address address) {
+            // Building a channel does no I/O: it connects on first use, and reconnects by itself.
+            return Grpc.newChannelBuilder(address.toString(), credentials)
+                    // Keepalive finds a connection that died silently (cut off, not closed), so a call
+                    // on it fails instead of hanging; 10 s is grpc-java's floor.
+                    .keepAliveTime(10, TimeUnit.SECONDS)
+                    .keepAliveTimeout(5, TimeUnit.SECONDS)
+                    // An idle pooled connection is dropped, and made again on its next use.
+                    .idleTimeout(5, TimeUnit.MINUTES)
+                    // Accept identity only: offered gzip, Helidon's server compresses every answer,
+                    // which cut output streaming to a seventh and cost a quarter of a query's time.
+                    .decompressorRegistry(DecompressorRegistry.emptyInstance().with(Codec.Identity.NONE, false))
+                    // Our calls are never retried, so the per-call retry buffering is pure cost.
+                    .disableRetry()
+                    .build();
+        }
+    }
+
+    private final Factory factory;
+    private final Address address;
+    private final ManagedChannel unary;
+    private final ManagedChannel watch;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Deque<ManagedChannel> idleStreams = new ArrayDeque<>();   // guarded by lock
+    private final List<ManagedChannel> leasedStreams = new ArrayList<>();   // guarded by lock
+    private boolean closed;                                                 // guarded by lock
+
+    private WorkerConnections(Factory factory, Address address) {
+        this.factory = factory;
+        this.address = address;
+        this.unary = factory.build(address);
+        this.watch = factory.build(address);
+    }
+
+    /** A stream channel on loan; {@link #close()} gives it back for the next stream. */
+    final class Lease implements AutoCloseable {
+        private final ManagedChannel channel;
+        private boolean returned;
+
+        private Lease(ManagedChannel channel) {
+            this.channel = channel;
+        }
+
+        ManagedChannel channel() {
+            return channel;
+        }
+
+        @Override
+        public void close() {
+            if (!returned) {
+                returned = true;
+                giveBack(channel);
+            }
+        }
+    }
+
+    /** The channel for unary calls. */
+    ManagedChannel unary() {
+        return unary;
+    }
+
+    /** The channel the liveness watch rides. */
+    ManagedChannel watch() {
+        return watch;
+    }
+
+    /** A channel for one output stream: an idle pooled one, else a new one; empty once closed. */
+    Optional<Lease> leaseStream() {
+        lock.lock();
+        try {
+            if (closed) {
+                return Optional.empty();
+            }
+            ManagedChannel idle = idleStreams.pollFirst();
+            if (idle != null) {
+                leasedStreams.add(idle);
+                return Optional.of(new Lease(idle));
+            }
+        } finally {
+            lock.unlock();
+        }
+        ManagedChannel fresh = factory.build(address);
+        lock.lock();
+        try {
+            if (!closed) {
+                leasedStreams.add(fresh);
+                return Optional.of(new Lease(fresh));
+            }
+        } finally {
+            lock.unlock();
+        }
+        fresh.shutdownNow();  // the worker left while the channel was being made
+        return Optional.empty();
+    }
+
+    private void giveBack(ManagedChannel channel) {
+        boolean keep = false;
+        lock.lock();
+        try {
+            if (!closed && leasedStreams.remove(channel) && idleStreams.size() < MAX_IDLE_STREAM_CHANNELS) {
+                idleStreams.addFirst(channel);
+                keep = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!keep) {
+            channel.shutdown();
+        }
+    }
+
+    /** Shuts every channel down: calls in flight end with CANCELLED/UNAVAILABLE at once. */
+    @Override
+    public void close() {
+        List<ManagedChannel> all = new ArrayList<>();
+        lock.lock();
+        try {
+            closed = true;
+            all.addAll(idleStreams);
+            all.addAll(leasedStreams);
+            idleStreams.clear();
+            leasedStreams.clear();
+        } finally {
+            lock.unlock();
+        }
+        all.add(unary);
+        all.add(watch);
+        all.forEach(ManagedChannel::shutdownNow);
+    }
+}
