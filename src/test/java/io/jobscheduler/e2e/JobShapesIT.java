@@ -1,5 +1,6 @@
 package io.jobscheduler.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -48,7 +49,8 @@ class JobShapesIT {
                 "WORKER_SECRET", "s3cret",
                 "PASSED_ON", "yes",
                 "JOBSCHEDULER_JOBS_PASS_ENV", "PASSED_ON",
-                "JOBSCHEDULER_JOBS_MAX_TIMEOUT", "10s"));
+                "JOBSCHEDULER_JOBS_MAX_TIMEOUT", "10s",
+                "JOBSCHEDULER_JOBS_CONFINE", "true"));
         channel = channel(cluster.workerPort(0));
     }
 
@@ -194,6 +196,68 @@ class JobShapesIT {
         assertEquals(2, worker.exitValue(), output);
         assertTrue(output.lines().anyMatch(("jobscheduler worker: configuration: jobs.run_as: running jobs as another"
                 + " user needs a worker running as root")::equals), output);
+    }
+
+    // --- through the scheduler's HTTP API ---
+
+    private static String workerId() {
+        return cluster.get("/workers").json().get("workers").get(0).get("id").asText();
+    }
+
+    private static String startOverHttp(Object... fields) {
+        Object[] all = new Object[fields.length + 2];
+        all[0] = "worker_id";
+        all[1] = workerId();
+        System.arraycopy(fields, 0, all, 2, fields.length);
+        Cluster.Reply reply = cluster.post("/start", Cluster.object(all));
+        assertEquals(201, reply.status(), reply.toString());
+        return reply.json().get("job_id").asText();
+    }
+
+    @Test
+    void argsEnvAndTimeoutArriveThroughHttp() {
+        List<String> args = List.of("a b", "", "\"q\" 'q'", "ü😀");
+        String id = startOverHttp("command", "printf", "path", "%s|", "args", args);
+        assertEquals(String.join("|", args) + "|", cluster.get("/jobs/" + id + "/output").text());
+        id = startOverHttp("command", "python3", "args", List.of("-c", "print(1)"));
+        assertEquals("1\n", cluster.get("/jobs/" + id + "/output").text());
+        id = startOverHttp("command", "sh", "args", List.of("-c", "echo $GREETING"), "env", Map.of("GREETING", "hej"));
+        assertEquals("hej\n", cluster.get("/jobs/" + id + "/output").text());
+        id = startOverHttp("command", "sleep", "path", "30", "timeout", "1s");
+        var status = cluster.awaitDone(id);
+        assertEquals("FAILED", status.get("state").asText(), status.toString());
+        assertEquals("timed out after 1s", status.get("error_text").asText());
+    }
+
+    @Test
+    void everyRefusalOfAShapedStartHasItsStatusOverHttp() {
+        String worker = workerId();
+        Map<Integer, List<Object[]>> cases = Map.of(
+                400, List.<Object[]>of(
+                        new Object[] {"command", "true", "env", Map.of("BAD-NAME", "x")},
+                        new Object[] {"command", "true", "timeout", "soon"},
+                        new Object[] {"command", "true", "timeout", "0s"},
+                        new Object[] {"command", "true", "args", List.of(1)},
+                        new Object[] {"command", "true", "args", "not-an-array"},
+                        new Object[] {"command", "true", "args", List.of("a".repeat(128 * 1024))}),
+                403, List.<Object[]>of(
+                        new Object[] {"command", "cat", "path", "../../../../etc/passwd"},
+                        new Object[] {"command", "../../../../bin/cat", "path", "x"},
+                        new Object[] {"command", "id", "user", "root"}),
+                422, List.<Object[]>of(
+                        new Object[] {"command", "true", "timeout", "11s"}));
+        cases.forEach((status, bodies) -> {
+            for (Object[] fields : bodies) {
+                Object[] all = new Object[fields.length + 2];
+                all[0] = "worker_id";
+                all[1] = worker;
+                System.arraycopy(fields, 0, all, 2, fields.length);
+                cluster.post("/start", Cluster.object(all)).assertError(status);
+            }
+        });
+        JsonNode refused = cluster.post("/start", Cluster.object("worker_id", worker, "command", "cat", "path",
+                "/etc/passwd")).assertError(403);
+        assertTrue(refused.get("error").asText().contains("path '/etc/passwd': outside work_dir"), refused.toString());
     }
 
     private static String read(Path file) {

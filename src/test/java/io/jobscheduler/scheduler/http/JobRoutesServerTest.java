@@ -126,7 +126,7 @@ class JobRoutesServerTest {
 
     @ParameterizedTest
     @CsvSource({"INVALID_ARGUMENT, 400", "FAILED_PRECONDITION, 422", "UNIMPLEMENTED, 501", "UNAVAILABLE, 503",
-            "RESOURCE_EXHAUSTED, 503", "INTERNAL, 502", "PERMISSION_DENIED, 502", "never, 504"})
+            "RESOURCE_EXHAUSTED, 503", "INTERNAL, 502", "PERMISSION_DENIED, 403", "never, 504"})
     void eachRefusalOfTheWorkerHasItsStatusAndNamesTheWorker(String command, int status) throws IOException {
         try (Http1ClientResponse response = start(WORKER_ID.toString(), command)) {
             JsonNode body = error(response, status);
