@@ -4,6 +4,7 @@ import io.jobscheduler.config.Address;
 import io.jobscheduler.config.ClientTls;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.ServerTls;
+import io.jobscheduler.config.JobRules;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
@@ -44,7 +45,7 @@ class TlsClusterTest {
              WorkerServer worker = WorkerServer.start(new WorkerSettings(Address.parse("127.0.0.1:0", true),
                      Address.parse("127.0.0.1:0", true), Optional.of(serverTls),
                      new Address("127.0.0.1", scheduler.grpcPort()), Optional.of(trustCa), Duration.ofSeconds(3),
-                     work, data, Duration.ofSeconds(1), 100, 1L << 20))) {
+                     work, data, Duration.ofSeconds(1), 100, 1L << 20, JobRules.OPEN))) {
             assertTrue(worker.awaitRegistered(Duration.ofSeconds(10)), "registered over TLS");
             String workerId = scheduler.registry().list().getFirst().id().toString();
             HttpClient http = HttpClient.newHttpClient();

@@ -20,7 +20,12 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
     public enum Kind {
         STRING, BOOLEAN, INTEGER, DURATION, LISTEN_ADDRESS, ADDRESS,
         /** A file or folder; a relative path in a file resolves against that file's folder. */
-        PATH
+        PATH,
+        /**
+         * A list of names: an array of strings in a file, comma-separated text in the environment
+         * and as a default; no element is empty or holds a comma.
+         */
+        STRING_LIST
     }
 
     /** The dotted key Helidon Config knows it by, e.g. {@code http_server.addr}. */
@@ -53,6 +58,11 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
             case DURATION -> Durations.parse(value);
             case LISTEN_ADDRESS -> Address.parse(value, true);
             case ADDRESS -> Address.parse(value, false);
+            case STRING_LIST -> {
+                if (!value.isEmpty() && java.util.Arrays.asList(value.split(",", -1)).contains("")) {
+                    throw new IllegalArgumentException("'" + value + "' has an empty element");
+                }
+            }
             case STRING, PATH -> {
             }
         }

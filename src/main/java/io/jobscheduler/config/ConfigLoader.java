@@ -100,7 +100,9 @@ public final class ConfigLoader {
                     case ConfigFiles.Text t -> t.value();
                     case Boolean b when key.kind() == ConfigKey.Kind.BOOLEAN -> b.toString();
                     case Long l when key.kind() == ConfigKey.Kind.INTEGER -> l.toString();
-                    case String s when key.kind() != ConfigKey.Kind.BOOLEAN && key.kind() != ConfigKey.Kind.INTEGER -> s;
+                    case List<?> list when key.kind() == ConfigKey.Kind.STRING_LIST -> listText(where, list);
+                    case String s when key.kind() != ConfigKey.Kind.BOOLEAN && key.kind() != ConfigKey.Kind.INTEGER
+                            && key.kind() != ConfigKey.Kind.STRING_LIST -> s;
                     default -> null;
                 };
                 if (text == null) {
@@ -111,6 +113,25 @@ public final class ConfigLoader {
             }
         }
         return values;
+    }
+
+    /** An array of strings as the list kind's text: its elements joined by commas. */
+    private static String listText(String where, List<?> list) {
+        List<String> items = new java.util.ArrayList<>();
+        for (Object item : list) {
+            String text = switch (item) {
+                case String s -> s;
+                case ConfigFiles.Text t -> t.value();
+                default -> throw new ConfigException(where + ": expected an array of strings, found "
+                        + describe(item) + " in it");
+            };
+            if (text.isEmpty() || text.contains(",")) {
+                throw new ConfigException(where + ": an element must be non-empty and hold no ',', found \""
+                        + text + "\"");
+            }
+            items.add(text);
+        }
+        return String.join(",", items);
     }
 
     private String checked(String where, ConfigKey key, String value, Path base) {
@@ -133,6 +154,7 @@ public final class ConfigLoader {
             case DURATION -> "a duration string like \"5s\"";
             case LISTEN_ADDRESS, ADDRESS -> "a \"host:port\" string";
             case STRING, PATH -> "a string";
+            case STRING_LIST -> "an array of strings";
         };
     }
 

@@ -25,6 +25,12 @@ record Settings(Config section) {
         return Durations.parse(string(key));
     }
 
+    /** A {@link ConfigKey.Kind#STRING_LIST}'s elements; empty when unset. */
+    java.util.List<String> list(String key) {
+        String text = string(key);
+        return text.isEmpty() ? java.util.List.of() : java.util.List.of(text.split(","));
+    }
+
     Address address(String key) {
         return Address.parse(string(key), true);
     }

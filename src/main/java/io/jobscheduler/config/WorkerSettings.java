@@ -22,15 +22,16 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param stopGrace how long a stopped job has between SIGTERM and SIGKILL
  * @param keepFinished how many finished jobs (with their output) are kept
  * @param keepOutputBytes how many bytes of finished jobs' output are kept in all
+ * @param jobRules how jobs are shaped and confined (arguments, environment, timeout, run-as)
  */
 public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
                              Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
                              Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
-                             long keepOutputBytes) {
+                             long keepOutputBytes, JobRules jobRules) {
 
     public static final String FILE_NAME = "worker.toml";
 
-    public static final List<ConfigKey> SCHEMA = List.of(
+    public static final List<ConfigKey> SCHEMA = java.util.stream.Stream.concat(java.util.stream.Stream.of(
             new ConfigKey("grpc_server", "addr", LISTEN_ADDRESS, "127.0.0.1:30000", "--grpc-addr"),
             new ConfigKey("grpc_server", "advertise_addr", ADDRESS, null),
             new ConfigKey("grpc_server", "use_tls", BOOLEAN, "false"),
@@ -44,7 +45,8 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("jobs", "data_dir", PATH, null),
             new ConfigKey("jobs", "stop_grace", DURATION, "5s"),
             new ConfigKey("jobs", "keep_finished", INTEGER, "1000"),
-            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30)));
+            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30))),
+            JobRules.KEYS.stream()).toList();
 
     /** @param workingDir the worker's current folder, the default {@code work_dir} */
     public static WorkerSettings from(Config config, Path workingDir) {
@@ -71,7 +73,8 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
                 dataDir.isEmpty() ? workingDir.resolve("data/worker-" + listen.port()) : workingDir.resolve(dataDir),
                 jobs.duration("stop_grace"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("keep_finished")),
-                jobs.integer("keep_output_bytes"));
+                jobs.integer("keep_output_bytes"),
+                JobRules.from(jobs));
     }
 
     /** The same settings once the socket is bound: a listener on port 0 advertises the port it got. */
@@ -80,6 +83,6 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             return this;
         }
         return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
-                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes);
+                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules);
     }
 }

@@ -5,7 +5,6 @@ import io.grpc.StatusRuntimeException;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.QueryJobReq;
-import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.WorkerGrpc;
@@ -55,15 +54,23 @@ public final class JobGateway {
         }
     }
 
-    /** Starts {@code command path} on the worker and records the job. */
-    public Job start(UUID workerId, String command, String path) {
+    /**
+     * Starts a job on the worker and records it; a start that needs a feature the worker did not
+     * advertise is never sent (501 over HTTP, naming the feature).
+     */
+    public Job start(UUID workerId, JobStart start) {
         WorkerLookup.Alive worker = alive(workerId, registry.lookup(workerId), false);
+        for (String feature : start.features()) {
+            if (!worker.worker().features.contains(feature)) {
+                throw new SchedulerException.WorkerLacksFeature(workerId, feature);
+            }
+        }
         StartJobRes started = call(workerId, null, callTimeout, () -> stub(worker.channel(), callTimeout)
-                .startJob(StartJobReq.newBuilder().setCommand(command).setPath(path).build()));
+                .startJob(start.request()));
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
                 : Instant.ofEpochMilli(started.getStartedAtMillis());
-        Job job = Job.started(started.getJobID(), workerId, command, path, startedAt);
+        Job job = Job.started(started.getJobID(), workerId, start.command(), start.path(), startedAt);
         table.record(job, worker.worker().events);
         return table.find(job.jobId()).map(JobTable.Entry::job).orElse(job);
     }

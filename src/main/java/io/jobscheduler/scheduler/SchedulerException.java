@@ -48,6 +48,13 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /** The worker does not advertise a feature the request needs (a worker of the original contract, or older). */
+    public static final class WorkerLacksFeature extends SchedulerException {
+        public WorkerLacksFeature(UUID workerId, String feature) {
+            super("worker '" + workerId + "' does not support '" + feature + "' (it does not advertise the feature)");
+        }
+    }
+
     /** The worker refused the request, with the gRPC status it answered. */
     public static final class WorkerRefused extends SchedulerException {
         private final Status.Code code;

@@ -22,6 +22,8 @@ final class Worker {
     final WorkerRecord record;
     /** True when the worker pushes job events: the scheduler answers its jobs from its own state. */
     final boolean events;
+    /** Everything the worker advertised (RegisterReq.features): a start needing another is never sent. */
+    final Set<String> features;
     final WorkerConnections connections;
     final ReentrantLock lock = new ReentrantLock();
 
@@ -54,6 +56,7 @@ final class Worker {
     Worker(WorkerRecord record, Set<String> features, WorkerConnections connections) {
         this.record = record;
         this.events = features.contains(EVENTS);
+        this.features = Set.copyOf(features);
         this.connections = connections;
         this.lastSeen = record.registeredAt();
         this.openedAt = record.registeredAt();

@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.jobscheduler.worker.job.RunnerClosedException;
 import io.jobscheduler.worker.job.SpawnException;
+import io.jobscheduler.worker.job.StartRefusedException;
 import io.jobscheduler.worker.job.UnknownJobException;
 
 /**
@@ -25,6 +26,13 @@ final class GrpcErrors {
             case StatusRuntimeException status -> status;
             case UnknownJobException e -> Status.NOT_FOUND
                     .withDescription("job '" + e.jobId() + "' is not known to this worker").asRuntimeException();
+            // A timeout over max_timeout is FAILED_PRECONDITION, as a command that cannot start:
+            // the request is well-formed, this worker does not take it (HTTP 422).
+            case StartRefusedException e -> (switch (e.reason()) {
+                case INVALID -> Status.INVALID_ARGUMENT;
+                case FORBIDDEN -> Status.PERMISSION_DENIED;
+                case UNACCEPTABLE -> Status.FAILED_PRECONDITION;
+            }).withDescription(e.getMessage()).asRuntimeException();
             case SpawnException e when e.workerExhausted() -> {
                 // Out of descriptors, memory or disk is the worker's condition, not the command's:
                 // the operator needs to hear of it too.

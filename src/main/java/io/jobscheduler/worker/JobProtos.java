@@ -5,15 +5,20 @@ import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsRes;
 import io.jobscheduler.grpc.QueryJobRes;
+import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.worker.job.EventLog;
+import io.jobscheduler.worker.job.JobRequest;
 import io.jobscheduler.worker.job.JobStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The one translation of the worker's job status ({@link JobStatus}) into the wire's shapes:
- * {@code QueryJobRes}, {@code JobInfo}, {@code JobEvent}, and the messages that carry them.
+ * {@code QueryJobRes}, {@code JobInfo}, {@code JobEvent}, and the messages that carry them; and of
+ * a {@code StartJobReq} into a {@link JobRequest}.
  */
 final class JobProtos {
     private JobProtos() {
@@ -30,6 +35,13 @@ final class JobProtos {
         job.exitCode().ifPresent(status::setExitCode);
         job.signal().ifPresent(status::setSignal);
         return status.build();
+    }
+
+    /** A start as the wire asks it; 0 and "" are the fields' absence (the original contract sends neither). */
+    static JobRequest request(StartJobReq start) {
+        return new JobRequest(start.getCommand(), start.getPath(), start.getArgsList(), start.getEnvMap(),
+                start.getTimeoutMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(start.getTimeoutMillis())),
+                start.getUser().isEmpty() ? Optional.empty() : Optional.of(start.getUser()));
     }
 
     static StartJobRes started(JobStatus job) {

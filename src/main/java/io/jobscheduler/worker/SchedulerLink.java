@@ -40,8 +40,11 @@ final class SchedulerLink implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SchedulerLink.class.getName());
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
-    /** What this worker supports beyond the original contract (docs/architecture.md, "Job events"). */
-    static final List<String> FEATURES = List.of("events");
+    /**
+     * What this worker supports beyond the original contract: "events" (docs/architecture.md, "Job
+     * events"), and StartJobReq's "args", "env", "timeout" and "user" (README, "Jobs").
+     */
+    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user");
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;

@@ -58,12 +58,7 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
 
     @Override
     public void startJob(StartJobReq request, StreamObserver<StartJobRes> response) {
-        unary(response, () -> {
-            if (request.getCommand().isEmpty()) {
-                throw invalid("command: must not be empty");
-            }
-            return JobProtos.started(runner.start(request.getCommand(), request.getPath()));
-        });
+        unary(response, () -> JobProtos.started(runner.start(JobProtos.request(request))));
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.helidon.webserver.http2.Http2Config;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.ServerStartException;
 import io.jobscheduler.worker.job.JobRunner;
+import io.jobscheduler.worker.job.JobShaper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -34,17 +35,23 @@ public final class WorkerServer implements AutoCloseable {
 
     /** Starts serving and begins registering; throws when the socket cannot be bound. */
     public static WorkerServer start(WorkerSettings settings) {
-        JobRunner runner;
-        try {
-            runner = new JobRunner(settings.workDir(), settings.dataDir(), settings.stopGrace(),
-                    settings.keepFinished(), settings.keepOutputBytes());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
-        }
         SchedulerContact contact = new SchedulerContact(Clock.systemUTC());
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
         SchedulerLink link = new SchedulerLink(settings, contact);
+        JobShaper shaper;
+        try {
+            shaper = JobShaper.of(settings.workDir(), settings.jobRules(), System.getenv());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use work_dir " + settings.workDir() + ": " + e.getMessage(), e);
+        }
+        JobRunner runner;
+        try {
+            runner = new JobRunner(shaper, () -> link.workerId().orElse(""), settings.dataDir(), settings.stopGrace(),
+                    settings.keepFinished(), settings.keepOutputBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
+        }
         WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())

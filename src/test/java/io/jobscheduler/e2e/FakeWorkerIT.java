@@ -1,6 +1,7 @@
 package io.jobscheduler.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -19,7 +20,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -83,10 +86,14 @@ class FakeWorkerIT {
         }
     }
 
+    /** Every StartJob the fake worker was sent. */
+    static final List<StartJobReq> starts = new CopyOnWriteArrayList<>();
+
     /** StartJob answers the command as the job id; QueryJob's answer depends on the job id. */
     static final class PartialWorker extends WorkerGrpc.WorkerImplBase {
         @Override
         public void startJob(StartJobReq request, StreamObserver<StartJobRes> response) {
+            starts.add(request);
             response.onNext(StartJobRes.newBuilder().setJobID(request.getCommand()).build());
             response.onCompleted();
         }
@@ -133,6 +140,26 @@ class FakeWorkerIT {
         cluster.post("/stop", object("job_id", jobId).toString()).assertError(501);
         // The scheduler is none the worse for it.
         assertEquals(200, cluster.get("/jobs/" + jobId).status());
+    }
+
+    @Test
+    void aWorkerOfTheOriginalContractIsNeverSentWhatItDoesNotAdvertise() {
+        int before = starts.size();
+        Map<String, ObjectNode> byFeature = Map.of(
+                "args", object("worker_id", fakeId, "command", "printf", "args", List.of("%s", "x")),
+                "env", object("worker_id", fakeId, "command", "env", "env", Map.of("A", "1")),
+                "timeout", object("worker_id", fakeId, "command", "sleep", "path", "5", "timeout", "1s"),
+                "user", object("worker_id", fakeId, "command", "id", "user", "nobody"));
+        byFeature.forEach((feature, body) -> {
+            JsonNode error = cluster.post("/start", body).assertError(501);
+            assertEquals("worker '" + fakeId + "' does not support '" + feature + "' (it does not advertise the feature)",
+                    error.get("error").asText());
+        });
+        assertEquals(before, starts.size(), "no StartJob reached the worker");
+        // Empty args and env ask for nothing new: the original contract's start.
+        assertEquals("plain", cluster.post("/start", object("worker_id", fakeId, "command", "plain",
+                "args", List.of(), "env", Map.of())).json().get("job_id").asText());
+        assertEquals(0, starts.getLast().getArgsCount());
     }
 
     @Test

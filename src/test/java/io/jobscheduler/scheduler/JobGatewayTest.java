@@ -47,7 +47,7 @@ class JobGatewayTest {
 
     @Test
     void theOutputOfAKnownJobOpensAtOnceAndItsFailureComesWithTheFirstChunk() {
-        gateway.start(workerId, "sleep", "");
+        gateway.start(workerId, JobStart.of("sleep", ""));
         try (JobOutput.Call call = gateway.output("sleep", Optional.empty(), 0, false)) {
             var refused = assertThrows(SchedulerException.WorkerRefused.class,
                     () -> call.sendNext(new ByteArrayOutputStream()));
@@ -57,20 +57,20 @@ class JobGatewayTest {
 
     @Test
     void aDownWorkerMakesItsJobsLostAndRefusesNewWork() {
-        gateway.start(workerId, "sleep", "");
+        gateway.start(workerId, JobStart.of("sleep", ""));
         clock.advance(Duration.ofSeconds(7));
         registry.sweep();
         assertEquals(JobState.LOST, gateway.query("sleep", Optional.empty()).state());
         assertEquals(JobState.LOST, gateway.list(10, Optional.empty()).entries().getFirst().job().state());
         assertInstanceOf(SchedulerException.WorkerDown.class,
-                assertThrows(SchedulerException.class, () -> gateway.start(workerId, "sleep", "")));
+                assertThrows(SchedulerException.class, () -> gateway.start(workerId, JobStart.of("sleep", ""))));
         assertInstanceOf(SchedulerException.WorkerDown.class,
                 assertThrows(SchedulerException.class, () -> gateway.stop("sleep", Optional.empty())));
     }
 
     @Test
     void aJobOfAWorkerThatLeftIsLostAndItsOutputSaysTheWorkerLeft() {
-        gateway.start(workerId, "sleep", "");
+        gateway.start(workerId, JobStart.of("sleep", ""));
         registry.deregister(workerId);
         assertEquals(JobState.LOST, gateway.query("sleep", Optional.empty()).state());
         assertInstanceOf(SchedulerException.WorkerLeft.class,

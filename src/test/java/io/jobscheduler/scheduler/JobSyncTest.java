@@ -180,7 +180,7 @@ class JobSyncTest {
         stream.onNext(beat(BOOT, 2, event("fast", "RUNNING"), event("fast", "SUCCEEDED")));
         await("fast ended", () -> job("fast").map(Job::done).orElse(false));
         worker.started.set(io.jobscheduler.grpc.StartJobRes.newBuilder().setJobID("fast").setStartedAtMillis(1_000).build());
-        Job started = gateway.start(workerId, "true", "");
+        Job started = gateway.start(workerId, JobStart.of("true", ""));
         assertEquals(JobState.SUCCEEDED, started.state());
         assertEquals(1_000, started.startedAt().orElseThrow().toEpochMilli());
         assertEquals("true", job("fast").orElseThrow().command());
@@ -192,7 +192,7 @@ class JobSyncTest {
         var stream = worker.nextStream();
         stream.onNext(beat(BOOT, 1, event("j", "SUCCEEDED")));
         await("its jobs listed once", () -> worker.lists.get() == 1);
-        Job started = gateway.start(workerId, "sleep", "");
+        Job started = gateway.start(workerId, JobStart.of("sleep", ""));
         assertEquals(clock.instant(), started.startedAt().orElseThrow(), "no worker start time: the scheduler's clock");
         assertEquals(JobState.RUNNING, gateway.query("sleep", Optional.empty()).state());
         gateway.list(10, Optional.empty());

@@ -59,13 +59,13 @@ class SchedulerLinkFeaturesTest {
     }
 
     @Test
-    void aWorkerAdvertisesJobEvents() throws Exception {
+    void aWorkerAdvertisesJobEventsAndTheShapesOfAStart() throws Exception {
         var settings = TestWorkers.settings(scheduler.port(), data, data);
         try (SchedulerLink link = new SchedulerLink(settings, new SchedulerContact(Clock.systemUTC()))) {
             link.start(new Address("127.0.0.1", 1234));
             assertTrue(link.awaitRegistered(Duration.ofSeconds(30)));
             RegisterReq request = RECEIVED.get(30, TimeUnit.SECONDS);
-            assertEquals(List.of("events"), request.getFeaturesList());
+            assertEquals(List.of("events", "args", "env", "timeout", "user"), request.getFeaturesList());
             assertEquals("127.0.0.1:1234", request.getAddress());
         }
     }

@@ -26,10 +26,12 @@ final class ErrorStatus {
             case SchedulerException.ShuttingDown s -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.WorkerTooSlow t -> Status.GATEWAY_TIMEOUT_504;
             case SchedulerException.WorkerBroke b -> Status.BAD_GATEWAY_502;
+            case SchedulerException.WorkerLacksFeature f -> Status.NOT_IMPLEMENTED_501;
             case SchedulerException.WorkerRefused r -> switch (r.code()) {
                 case INVALID_ARGUMENT -> Status.BAD_REQUEST_400;
                 case PERMISSION_DENIED -> Status.FORBIDDEN_403;
                 case NOT_FOUND -> Status.NOT_FOUND_404;
+                case PERMISSION_DENIED -> Status.FORBIDDEN_403;
                 case FAILED_PRECONDITION -> Status.UNPROCESSABLE_CONTENT_422;
                 case UNIMPLEMENTED -> Status.NOT_IMPLEMENTED_501;
                 default -> Status.BAD_GATEWAY_502;

@@ -8,18 +8,23 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.config.Durations;
 import io.jobscheduler.rpc.JobIds;
 import io.jobscheduler.scheduler.Job;
 import io.jobscheduler.scheduler.JobGateway;
+import io.jobscheduler.scheduler.JobStart;
 import io.jobscheduler.scheduler.JobOutput;
 import io.jobscheduler.scheduler.JobTable;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * The job routes: start, stop, query, list, and stream output. Handlers are thin: decode,
@@ -28,6 +33,7 @@ import java.util.UUID;
 public final class JobsHttpService implements HttpService {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
+    private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final JobGateway gateway;
 
@@ -54,13 +60,64 @@ public final class JobsHttpService implements HttpService {
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
     public record StartRequest(@JsonProperty(required = true) String workerId,
                                @JsonProperty(required = true) String command,
-                               String path) {
+                               String path, List<String> args, Map<String, String> env, String timeout, String user) {
         public StartRequest {
             if (workerId == null) {
                 throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
             }
             command = StringField.COMMAND.required(command);
             path = StringField.PATH.check(path);
+            args = checkedArgs(args);
+            env = checkedEnv(env);
+            timeout = StringField.TIMEOUT.check(timeout);
+            user = StringField.USER.check(user);
+        }
+
+        private static List<String> checkedArgs(List<String> args) {
+            if (args == null) {
+                return List.of();
+            }
+            for (int i = 0; i < args.size(); i++) {
+                new StringField("args[" + i + "]", StringField.ARG_BYTES).required(args.get(i));
+            }
+            return List.copyOf(args);
+        }
+
+        private static Map<String, String> checkedEnv(Map<String, String> env) {
+            if (env == null) {
+                return Map.of();
+            }
+            for (Map.Entry<String, String> variable : env.entrySet()) {
+                StringField.ENV_NAME.check(variable.getKey());
+                if (!VARIABLE_NAME.matcher(variable.getKey()).matches()) {
+                    throw new IllegalArgumentException("field 'env': '" + variable.getKey()
+                            + "' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+                }
+                new StringField("env." + variable.getKey(), StringField.ARG_BYTES).required(variable.getValue());
+            }
+            return Map.copyOf(env);
+        }
+
+        /** The job's start as the gateway sends it; a timeout that is no duration is 400. */
+        JobStart start() {
+            return new JobStart(command, path == null ? "" : path, args, env, timeoutDuration(),
+                    Optional.ofNullable(user).filter(u -> !u.isEmpty()));
+        }
+
+        private Optional<Duration> timeoutDuration() {
+            if (timeout == null) {
+                return Optional.empty();
+            }
+            Duration parsed;
+            try {
+                parsed = Durations.parse(timeout);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("field 'timeout': " + e.getMessage());
+            }
+            if (parsed.isZero()) {
+                throw ApiException.badRequest("field 'timeout' must be more than 0");
+            }
+            return Optional.of(parsed);
         }
     }
 
@@ -108,7 +165,7 @@ public final class JobsHttpService implements HttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
-        Job job = gateway.start(workerId, body.command(), body.path() == null ? "" : body.path());
+        Job job = gateway.start(workerId, body.start());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 

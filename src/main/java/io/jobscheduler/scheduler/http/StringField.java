@@ -9,6 +9,12 @@ package io.jobscheduler.scheduler.http;
 public record StringField(String name, int maxBytes) {
     public static final StringField COMMAND = new StringField("command", 4 * 1024);
     public static final StringField PATH = new StringField("path", 4 * 1024);
+    /** One argument or variable: under the kernel's bound on one string (MAX_ARG_STRLEN, 128 KiB with its NUL). */
+    public static final int ARG_BYTES = 128 * 1024 - 1;
+    public static final StringField USER = new StringField("user", 256);
+    public static final StringField TIMEOUT = new StringField("timeout", 32);
+    /** A variable's name in {@code env}; the worker checks its form too. */
+    public static final StringField ENV_NAME = new StringField("env", 256);
 
     /**
      * {@code value} when it is a string within the bound with no NUL character and no lone

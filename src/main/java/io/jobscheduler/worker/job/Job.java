@@ -33,6 +33,7 @@ final class Job {
     private OptionalInt signal = OptionalInt.empty();
     private String errorText = "";
     private boolean stopRequested;
+    private String stopFailure;                   // why a stop the worker made fails the job (a timeout)
     private String outputLost;                    // why the output could not be stored, if it could not
     private boolean reaped;
     private boolean outputEnded;
@@ -119,6 +120,24 @@ final class Job {
     }
 
     /**
+     * Marks a stop the worker makes that fails the job with {@code why} (a timeout); false if the
+     * job has ended or a stop was requested already (that stop is then the job's end).
+     */
+    boolean requestFailingStop(String why) {
+        lock.lock();
+        try {
+            if (state.done() || stopRequested) {
+                return false;
+            }
+            stopRequested = true;
+            stopFailure = why;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * The output could not be stored: the job will end FAILED saying why, whatever its process
      * does. True the first time only (the caller then kills the process group).
      */
@@ -165,6 +184,8 @@ final class Job {
         }
         if (outputLost != null) {
             fail(outputLost, at);
+        } else if (stopFailure != null) {
+            fail(stopFailure, at);
         } else if (stopRequested) {
             stop(at);
         } else if (signal.isPresent()) {

@@ -12,7 +12,9 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
@@ -20,6 +22,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.stream.Stream;
@@ -33,6 +36,7 @@ import java.util.stream.Stream;
 final class JobRecords {
     static final String RECORD = "job.properties";
     static final String OUTPUT = "output";
+    static final String WORK = "work";
     /** A record up to this size fits one page of a fresh file: one write(2), never seen half-written. */
     private static final int ONE_WRITE = 4096;
 
@@ -45,10 +49,25 @@ final class JobRecords {
     JobRecords(Path dataDir) throws IOException {
         this.jobsDir = dataDir.resolve("jobs");
         Files.createDirectories(jobsDir);
+        // Only the worker reads records and output: a job of another user must not read other jobs'.
+        Files.setPosixFilePermissions(jobsDir, PosixFilePermissions.fromString("rwx------"));
     }
 
     Path createDir(String id) throws IOException {
         return Files.createDirectory(jobsDir.resolve(id));
+    }
+
+    /**
+     * A job's own empty working folder (job_dir = "isolated"), inside its folder so that it goes
+     * with the job's other files; owned by the job's user, as root can make it.
+     */
+    Path createWorkDir(String id, Optional<UserAccount> owner) throws IOException {
+        Path dir = Files.createDirectory(jobsDir.resolve(id).resolve(WORK));
+        if (owner.isPresent()) {
+            Files.setAttribute(dir, "unix:uid", owner.get().uid(), LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(dir, "unix:gid", owner.get().gid(), LinkOption.NOFOLLOW_LINKS);
+        }
+        return dir;
     }
 
     Path outputOf(String id) {
@@ -187,7 +206,8 @@ final class JobRecords {
 
     /**
      * Deletes a job's folder: record and output. Unlinks the two files a job has, then the folder;
-     * lists the folder only if something else is left in it (a temporary record after a crash).
+     * walks the folder only if something else is left in it (a temporary record after a crash, an
+     * isolated job's working folder).
      */
     void delete(String id) throws IOException {
         Path dir = jobsDir.resolve(id);
@@ -199,8 +219,9 @@ final class JobRecords {
         } catch (DirectoryNotEmptyException more) {
             // fall through to the listing
         }
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
+        // Deepest first, never following a link: a job's working folder holds whatever it left.
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(f);
             }
         } catch (NoSuchFileException gone) {

@@ -1,7 +1,6 @@
 package io.jobscheduler.worker.job;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Runs jobs: ties a {@link ProcessDriver} (how a process is started, watched and signalled) to the
@@ -29,6 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class JobRunner implements AutoCloseable {
 
     private final Duration stopGrace;
+    private final JobShaper shaper;
+    private final Supplier<String> workerId;
+    private final JobTimeouts timeouts = new JobTimeouts();
     private final JobStore store;
     private final ProcessDriver driver;
     private final EventLog events;
@@ -38,6 +41,8 @@ public final class JobRunner implements AutoCloseable {
     private boolean closed;                                          // guarded by lock
 
     /**
+     * A runner of the original contract: any command, as the worker's user, in {@code workDir}.
+     *
      * @param workDir         where jobs run and relative commands and paths resolve; must exist
      * @param dataDir         where job records and output are kept; created if missing
      * @param stopGrace       time between SIGTERM and SIGKILL when stopping a job
@@ -46,34 +51,40 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobRunner(Path workDir, Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes)
             throws IOException {
-        this(dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog(),
-                new PosixProcessDriver(realDirectory(workDir), "job-watcher " + dataDir.getFileName()));
+        this(JobShaper.open(workDir), () -> "", dataDir, stopGrace, keepFinished, keepOutputBytes);
+    }
+
+    /**
+     * @param shaper   the worker's rules for what a start may ask
+     * @param workerId the worker's id as the scheduler knows it (empty until registered), for the
+     *                 job's JOBSCHEDULER_WORKER_ID
+     */
+    public JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+                     long keepOutputBytes) throws IOException {
+        this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog(),
+                new PosixProcessDriver("job-watcher " + dataDir.getFileName()));
     }
 
     /** A runner on a driver of the caller's; it closes the driver, also when it cannot load the store. */
-    JobRunner(Path dataDir, Duration stopGrace, int keepFinished, long keepOutputBytes, EventLog events,
-              ProcessDriver driver) throws IOException {
+    JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+              long keepOutputBytes, EventLog events, ProcessDriver driver) throws IOException {
         try {
             Objects.requireNonNull(stopGrace, "stopGrace");
             if (stopGrace.isNegative()) {
                 throw new IllegalArgumentException("stopGrace must not be negative: " + stopGrace);
             }
             this.stopGrace = stopGrace;
+            this.shaper = shaper;
+            this.workerId = workerId;
             this.events = events;
             this.driver = driver;
             this.store = new JobStore(dataDir, keepFinished, keepOutputBytes);
             store.load(driver::recover);
         } catch (IOException | RuntimeException e) {
             driver.close();
+            timeouts.close();
             throw e;
         }
-    }
-
-    private static Path realDirectory(Path workDir) throws IOException {
-        if (!Files.isDirectory(workDir)) {
-            throw new IOException("work directory does not exist or is not a directory: " + workDir);
-        }
-        return workDir.toRealPath();
     }
 
     /** The events of this runner's jobs; new (with a new boot id) for every runner. */
@@ -81,22 +92,26 @@ public final class JobRunner implements AutoCloseable {
         return events;
     }
 
+    /** Starts {@code command path} as the original contract does (see {@link #start(JobRequest)}). */
+    public JobStatus start(String command, String path)
+            throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
+        return start(JobRequest.of(command, path));
+    }
+
     /**
-     * Spawns {@code command path} (no shell; an empty path runs the command alone); returns once it
-     * runs. A start that fails leaves nothing behind: no folder, no process.
+     * Spawns {@code command path args…} (no shell; an empty path is left out) as the worker's rules
+     * shape it ({@link JobShaper}); returns once it runs. A start that fails leaves nothing behind:
+     * no folder, no process.
      *
+     * @throws StartRefusedException the request is malformed, forbidden or beyond this worker's bounds
      * @throws SpawnException       the command cannot start, or the worker is out of descriptors,
      *                              memory or disk ({@link SpawnException#workerExhausted()})
      * @throws JobStorageException  the job's files cannot be written (and the job does not run)
      * @throws RunnerClosedException the worker is shutting down
      */
-    public JobStatus start(String command, String path)
-            throws SpawnException, JobStorageException, RunnerClosedException {
-        Objects.requireNonNull(command, "command");
-        Objects.requireNonNull(path, "path");
-        if (command.isEmpty()) {
-            throw new IllegalArgumentException("command must not be empty");
-        }
+    public JobStatus start(JobRequest request)
+            throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
+        JobShaper.Plan plan = shaper.plan(request);
         ensureOpen();
         String id = UUID.randomUUID().toString();
         OutputLog output;
@@ -107,13 +122,16 @@ public final class JobRunner implements AutoCloseable {
         }
         ProcessDriver.Started process;
         try {
-            process = driver.start(command, path);
+            Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
+            process = driver.start(plan.launch(id, workerId.get(), cwd));
+        } catch (IOException e) {
+            forget(id, output);
+            throw JobStore.storageFailure("cannot create the job's working folder in data_dir", e);
         } catch (SpawnException | RuntimeException e) {
-            output.closeWriter();
-            store.delete(id);
+            forget(id, output);
             throw e;
         }
-        Job job = Job.running(id, command, path, Instant.now(), process.pgid(), process.startTicks(), output);
+        Job job = Job.running(id, request.command(), request.path(), Instant.now(), process.pgid(), process.startTicks(), output);
         // The start record goes first: once watched, the job may end and its final record be written.
         IOException unrecorded = null;
         try {
@@ -125,8 +143,7 @@ public final class JobRunner implements AutoCloseable {
         if (!admit(entry)) {
             // The runner closed while this job was being spawned: kill it rather than leave it unwatched.
             process.discard();
-            output.closeWriter();
-            store.delete(id);
+            forget(id, output);
             throw new RunnerClosedException();
         }
         if (entry.recorded()) {
@@ -134,6 +151,8 @@ public final class JobRunner implements AutoCloseable {
                 store.add(job);
                 return Optional.of(job.status());
             });
+            // Armed before the job is watched, so before it can end: its end always disarms it.
+            plan.timeout().ifPresent(timeout -> timeouts.arm(id, timeout, () -> timeOut(job, timeout)));
         } else {
             // A job without a record would be invisible to the next worker: it is killed, watched
             // until reaped, then its folder is deleted; no one ever sees it.
@@ -147,6 +166,12 @@ public final class JobRunner implements AutoCloseable {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
         return started;
+    }
+
+    /** Leaves nothing of a start that did not happen. */
+    private void forget(String id, OutputLog output) {
+        output.closeWriter();
+        store.delete(id);
     }
 
     private boolean admit(RunningJob entry) {
@@ -167,10 +192,27 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobStatus stop(String jobId) throws UnknownJobException, InterruptedException {
         Job job = find(jobId);
-        if (!job.requestStop()) {
-            return job.status();
+        if (job.requestStop()) {
+            terminate(job);
         }
-        Optional<RunningJob> entry = runningOf(jobId);
+        return job.status();
+    }
+
+    /** A job still running at its timeout is stopped as {@link #stop} stops it, and fails saying so. */
+    private void timeOut(Job job, Duration timeout) {
+        if (job.requestFailingStop("timed out after " + JobShaper.text(timeout))) {
+            try {
+                terminate(job);
+            } catch (InterruptedException e) {
+                // Nothing interrupts this thread of its own; were it, the runner's close kills the job.
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** SIGTERM to the group, SIGKILL after the grace period; returns once the job has ended. */
+    private void terminate(Job job) throws InterruptedException {
+        Optional<RunningJob> entry = runningOf(job.id());
         entry.ifPresent(r -> r.process().signal(ProcessDriver.Signal.TERMINATE));
         if (!job.awaitEnd(stopGrace)) {
             if (!job.done()) {
@@ -178,7 +220,6 @@ public final class JobRunner implements AutoCloseable {
             }
             awaitEndAfterKill(job, entry);
         }
-        return job.status();
     }
 
     private void awaitEndAfterKill(Job job, Optional<RunningJob> entry) throws InterruptedException {
@@ -265,6 +306,7 @@ public final class JobRunner implements AutoCloseable {
             interrupted = true;
             killUnended(all);
         }
+        timeouts.close();
         driver.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -292,6 +334,7 @@ public final class JobRunner implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        timeouts.close();
         driver.close();
         for (RunningJob r : all) {
             r.job().output().closeWriter();
@@ -334,6 +377,7 @@ public final class JobRunner implements AutoCloseable {
      */
     private void ended(RunningJob entry) {
         Job job = entry.job();
+        timeouts.disarm(job.id());
         lock.lock();
         try {
             running.remove(job.id());

@@ -99,6 +99,11 @@ final class JobStore {
         }
     }
 
+    /** A new job's own empty working folder, inside its folder (see {@link JobRecords#createWorkDir}). */
+    Path createWorkDir(String id, Optional<UserAccount> owner) throws IOException {
+        return records.createWorkDir(id, owner);
+    }
+
     /** Stores a started job's first record (see {@link JobRecords#writeFirst}). */
     void writeFirst(Job job) throws IOException {
         records.writeFirst(job);

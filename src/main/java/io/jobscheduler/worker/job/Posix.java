@@ -97,9 +97,6 @@ final class Posix {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     static final MethodHandle eventfd = bindErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
-    private static final MemorySegment ENVIRON = LIBC.find("environ").orElseThrow()
-            .reinterpret(ADDRESS.byteSize());
-
     private Posix() {
     }
 
@@ -119,11 +116,6 @@ final class Posix {
 
     static int errno(MemorySegment capture) {
         return (int) ERRNO.get(capture, 0L);
-    }
-
-    /** The current {@code environ} pointer: the job gets the worker's environment. */
-    static MemorySegment environ() {
-        return ENVIRON.get(ADDRESS, 0);
     }
 
     /** Sends a signal to a process group; false if the group no longer exists (ESRCH). */

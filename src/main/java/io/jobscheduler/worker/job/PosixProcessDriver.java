@@ -2,7 +2,6 @@ package io.jobscheduler.worker.job;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,26 +18,26 @@ final class PosixProcessDriver implements ProcessDriver {
     /** posix_spawnp blocks until the child has exec'd: virtual callers hand it to these platform threads. */
     private final ExecutorService spawnThreads;
 
-    PosixProcessDriver(Path workDir, String name) {
-        this.spawner = new ProcessSpawner(workDir);
+    PosixProcessDriver(String name) {
+        this.spawner = new ProcessSpawner();
         this.watcher = new ProcessWatcher(name);
         this.spawnThreads = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Thread.ofPlatform().name("job-spawn-", 0).daemon(true).factory());
     }
 
     @Override
-    public Started start(String command, String path) throws SpawnException {
-        ProcessSpawner.Spawned process = spawn(command, path);
+    public Started start(Launch launch) throws SpawnException {
+        ProcessSpawner.Spawned process = spawn(launch);
         long ticks = ProcStat.startTicks(process.pid()).orElse(-1);
         return new Process(process, ticks);
     }
 
     /** Spawns on the calling thread if it is a platform thread, else on one of {@link #spawnThreads}. */
-    private ProcessSpawner.Spawned spawn(String command, String path) throws SpawnException {
+    private ProcessSpawner.Spawned spawn(Launch launch) throws SpawnException {
         if (!Thread.currentThread().isVirtual()) {
-            return spawner.spawn(command, path);
+            return spawner.spawn(launch);
         }
-        Future<ProcessSpawner.Spawned> spawned = spawnThreads.submit(() -> spawner.spawn(command, path));
+        Future<ProcessSpawner.Spawned> spawned = spawnThreads.submit(() -> spawner.spawn(launch));
         boolean interrupted = false;
         try {
             while (true) {

@@ -57,12 +57,12 @@ interface ProcessDriver extends AutoCloseable {
     }
 
     /**
-     * Starts {@code command path} (no shell; an empty path runs the command alone) in the work
-     * directory; answers once it runs.
+     * Starts a launch (no shell) as it says: file, argv, environment, current folder; answers
+     * once it runs.
      *
      * @throws SpawnException the command cannot start, or the worker is out of descriptors or memory
      */
-    Started start(String command, String path) throws SpawnException;
+    Started start(Launch launch) throws SpawnException;
 
     /**
      * Deals with a process group a previous worker process left running (its record says

@@ -2,7 +2,6 @@ package io.jobscheduler.worker.job;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 
 import static io.jobscheduler.worker.job.Posix.ENOENT;
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -11,7 +10,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 /**
  * Starts a job's process with {@code posix_spawnp}: its own session and process group, default
  * signal dispositions, an empty signal mask, stdin from /dev/null, stdout and stderr into one
- * pipe, no other inherited descriptor, and the work directory as its cwd (the JVM never chdirs).
+ * pipe, no other inherited descriptor, the launch's environment and current folder (the JVM
+ * never chdirs).
  */
 final class ProcessSpawner {
     /** A started process: its pid (= pgid = sid), a pidfd to reap it, the read end of its output pipe. */
@@ -21,13 +21,8 @@ final class ProcessSpawner {
     /** The longest command quoted whole in an error message. */
     private static final int MAX_QUOTED = 200;
 
-    private final String workDir;
-
-    ProcessSpawner(Path workDir) {
-        this.workDir = workDir.toString();
-    }
-
-    Spawned spawn(String command, String path) throws SpawnException {
+    Spawned spawn(Launch launch) throws SpawnException {
+        String command = launch.argv().getFirst();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment errno = Posix.newErrnoSegment(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
@@ -38,7 +33,7 @@ final class ProcessSpawner {
             int writeFd = fds.getAtIndex(JAVA_INT, 1);
             int pid;
             try {
-                pid = spawnInto(arena, command, path, writeFd);
+                pid = spawnInto(arena, launch, writeFd);
             } catch (SpawnException | RuntimeException e) {
                 Posix.closeFd(errno, readFd);
                 throw e;
@@ -63,7 +58,7 @@ final class ProcessSpawner {
         }
     }
 
-    private int spawnInto(Arena arena, String command, String path, int writeFd) throws Throwable {
+    private int spawnInto(Arena arena, Launch launch, int writeFd) throws Throwable {
         MemorySegment actions = arena.allocate(Posix.FILE_ACTIONS_SIZE, 16);
         MemorySegment attr = arena.allocate(Posix.SPAWNATTR_SIZE, 16);
         check("posix_spawn_file_actions_init", (int) Posix.posix_spawn_file_actions_init.invokeExact(actions));
@@ -86,19 +81,15 @@ final class ProcessSpawner {
                 check("adddup2", (int) Posix.posix_spawn_file_actions_adddup2.invokeExact(actions, 1, 2));
                 check("addclosefrom_np", (int) Posix.posix_spawn_file_actions_addclosefrom_np.invokeExact(actions, 3));
                 check("addchdir_np", (int) Posix.posix_spawn_file_actions_addchdir_np.invokeExact(actions,
-                        arena.allocateFrom(workDir)));
+                        arena.allocateFrom(launch.cwd().toString())));
 
-                MemorySegment argv = arena.allocate(ADDRESS, path.isEmpty() ? 2 : 3);
-                MemorySegment file = arena.allocateFrom(command);
-                argv.setAtIndex(ADDRESS, 0, file);
-                if (!path.isEmpty()) {
-                    argv.setAtIndex(ADDRESS, 1, arena.allocateFrom(path));
-                }
-                argv.setAtIndex(ADDRESS, argv.byteSize() / ADDRESS.byteSize() - 1, MemorySegment.NULL);
+                MemorySegment file = arena.allocateFrom(launch.executable());
+                MemorySegment argv = cStrings(arena, launch.argv());
                 MemorySegment pid = arena.allocate(JAVA_INT);
-                int rc = (int) Posix.posix_spawnp.invokeExact(pid, file, actions, attr, argv, Posix.environ());
+                int rc = (int) Posix.posix_spawnp.invokeExact(pid, file, actions, attr, argv,
+                        cStrings(arena, launch.env()));
                 if (rc != 0) {
-                    throw reason(rc, command);
+                    throw reason(rc, launch.argv().getFirst());
                 }
                 return pid.get(JAVA_INT, 0);
             } finally {
@@ -108,6 +99,16 @@ final class ProcessSpawner {
             // glibc mallocs the action list: destroy before the arena goes.
             int ignored = (int) Posix.posix_spawn_file_actions_destroy.invokeExact(actions);
         }
+    }
+
+    /** A NULL-terminated array of C strings (the launch's strings hold no NUL: {@link JobShaper}). */
+    private static MemorySegment cStrings(Arena arena, java.util.List<String> strings) {
+        MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1L);
+        for (int i = 0; i < strings.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
+        }
+        array.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
+        return array;
     }
 
     private static SpawnException reason(int errno, String command) {

@@ -19,6 +19,13 @@ final class JobFixtures {
     private JobFixtures() {
     }
 
+    /** {@code command path} as a plain launch in {@code cwd}, with the test's own environment. */
+    static Launch launch(Path cwd, String command, String path) {
+        List<String> argv = path.isEmpty() ? List.of(command) : List.of(command, path);
+        List<String> env = System.getenv().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+        return new Launch(command, argv, env, cwd);
+    }
+
     static Path script(Path workDir, String name, String body) throws IOException {
         return Files.writeString(workDir.resolve(name), "#!/bin/sh\n" + body + "\n");
     }

@@ -117,7 +117,8 @@ class JobRunnerTest {
 
     @Test
     void anEmptyCommandIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> runner.start("", "x.sh"));
+        var e = assertThrows(StartRefusedException.class, () -> runner.start("", "x.sh"));
+        assertEquals(StartRefusedException.Reason.INVALID, e.reason());
     }
 
     @Test

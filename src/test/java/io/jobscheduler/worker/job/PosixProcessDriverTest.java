@@ -40,8 +40,8 @@ class PosixProcessDriverTest {
 
     @Test
     void aSignalToTheGroupIsReportedAsTheExit() throws Exception {
-        try (PosixProcessDriver driver = new PosixProcessDriver(work.toRealPath(), "test-driver")) {
-            ProcessDriver.Started sleeper = driver.start("sleep", "1000");
+        try (PosixProcessDriver driver = new PosixProcessDriver("test-driver")) {
+            ProcessDriver.Started sleeper = driver.start(JobFixtures.launch(work.toRealPath(), "sleep", "1000"));
             assertTrue(sleeper.startTicks() > 0);
             Exit exit = new Exit();
             sleeper.watch(exit);
@@ -54,8 +54,8 @@ class PosixProcessDriverTest {
 
     @Test
     void aDiscardedProcessIsKilledAndReaped() throws Exception {
-        try (PosixProcessDriver driver = new PosixProcessDriver(work.toRealPath(), "test-driver")) {
-            ProcessDriver.Started never = driver.start("sleep", "1000");
+        try (PosixProcessDriver driver = new PosixProcessDriver("test-driver")) {
+            ProcessDriver.Started never = driver.start(JobFixtures.launch(work.toRealPath(), "sleep", "1000"));
             never.discard();
             assertEquals(List.of(), livingMembers(never.pgid()));
             // Reaped, not a zombie: no process holds the pid any more.
@@ -65,9 +65,9 @@ class PosixProcessDriverTest {
 
     @Test
     void recoveryKillsTheLeftoverGroupOfAnEarlierWorkerButNotAStranger() throws Exception {
-        try (PosixProcessDriver earlier = new PosixProcessDriver(work.toRealPath(), "earlier");
-             PosixProcessDriver later = new PosixProcessDriver(work.toRealPath(), "later")) {
-            ProcessDriver.Started leftover = earlier.start("sleep", "1000");
+        try (PosixProcessDriver earlier = new PosixProcessDriver("earlier");
+             PosixProcessDriver later = new PosixProcessDriver("later")) {
+            ProcessDriver.Started leftover = earlier.start(JobFixtures.launch(work.toRealPath(), "sleep", "1000"));
             Exit exit = new Exit();
             leftover.watch(exit);
             // Another process's start time: the pid is taken to be reused, and left alone.

@@ -66,17 +66,17 @@ class ProcessWatcherTest {
 
     @Test
     void aStalledOutputWriteHoldsUpNeitherAnotherJobNorItsOwnExit() throws Exception {
-        ProcessSpawner spawner = new ProcessSpawner(work.toRealPath());
+        ProcessSpawner spawner = new ProcessSpawner();
         CountDownLatch stalled = new CountDownLatch(1);
         Recorder slow = new Recorder(stalled);
         Recorder fast = new Recorder(new CountDownLatch(0));
         try (ProcessWatcher watcher = new ProcessWatcher("test-watcher")) {
-            ProcessSpawner.Spawned a = spawner.spawn("sh", "-c");
+            ProcessSpawner.Spawned a = spawner.spawn(JobFixtures.launch(work.toRealPath(), "sh", "-c"));
             // sh -c with no script prints its complaint and exits 2: output, then exit.
             watcher.watch(a.pidfd(), a.outputFd(), slow);
             assertTrue(slow.firstOutput.await(30, TimeUnit.SECONDS));
 
-            ProcessSpawner.Spawned b = spawner.spawn("echo", "fast");
+            ProcessSpawner.Spawned b = spawner.spawn(JobFixtures.launch(work.toRealPath(), "echo", "fast"));
             watcher.watch(b.pidfd(), b.outputFd(), fast);
             assertTrue(fast.ended.await(30, TimeUnit.SECONDS), "the other job ended while the first one's write stalled");
             assertEquals("fast\n", fast.bytes.toString(StandardCharsets.UTF_8));

@@ -48,12 +48,12 @@ public final class SpawnBenchmark {
                     throw new IllegalStateException("exit " + p.exitValue());
                 }
             };
-            ProcessSpawner spawner = new ProcessSpawner(work);
+            ProcessSpawner spawner = new ProcessSpawner();
             try (ProcessWatcher watcher = new ProcessWatcher("bench-watcher")) {
                 // The same spawn and reap machinery without job records, output files or retention.
                 Spawn bare = () -> {
                     CountDownLatch done = new CountDownLatch(2);
-                    ProcessSpawner.Spawned p = spawner.spawn("/bin/true", "");
+                    ProcessSpawner.Spawned p = spawner.spawn(JobFixtures.launch(work, "/bin/true", ""));
                     watcher.watch(p.pidfd(), p.outputFd(), new ProcessDriver.Listener() {
                         @Override
                         public void output(ByteBuffer bytes) {

@@ -42,8 +42,14 @@ class SpawnErrorsTest {
     }
 
     @Test
-    void anArgumentLongerThanTheKernelTakesIsArgumentListTooLong() throws Exception {
-        assertEquals("cannot start echo: argument list too long (E2BIG)", refusal("echo", "a".repeat(200_000)));
+    void anArgumentLongerThanTheKernelTakesIsRefusedBeforeTheSpawnNamingIt() throws Exception {
+        // The kernel's bound is 128 KiB per string (E2BIG); JobShaper refuses it first, naming it.
+        var e = assertThrows(StartRefusedException.class, () -> runner.start("echo", "a".repeat(200_000)));
+        assertEquals(StartRefusedException.Reason.INVALID, e.reason());
+        assertEquals("path: 200000 bytes, at most 131071", e.getMessage());
+        try (var left = Files.list(data.resolve("jobs"))) {
+            assertEquals(0, left.count(), "a refused start leaves no folder");
+        }
     }
 
     @Test

@@ -14,9 +14,10 @@ public final class TestRunners {
      * {@code posix_spawnattr_init} fails: with the worker's own error, not the command's.
      */
     public static JobRunner withFailingSpawnSetUp(Path data) throws IOException {
-        return new JobRunner(data, Duration.ofMillis(100), 100, 1L << 20, new EventLog(), new ProcessDriver() {
+        return new JobRunner(JobShaper.open(data), () -> "", data, Duration.ofMillis(100), 100, 1L << 20, new EventLog(),
+                new ProcessDriver() {
             @Override
-            public Started start(String command, String path) {
+            public Started start(Launch launch) {
                 throw new IllegalStateException("posix_spawnattr_init failed: error 12");
             }
 
