@@ -31,7 +31,6 @@ final class ErrorStatus {
                 case INVALID_ARGUMENT -> Status.BAD_REQUEST_400;
                 case PERMISSION_DENIED -> Status.FORBIDDEN_403;
                 case NOT_FOUND -> Status.NOT_FOUND_404;
-                case PERMISSION_DENIED -> Status.FORBIDDEN_403;
                 case FAILED_PRECONDITION -> Status.UNPROCESSABLE_CONTENT_422;
                 case UNIMPLEMENTED -> Status.NOT_IMPLEMENTED_501;
                 default -> Status.BAD_GATEWAY_502;
