@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  */
 public final class JobRunner implements AutoCloseable {
 
-    private final Duration stopGrace;
+    private final Termination termination;
     private final JobShaper shaper;
     private final Supplier<String> workerId;
     private final JobTimeouts timeouts = new JobTimeouts();
@@ -73,7 +73,7 @@ public final class JobRunner implements AutoCloseable {
             if (stopGrace.isNegative()) {
                 throw new IllegalArgumentException("stopGrace must not be negative: " + stopGrace);
             }
-            this.stopGrace = stopGrace;
+            this.termination = new Termination(stopGrace);
             this.shaper = shaper;
             this.workerId = workerId;
             this.events = events;
@@ -210,25 +210,8 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
-    /** SIGTERM to the group, SIGKILL after the grace period; returns once the job has ended. */
     private void terminate(Job job) throws InterruptedException {
-        Optional<RunningJob> entry = runningOf(job.id());
-        entry.ifPresent(r -> r.process().signal(ProcessDriver.Signal.TERMINATE));
-        if (!job.awaitEnd(stopGrace)) {
-            if (!job.done()) {
-                entry.ifPresent(r -> r.process().signal(ProcessDriver.Signal.KILL));
-            }
-            awaitEndAfterKill(job, entry);
-        }
-    }
-
-    private void awaitEndAfterKill(Job job, Optional<RunningJob> entry) throws InterruptedException {
-        if (job.awaitEnd(stopGrace)) {
-            return;
-        }
-        // The group is dead but the output is still open: a descendant left the group (setsid).
-        entry.ifPresent(r -> r.process().cutOutput());
-        job.awaitEnd();
+        termination.end(job, runningOf(job.id()));
     }
 
     public JobStatus status(String jobId) throws UnknownJobException {
@@ -289,35 +272,14 @@ public final class JobRunner implements AutoCloseable {
         }
         boolean interrupted = false;
         try {
-            for (RunningJob r : all) {
-                if (r.job().requestStop()) {
-                    r.process().signal(ProcessDriver.Signal.TERMINATE);
-                }
-            }
-            long deadline = System.nanoTime() + stopGrace.toNanos();
-            for (RunningJob r : all) {
-                r.job().awaitEnd(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-            }
-            killUnended(all);
-            for (RunningJob r : all) {
-                awaitEndAfterKill(r.job(), Optional.of(r)); // returns at once for a job already settled
-            }
+            termination.endAll(all);
         } catch (InterruptedException e) {
             interrupted = true;
-            killUnended(all);
         }
         timeouts.close();
         driver.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void killUnended(List<RunningJob> all) {
-        for (RunningJob r : all) {
-            if (!r.job().done()) {
-                r.process().signal(ProcessDriver.Signal.KILL);
-            }
         }
     }
 
