@@ -5,9 +5,13 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The command-line client of the scheduler's HTTP API: {@code workers}, {@code jobs}, {@code status},
@@ -44,7 +48,7 @@ public final class Cli {
                 .addSubcommand(new JobCommands.Start(context))
                 .addSubcommand(new JobCommands.Logs(context))
                 .addSubcommand(new JobCommands.Run(context))
-                .addSubcommand("completion", new AutoComplete.GenerateCompletion());
+                .addSubcommand(new Completion(context));
         cli.setOut(new PrintWriter(context.out(), true));
         cli.setErr(new PrintWriter(context.err(), true));
         // A usage error names the command it is about, then shows that command's usage; status 2.
@@ -62,5 +66,25 @@ public final class Cli {
             return e instanceof CliException known ? known.exitCode() : ExitCodes.CLI_ERROR;
         });
         return cli;
+    }
+
+    @Command(name = "completion", description = {"Print a bash completion script for these commands, e.g.",
+            "  source <(bin/jobscheduler completion)"})
+    static final class Completion implements Callable<Integer> {
+        private final Context context;
+        @Spec
+        private CommandSpec spec;
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+        private boolean help;
+
+        Completion(Context context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() {
+            context.out().print(AutoComplete.bash("jobscheduler", spec.parent().commandLine()));
+            return 0;
+        }
     }
 }
