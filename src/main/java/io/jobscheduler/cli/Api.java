@@ -149,7 +149,7 @@ final class Api {
             text = printable(answer.body());
         }
         int exit = answer.status() == 422 ? ExitCodes.CANNOT_START : ExitCodes.CLI_ERROR;
-        return new CliException(exit, "the scheduler answered " + answer.status() + ": " + text);
+        return new CliException(exit, answer.status(), "the scheduler answered " + answer.status() + ": " + text);
     }
 
     private static String printable(byte[] body) {

@@ -6,17 +6,24 @@ package io.jobscheduler.cli;
  */
 final class CliException extends RuntimeException {
     private final int exitCode;
+    private final int httpStatus;
 
-    CliException(int exitCode, String message) {
+    CliException(int exitCode, int httpStatus, String message) {
         super(message, null, false, false);
         this.exitCode = exitCode;
+        this.httpStatus = httpStatus;
     }
 
     CliException(String message) {
-        this(ExitCodes.CLI_ERROR, message);
+        this(ExitCodes.CLI_ERROR, 0, message);
     }
 
     int exitCode() {
         return exitCode;
+    }
+
+    /** The status of the API's answer this error reports; 0 when there was no answer. */
+    int httpStatus() {
+        return httpStatus;
     }
 }

@@ -63,8 +63,12 @@ final class InfoCommands {
             JsonNode page = api.get("/jobs" + (query.isEmpty() ? "" : "?" + query)).json();
             ArrayNode jobs = Api.JSON.createArrayNode().addAll((ArrayNode) page.withArray("jobs"));
             while (all && page.path("next").isTextual()) {
-                String next = "next=" + Paths.segment(page.get("next").asText());
+                String cursor = page.get("next").asText();
+                String next = "next=" + Paths.segment(cursor);
                 page = api.get("/jobs?" + (query.isEmpty() ? next : query + "&" + next)).json();
+                if (cursor.equals(page.path("next").asText(null))) {
+                    throw new CliException("the scheduler answered the page after '" + cursor + "' with the same cursor");
+                }
                 jobs.addAll((ArrayNode) page.withArray("jobs"));
             }
             ObjectNode result = Api.JSON.createObjectNode();

@@ -11,10 +11,7 @@ import picocli.CommandLine.Parameters;
 
 /** The commands that start a job or follow its output: {@code start}, {@code logs}, {@code run}. */
 final class JobCommands {
-    /**
-     * The output stream ends once the job has ended (api.md), so its state is final at once; this
-     * only bounds the wait should the worker's record lag behind its stream.
-     */
+    /** How long the job's state may take to be final after its output stream has ended. */
     private static final Duration SETTLE = Duration.ofSeconds(5);
     private static final Duration SETTLE_POLL = Duration.ofMillis(100);
 
@@ -103,25 +100,60 @@ final class JobCommands {
     /**
      * Copies the job's output to stdout until the job ends, then answers its exit status. A cut
      * stream is reported, the job's state is still asked for and told, and the status is 125 —
-     * unless the job is LOST, which is why its stream broke.
+     * unless the job is LOST, which is why its stream broke. A stream refused with 503 is 69 when
+     * the job is LOST (its worker is down), else the error it is.
      */
     static int followToTheEnd(Context context, Api api, String jobId, String workerId) {
         try {
             api.copyOutput(jobId, workerId, true, context.out());
         } catch (Api.OutputCut cut) {
             context.err().println("jobscheduler: " + cut.getMessage());
-            JsonNode state = query(api, jobId);
+            JsonNode state = settledState(api, jobId);
             context.err().println("jobscheduler: job " + jobId + " is " + state.path("state").asText()
                     + (Formats.exit(state).isEmpty() ? "" : " (exit " + Formats.exit(state) + ")"));
-            return "LOST".equals(state.path("state").asText()) ? ExitCodes.LOST : ExitCodes.CLI_ERROR;
+            return isLost(state) ? ExitCodes.LOST : ExitCodes.CLI_ERROR;
+        } catch (CliException refused) {
+            if (refused.httpStatus() != 503 || !isLost(stateOrNull(api, jobId))) {
+                throw refused;
+            }
+            context.err().println("jobscheduler: " + refused.getMessage());
+            return ExitCodes.LOST;
         }
+        return ExitCodes.of(settledState(api, jobId));
+    }
+
+    /**
+     * The job's state once it is done. The output stream ends when the job has ended (api.md), so
+     * that is at once; this only bounds the wait should the worker's record lag behind its stream,
+     * or should the scheduler not answer for a worker that has just died (down within a second).
+     */
+    private static JsonNode settledState(Api api, String jobId) {
         Instant deadline = Instant.now().plus(SETTLE);
-        JsonNode state = query(api, jobId);
-        while (!state.path("done").asBoolean() && Instant.now().isBefore(deadline)) {
+        while (true) {
+            try {
+                JsonNode state = query(api, jobId);
+                if (state.path("done").asBoolean() || Instant.now().isAfter(deadline)) {
+                    return state;
+                }
+            } catch (CliException e) {
+                if (e.httpStatus() != 503 || Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+            }
             pause();
-            state = query(api, jobId);
         }
-        return ExitCodes.of(state);
+    }
+
+    private static JsonNode stateOrNull(Api api, String jobId) {
+        try {
+            return query(api, jobId);
+        } catch (CliException e) {
+            return null;
+        }
+    }
+
+    private static boolean isLost(JsonNode state) {
+        return state != null && "LOST".equals(state.path("state").asText());
     }
 
     private static JsonNode query(Api api, String jobId) {

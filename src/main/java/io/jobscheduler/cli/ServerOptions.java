@@ -42,7 +42,8 @@ final class ServerOptions {
 
     /** The API these options name, with the token of {@code JOBSCHEDULER_TOKEN} if set. */
     Api connect(Map<String, String> env) {
-        URI uri = serverUri(server != null ? server : env.getOrDefault("JOBSCHEDULER_SERVER", DEFAULT_SERVER));
+        String fromEnv = env.get("JOBSCHEDULER_SERVER");
+        URI uri = serverUri(server != null ? server : fromEnv == null || fromEnv.isEmpty() ? DEFAULT_SERVER : fromEnv);
         Optional<Path> ca = Optional.ofNullable(caFile)
                 .or(() -> Optional.ofNullable(env.get("JOBSCHEDULER_CA_FILE")).filter(s -> !s.isEmpty()).map(Path::of));
         Optional<SSLContext> tls = uri.getScheme().equals("https") ? ca.map(ServerOptions::trusting) : Optional.empty();

@@ -62,6 +62,18 @@ class CliTest {
     }
 
     @Test
+    void anOutputRouteRefusedWith503ForALostJobExits69AndAnyOtherRefusalIs125() throws IOException {
+        String[] state = {"LOST"};
+        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/output")
+                ? json(503, "{\"error\":\"worker w is down\"}")
+                : json(200, "{\"job_id\":\"j1\",\"done\":true,\"state\":\"" + state[0] + "\"}"));
+        assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals("jobscheduler: the scheduler answered 503: worker w is down\n", stderr());
+        state[0] = "SUCCEEDED";
+        assertEquals(125, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+    }
+
+    @Test
     void theTokenIsSentAsABearerAndNeverPrinted() throws IOException {
         scheduler = new FakeScheduler(request -> json(404, "{\"error\":\"unknown job 'j9'\"}"));
         int status = run(Map.of("JOBSCHEDULER_TOKEN", "s3cret-token", "JOBSCHEDULER_SERVER", scheduler.url()), "status", "j9");

@@ -106,6 +106,34 @@ class CliIT {
         }
     }
 
+    /** Its own cluster: the worker dies. */
+    @Test
+    void aJobWhoseWorkerDiesIsLostAndExits69(@TempDir Path own) throws Exception {
+        String marker = Processes.marker();
+        try (Cluster dying = Cluster.start(own, 1, Map.of(), Map.of())) {
+            Files.writeString(dying.workDir().resolve(marker + ".sh"), "echo ready; while :; do sleep 0.1; done\n");
+            String job = dying.startJob(dying.workerId(0), "bash", marker + ".sh");
+            Path out = own.resolve("logs.out");
+            Path err = own.resolve("logs.err");
+            Process logs = dying.startCli(out, err, "logs", "-f", job);
+            try {
+                Cluster.await("logs -f to print the job's first line", KILL_TIMEOUT, () -> read(out).equals("ready\n"));
+                dying.killWorker(0);
+                assertTrue(logs.waitFor(KILL_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "logs -f ended with the worker");
+                assertEquals(69, logs.exitValue(), read(err));
+                assertTrue(read(err).contains("the output of job " + job + " was cut off after 6 bytes"), read(err));
+                assertTrue(read(err).contains("job " + job + " is LOST"), read(err));
+                Cluster.CliRun again = dying.cli("logs", "-f", job);
+                assertEquals(69, again.status(), "logs -f while the worker is down: " + again);
+                assertEquals(1, again.stderr().lines().count(), again.stderr());
+            } finally {
+                logs.destroyForcibly();
+            }
+        } finally {
+            Processes.kill(marker);
+        }
+    }
+
     @Test
     void aCommandThatCannotStartExits126WithOneLine() throws Exception {
         Cluster.CliRun run = cluster.cli("run", "--", "no-such-command-" + Processes.marker());
