@@ -89,8 +89,8 @@ final class Api {
      * @throws OutputCut when the body ends without its final chunk (the server aborted it)
      */
     long copyOutput(String jobId, String workerId, boolean follow, PrintStream out) throws OutputCut {
-        String query = "?follow=" + follow + (workerId == null ? "" : "&worker_id=" + Paths.segment(workerId));
-        HttpRequest request = request("/jobs/" + Paths.segment(jobId) + "/output" + query).GET().build();
+        String query = "?follow=" + follow + (workerId == null ? "" : "&worker_id=" + PercentEncoding.segment(workerId));
+        HttpRequest request = request("/jobs/" + PercentEncoding.segment(jobId) + "/output" + query).GET().build();
         HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
         long written = 0;
         try (InputStream body = response.body()) {
@@ -114,7 +114,8 @@ final class Api {
     }
 
     private HttpRequest.Builder request(String pathAndQuery) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(server.resolve(pathAndQuery));
+        // Appended, not resolved: a server URL with a path (behind a proxy) keeps it.
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(server + pathAndQuery));
         token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
         return builder;
     }

@@ -61,15 +61,15 @@ final class InfoCommands {
             Api api = server.connect(context.env());
             String query = limit == null ? "" : "limit=" + limit;
             JsonNode page = api.get("/jobs" + (query.isEmpty() ? "" : "?" + query)).json();
-            ArrayNode jobs = Api.JSON.createArrayNode().addAll((ArrayNode) page.withArray("jobs"));
+            ArrayNode jobs = Api.JSON.createArrayNode().addAll(jobsOf(page));
             while (all && page.path("next").isTextual()) {
                 String cursor = page.get("next").asText();
-                String next = "next=" + Paths.segment(cursor);
+                String next = "next=" + PercentEncoding.segment(cursor);
                 page = api.get("/jobs?" + (query.isEmpty() ? next : query + "&" + next)).json();
                 if (cursor.equals(page.path("next").asText(null))) {
                     throw new CliException("the scheduler answered the page after '" + cursor + "' with the same cursor");
                 }
-                jobs.addAll((ArrayNode) page.withArray("jobs"));
+                jobs.addAll(jobsOf(page));
             }
             ObjectNode result = Api.JSON.createObjectNode();
             result.set("jobs", jobs);
@@ -84,6 +84,13 @@ final class InfoCommands {
             }
             return 0;
         }
+    }
+
+    private static ArrayNode jobsOf(JsonNode page) {
+        if (!(page.path("jobs") instanceof ArrayNode jobs)) {
+            throw new CliException("the scheduler's answer to GET /jobs has no \"jobs\" list");
+        }
+        return jobs;
     }
 
     @Command(name = "status", description = "Show a job: its state, exit code or signal, error and times.")

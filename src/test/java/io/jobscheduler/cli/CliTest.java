@@ -111,6 +111,15 @@ class CliTest {
     }
 
     @Test
+    void aServerUrlWithAPathKeepsItAndTheEnvironmentNamesTheServerWhenNoFlagDoes() throws IOException {
+        scheduler = new FakeScheduler(request -> json(200, TWO_WORKERS));
+        assertEquals(0, run(Map.of(), "workers", "--server", scheduler.url() + "/behind/proxy/"), stderr());
+        assertTrue(scheduler.requests().getFirst().startsWith("GET /behind/proxy/workers HTTP/1.1"), scheduler.requests().getFirst());
+        assertEquals(0, run(Map.of("JOBSCHEDULER_SERVER", scheduler.url()), "workers"), stderr());
+        assertTrue(scheduler.requests().get(1).startsWith("GET /workers HTTP/1.1"), scheduler.requests().get(1));
+    }
+
+    @Test
     void anIdIsPercentEncodedInThePath() throws IOException {
         scheduler = new FakeScheduler(request -> "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         assertEquals(0, run(Map.of(), "logs", "a b/é?", "--server", scheduler.url()), stderr());

@@ -3,10 +3,10 @@ package io.jobscheduler.cli;
 import java.nio.charset.StandardCharsets;
 
 /** Percent-encoding of ids in a URL: a job id is any string of 1 to 128 characters (api.md). */
-final class Paths {
+final class PercentEncoding {
     private static final String UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
 
-    private Paths() {
+    private PercentEncoding() {
     }
 
     /** {@code value} as one path segment or query value: every byte but RFC 3986's unreserved ones as %XX. */
