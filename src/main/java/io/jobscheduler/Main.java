@@ -39,7 +39,7 @@ public final class Main {
                    jobscheduler workers | jobs [--limit N] [--all] | status JOB | stop JOB     [--json]
                    jobscheduler start [--worker ID] [--json] -- COMMAND [PATH]   (prints the job id)
                    jobscheduler run [--worker ID] -- COMMAND [PATH]   (follows the output, exits with the job's outcome)
-                   jobscheduler logs [-f] JOB
+                   jobscheduler logs [-f] [--worker ID] JOB
                    jobscheduler completion   (a bash completion script)
                    jobscheduler version
                    jobscheduler help
