@@ -1,6 +1,7 @@
 package io.jobscheduler;
 
 import io.helidon.logging.common.LogConfig;
+import io.jobscheduler.cli.Cli;
 import io.jobscheduler.config.ConfigException;
 import io.jobscheduler.config.ConfigKey;
 import io.jobscheduler.config.ConfigLoader;
@@ -24,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
- * The command line: {@code scheduler | worker | dev [flags]}, {@code certs}, {@code token}, {@code help}, {@code version}.
+ * The command line: {@code scheduler | worker | dev [flags]}, {@code certs}, {@code token}, the client commands
+ * ({@code io.jobscheduler.cli}), {@code help}, {@code version}.
  * Loads configuration, starts the servers, and closes them on SIGTERM/SIGINT. Only wiring lives here.
  */
 public final class Main {
@@ -34,9 +36,16 @@ public final class Main {
                    jobscheduler dev       [--http-addr HOST:PORT] [--grpc-addr HOST:PORT] [--worker-addr HOST:PORT]
                    jobscheduler certs ca DIR | certs issue DIR --role ROLE --name NAME [--san HOST]... [--days N]
                    jobscheduler token create|revoke|list --file FILE [--name NAME] [--role ROLE]
+                   jobscheduler workers | jobs [--limit N] [--all] | status JOB | stop JOB     [--json]
+                   jobscheduler start [--worker ID] [--json] -- COMMAND [PATH]   (prints the job id)
+                   jobscheduler run [--worker ID] -- COMMAND [PATH]   (follows the output, exits with the job's outcome)
+                   jobscheduler logs [-f] [--worker ID] JOB
+                   jobscheduler completion   (a bash completion script)
                    jobscheduler version
                    jobscheduler help
             FILE is TOML, or HOCON (.conf) or JSON (.json); flags override the environment, which overrides the file.
+            The client commands also take --server URL (else $JOBSCHEDULER_SERVER, else http://127.0.0.1:3000),
+            --ca-file FILE (else $JOBSCHEDULER_CA_FILE) and --help; $JOBSCHEDULER_TOKEN is sent as a bearer token.
             """;
 
     /** One server a command starts, with the settings it reads; a key's flag is the flag that sets it. */
@@ -81,6 +90,9 @@ public final class Main {
         LogConfig.configureRuntime();
         if (args.length > 0 && SecurityCommands.handles(args[0])) {
             System.exit(SecurityCommands.run(args, System.out, System.err));
+        }
+        if (args.length > 0 && Cli.handles(args[0])) {
+            System.exit(Cli.run(args, System.out, System.err, System.getenv()));
         }
         if (args.length == 1 && args[0].equals("train")) {
             try {

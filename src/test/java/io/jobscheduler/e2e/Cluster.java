@@ -567,4 +567,50 @@ final class Cluster implements AutoCloseable {
     static int freeLoopbackPort() throws IOException {
         return freePort();
     }
+
+    // --- appended for the command-line client (CliIT) ---
+
+    /** A client command that has ended: its exit status, its stdout as bytes and its stderr. */
+    record CliRun(int status, byte[] stdout, String stderr) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String toString() {
+            return "exit " + status + ", stdout: " + out() + ", stderr: " + stderr;
+        }
+    }
+
+    /**
+     * Starts the client ({@code jobscheduler ARGS} from the packaged jar) with this cluster's URL in
+     * {@code JOBSCHEDULER_SERVER}, stdin from /dev/null, stdout and stderr into the two files. The
+     * caller waits for it (or kills it).
+     */
+    Process startCli(Path stdout, Path stderr, String... args) throws IOException {
+        Path home = Files.createDirectories(dir.resolve("cli"));
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(home.toFile())
+                .redirectOutput(stdout.toFile())
+                .redirectError(stderr.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().keySet().removeIf(key -> key.startsWith("JOBSCHEDULER_"));
+        builder.environment().put("JOBSCHEDULER_SERVER", "http://127.0.0.1:" + httpPort);
+        return builder.start();
+    }
+
+    /** Runs the client to its end (at most a minute) and answers what it printed. */
+    CliRun cli(String... args) throws IOException, InterruptedException {
+        Path out = Files.createTempFile(dir, "cli-", ".out");
+        Path err = Files.createTempFile(dir, "cli-", ".err");
+        Process process = startCli(out, err, args);
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("jobscheduler " + String.join(" ", args) + " did not end within 60 s");
+        }
+        return new CliRun(process.exitValue(), Files.readAllBytes(out), Files.readString(err, StandardCharsets.UTF_8));
+    }
 }

@@ -1,0 +1,171 @@
+package io.jobscheduler.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The commands that start a job or follow its output: {@code start}, {@code logs}, {@code run}. */
+final class JobCommands {
+    /** How long the job's state may take to be final after its output stream has ended. */
+    private static final Duration SETTLE = Duration.ofSeconds(5);
+    private static final Duration SETTLE_POLL = Duration.ofMillis(100);
+
+    private JobCommands() {
+    }
+
+    @Command(name = "start", description = "Start a job and print its id.")
+    static final class Start implements Callable<Integer> {
+        private final Context context;
+        @Mixin
+        private ServerOptions server;
+        @Mixin
+        private InfoCommands.JsonOption output;
+        @Mixin
+        private JobSpec job;
+
+        Start(Context context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() {
+            Api api = server.connect(context.env());
+            Api.Answer answer = api.post("/start", job.startBody(job.workerId(api)));
+            context.out().print(output.json ? answer.text() : answer.json().path("job_id").asText() + "\n");
+            return 0;
+        }
+    }
+
+    @Command(name = "logs", description = {"Write a job's output (stdout and stderr as written) to stdout, byte for byte.",
+            "With -f, follow it until the job ends and exit with the job's outcome (see the exit codes in the README)."})
+    static final class Logs implements Callable<Integer> {
+        private final Context context;
+        @Mixin
+        private ServerOptions server;
+        @Option(names = {"-f", "--follow"}, description = "Keep writing new output until the job ends.")
+        private boolean follow;
+        @Option(names = "--worker", paramLabel = "ID", description = "The job's worker, when the scheduler does not know the job.")
+        private String worker;
+        @Parameters(paramLabel = "JOB", description = "The job's id.")
+        private String job;
+
+        Logs(Context context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() {
+            Api api = server.connect(context.env());
+            if (!follow) {
+                try {
+                    api.copyOutput(job, worker, false, context.out());
+                    return 0;
+                } catch (Api.OutputCut e) {
+                    throw new CliException(e.getMessage());
+                }
+            }
+            return followToTheEnd(context, api, job, worker);
+        }
+    }
+
+    @Command(name = "run", description = {"Start a job, write its output to stdout as it runs, and exit with its outcome:",
+            "its exit code, 128+N for signal N, 124 timed out, 126 could not start, 69 lost, 75 stopped, 125 error."})
+    static final class Run implements Callable<Integer> {
+        private final Context context;
+        @Mixin
+        private ServerOptions server;
+        @Mixin
+        private JobSpec job;
+
+        Run(Context context) {
+            this.context = context;
+        }
+
+        @Override
+        public Integer call() {
+            Api api = server.connect(context.env());
+            String workerId = job.workerId(api);
+            context.progress("starting '" + job.commandLine() + "' on worker " + workerId + " …");
+            String jobId = api.post("/start", job.startBody(workerId)).json().path("job_id").asText();
+            context.progress("job " + jobId + " is running; its output follows");
+            return followToTheEnd(context, api, jobId, workerId);
+        }
+    }
+
+    /**
+     * Copies the job's output to stdout until the job ends, then answers its exit status. A cut
+     * stream is reported, the job's state is still asked for and told, and the status is 125 —
+     * unless the job is LOST, which is why its stream broke. A stream refused with 503 is 69 when
+     * the job is LOST (its worker is down), else the error it is.
+     */
+    static int followToTheEnd(Context context, Api api, String jobId, String workerId) {
+        try {
+            api.copyOutput(jobId, workerId, true, context.out());
+        } catch (Api.OutputCut cut) {
+            context.err().println("jobscheduler: " + cut.getMessage());
+            JsonNode state = settledState(api, jobId);
+            context.err().println("jobscheduler: job " + jobId + " is " + state.path("state").asText()
+                    + (Formats.exit(state).isEmpty() ? "" : " (exit " + Formats.exit(state) + ")"));
+            return isLost(state) ? ExitCodes.LOST : ExitCodes.CLI_ERROR;
+        } catch (CliException refused) {
+            if (refused.httpStatus() != 503 || !isLost(stateOrNull(api, jobId))) {
+                throw refused;
+            }
+            context.err().println("jobscheduler: " + refused.getMessage());
+            return ExitCodes.LOST;
+        }
+        return ExitCodes.of(settledState(api, jobId));
+    }
+
+    /**
+     * The job's state once it is done. The output stream ends when the job has ended (api.md), so
+     * that is at once; this only bounds the wait should the worker's record lag behind its stream,
+     * or should the scheduler not answer for a worker that has just died (down within a second).
+     */
+    private static JsonNode settledState(Api api, String jobId) {
+        Instant deadline = Instant.now().plus(SETTLE);
+        while (true) {
+            try {
+                JsonNode state = query(api, jobId);
+                if (state.path("done").asBoolean() || Instant.now().isAfter(deadline)) {
+                    return state;
+                }
+            } catch (CliException e) {
+                if (e.httpStatus() != 503 || Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+            }
+            pause();
+        }
+    }
+
+    private static JsonNode stateOrNull(Api api, String jobId) {
+        try {
+            return query(api, jobId);
+        } catch (CliException e) {
+            return null;
+        }
+    }
+
+    private static boolean isLost(JsonNode state) {
+        return state != null && "LOST".equals(state.path("state").asText());
+    }
+
+    private static JsonNode query(Api api, String jobId) {
+        return api.post("/query", Api.JSON.createObjectNode().put("job_id", jobId)).json();
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(SETTLE_POLL);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+    }
+}
