@@ -172,11 +172,6 @@ public final class JobTable {
         }
     }
 
-    /** Up to {@code limit} entries older than {@code after} (from the newest when empty), newest first. */
-    public Page page(int limit, Optional<Cursor> after) {
-        return page(limit, after, Filter.ALL);
-    }
-
     /**
      * Up to {@code limit} entries that match {@code filter}, older than {@code after} (from the
      * newest when empty), newest first. {@code next} is present only when an older match exists,

@@ -41,7 +41,7 @@ class JobTableTest {
         List<String> seen = new ArrayList<>();
         Optional<JobTable.Cursor> cursor = Optional.empty();
         do {
-            JobTable.Page page = index.page(10, cursor);
+            JobTable.Page page = index.page(10, cursor, JobTable.Filter.ALL);
             seen.addAll(ids(page));
             cursor = page.next();
         } while (cursor.isPresent());
@@ -58,9 +58,9 @@ class JobTableTest {
         for (int i = 0; i < 4; i++) {
             index.record(job("old-" + i, i), false);
         }
-        JobTable.Page first = index.page(2, Optional.empty());
+        JobTable.Page first = index.page(2, Optional.empty(), JobTable.Filter.ALL);
         index.record(job("new", 100), false);
-        JobTable.Page second = index.page(2, first.next());
+        JobTable.Page second = index.page(2, first.next(), JobTable.Filter.ALL);
         assertThat(ids(second), contains("old-1", "old-0"));
         assertThat(second.next().isPresent(), is(false));
     }
@@ -88,7 +88,7 @@ class JobTableTest {
         assertThat("what only the start knew is kept", a.command(), is("bash"));
         assertThat("the first start time is kept", a.startedAt().orElseThrow(), is(Instant.ofEpochSecond(1)));
         assertThat(index.find("a").orElseThrow().live(), is(true));
-        assertThat(ids(index.page(10, Optional.empty())), contains("b", "a"));
+        assertThat(ids(index.page(10, Optional.empty(), JobTable.Filter.ALL)), contains("b", "a"));
     }
 
     @Test
