@@ -3,6 +3,8 @@ package io.jobscheduler.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,15 +53,33 @@ final class InfoCommands {
         private Integer limit;
         @Option(names = "--all", description = "Every job: follow the pages to the last.")
         private boolean all;
+        @Option(names = "--state", paramLabel = "S",
+                description = "Only jobs in this state: RUNNING, SUCCEEDED, FAILED, STOPPED, LOST (repeatable).")
+        private List<String> states = new ArrayList<>();
+        @Option(names = "--worker", paramLabel = "ID", description = "Only the jobs of this worker.")
+        private String worker;
 
         Jobs(Context context) {
             this.context = context;
         }
 
+        /** The query of every page: the filters and the page size (a cursor is valid with the same filters). */
+        private String filters() {
+            List<String> parameters = new ArrayList<>();
+            states.forEach(state -> parameters.add("state=" + PercentEncoding.segment(state)));
+            if (worker != null) {
+                parameters.add("worker_id=" + PercentEncoding.segment(worker));
+            }
+            if (limit != null) {
+                parameters.add("limit=" + limit);
+            }
+            return String.join("&", parameters);
+        }
+
         @Override
         public Integer call() {
             Api api = server.connect(context.env());
-            String query = limit == null ? "" : "limit=" + limit;
+            String query = filters();
             JsonNode page = api.get("/jobs" + (query.isEmpty() ? "" : "?" + query)).json();
             ArrayNode jobs = Api.JSON.createArrayNode().addAll(jobsOf(page));
             while (all && page.path("next").isTextual()) {

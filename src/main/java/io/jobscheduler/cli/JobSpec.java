@@ -3,7 +3,9 @@ package io.jobscheduler.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -11,10 +13,10 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * What {@code start} and {@code run} start: the options of a job and {@code -- COMMAND [PATH]},
- * turned into the body of {@code POST /start}. Only what today's API honours is here (api.md):
- * a command and one path. A new request field is an {@code @Option} here and one line in
- * {@link #startBody} — where they go is marked below.
+ * What {@code start} and {@code run} start: the options of a job and {@code -- COMMAND [ARGS…]},
+ * turned into the body of {@code POST /start} (api.md): {@code command}, {@code args}, {@code env},
+ * {@code timeout}; {@code path} stays empty. A new request field is an {@code @Option} here and
+ * one line in {@link #startBody}.
  */
 final class JobSpec {
     @Spec(Spec.Target.MIXEE)
@@ -24,34 +26,40 @@ final class JobSpec {
             description = "The worker to run on; without it, the one alive worker (an error when there are several).")
     private String worker;
 
-    // Options that arrive with the server side of other issues, each a field here and a line in startBody():
-    //   @Option(names = "--env", paramLabel = "K=V") Map<String, String> env;        -> body "env" (jobs issue)
-    //   @Option(names = "--timeout", paramLabel = "D") String timeout;               -> body "timeout" (issue 12)
-    //   @Option(names = "--constraint", paramLabel = "K=V") Map<String, String> constraints; (issue 14)
-    // picocli parses K=V options into a Map by itself.
+    @Option(names = "--env", paramLabel = "K=V", description = "An environment variable of the job (repeatable).")
+    private Map<String, String> env = new LinkedHashMap<>();
+
+    @Option(names = "--timeout", paramLabel = "D",
+            description = "End the job after this long, e.g. 30s, 5m (the scheduler checks the duration).")
+    private String timeout;
+
+    // Arrives with the server side of issue 14, a field here and a line in startBody():
+    //   @Option(names = "--constraint", paramLabel = "K=V") Map<String, String> constraints;
 
     @Parameters(index = "0", paramLabel = "COMMAND", description = "The program to run (no shell).")
     private String command;
 
-    // With the jobs issue's "args", this list becomes the arguments and the one-PATH check goes.
-    @Parameters(index = "1..*", arity = "0..*", paramLabel = "[PATH]", hideParamSyntax = true,
-            description = "Its one argument, e.g. a script, relative to the worker's work dir.")
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "[ARGS...]", hideParamSyntax = true,
+            description = "Its arguments, passed as they are.")
     private List<String> arguments = new ArrayList<>();
 
-    /** {@code COMMAND PATH} as typed, for messages. */
+    /** {@code COMMAND ARGS…} as typed, for messages. */
     String commandLine() {
         return arguments.isEmpty() ? command : command + " " + String.join(" ", arguments);
     }
 
     /** The body of {@code POST /start} for {@code workerId}. */
     ObjectNode startBody(String workerId) {
-        if (arguments.size() > 1) {
-            throw usage("the scheduler runs a COMMAND with at most one PATH today; got " + arguments.size()
-                    + " arguments after " + command + " (put them in a script)");
-        }
         ObjectNode body = Api.JSON.createObjectNode().put("worker_id", workerId).put("command", command);
         if (!arguments.isEmpty()) {
-            body.put("path", arguments.getFirst());
+            arguments.forEach(body.putArray("args")::add);
+        }
+        if (!env.isEmpty()) {
+            ObjectNode variables = body.putObject("env");
+            env.forEach(variables::put);
+        }
+        if (timeout != null) {
+            body.put("timeout", timeout);
         }
         return body;
     }

@@ -121,10 +121,11 @@ public final class JobGateway {
      * A page of the jobs started through this scheduler (or learnt from its workers), newest
      * first. The table answers every job it holds current; a job of a worker without events that
      * can still change is asked of its worker (in parallel), and one that cannot answer keeps the
-     * last state seen. Jobs of a down worker are {@code LOST}.
+     * last state seen. Jobs of a down worker are {@code LOST}. {@code filter} picks from the
+     * table's state; a job whose refreshed state no longer matches is left out of the page.
      */
-    public JobTable.Page list(int limit, Optional<JobTable.Cursor> after) {
-        JobTable.Page page = table.page(limit, after);
+    public JobTable.Page list(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
+        JobTable.Page page = table.page(limit, after, filter);
         Map<UUID, WorkerLookup> workers = new HashMap<>();
         List<Thread> refreshes = new ArrayList<>();
         for (JobTable.Entry entry : page.entries()) {
@@ -156,7 +157,7 @@ public final class JobGateway {
                 case WorkerLookup.Down d -> new JobTable.Entry(job.lost(), e.live());
                 case WorkerLookup.Unknown u -> new JobTable.Entry(job.done() ? job : job.lost(), e.live());
             };
-        }).toList();
+        }).filter(e -> filter.matches(e.job())).toList();
         return new JobTable.Page(fresh, page.next());
     }
 

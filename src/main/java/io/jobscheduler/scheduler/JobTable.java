@@ -56,6 +56,26 @@ public final class JobTable {
         }
     }
 
+    /**
+     * Which jobs a page holds: any of {@code states} (every state when empty), of one worker, and
+     * started in {@code [since, until)}; a job without a known start time has none to match a bound.
+     */
+    public record Filter(Set<JobState> states, Optional<UUID> workerId, Optional<Instant> since,
+                         Optional<Instant> until) {
+        public static final Filter ALL = new Filter(Set.of(), Optional.empty(), Optional.empty(), Optional.empty());
+
+        public Filter {
+            states = Set.copyOf(states);
+        }
+
+        public boolean matches(Job job) {
+            return (states.isEmpty() || states.contains(job.state()))
+                    && workerId.map(job.workerId()::equals).orElse(true)
+                    && since.map(s -> job.startedAt().filter(at -> !at.isBefore(s)).isPresent()).orElse(true)
+                    && until.map(u -> job.startedAt().filter(at -> at.isBefore(u)).isPresent()).orElse(true);
+        }
+    }
+
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
@@ -152,21 +172,29 @@ public final class JobTable {
         }
     }
 
-    /** Up to {@code limit} entries older than {@code after} (from the newest when empty), newest first. */
-    public Page page(int limit, Optional<Cursor> after) {
+    /**
+     * Up to {@code limit} entries that match {@code filter}, older than {@code after} (from the
+     * newest when empty), newest first. {@code next} is present only when an older match exists,
+     * so a filtered walk never ends on an empty page.
+     */
+    public Page page(int limit, Optional<Cursor> after, Filter filter) {
         lock.lock();
         try {
             var older = after.isPresent() ? byAge.headMap(after.get(), false) : byAge;
             List<Entry> entries = new ArrayList<>(Math.min(limit, older.size()));
             Cursor end = null;
+            boolean more = false;
             for (var e : older.descendingMap().entrySet()) {
+                if (!filter.matches(e.getValue().job())) {
+                    continue;
+                }
                 if (entries.size() == limit) {
+                    more = true;
                     break;
                 }
                 entries.add(e.getValue());
                 end = e.getKey();
             }
-            boolean more = end != null && byAge.lowerKey(end) != null;
             return new Page(entries, more ? Optional.of(end) : Optional.empty());
         } finally {
             lock.unlock();

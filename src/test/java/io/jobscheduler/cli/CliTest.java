@@ -101,13 +101,27 @@ class CliTest {
     }
 
     @Test
-    void startSendsCommandAndPathToTheNamedWorkerAndPrintsTheJobId() throws IOException {
+    void startSendsCommandArgsEnvAndTimeoutToTheNamedWorkerAndPrintsTheJobId() throws IOException {
         scheduler = new FakeScheduler(request -> json(201, "{\"job_id\":\"j7\",\"worker_id\":\"w\"}"));
-        assertEquals(0, run(Map.of(), "start", "--server", scheduler.url() + "/", "--worker", "w", "--", "bash", "x.sh"));
+        assertEquals(0, run(Map.of(), "start", "--server", scheduler.url() + "/", "--worker", "w", "--env", "A=1 2",
+                "--env", "B=", "--timeout", "5s", "--", "bash", "x.sh", "--flag"));
         assertEquals("j7\n", out.toString());
         String request = scheduler.requests().getFirst();
         assertTrue(request.startsWith("POST /start HTTP/1.1"), request);
-        assertTrue(request.endsWith("{\"worker_id\":\"w\",\"command\":\"bash\",\"path\":\"x.sh\"}"), request);
+        assertTrue(request.endsWith("{\"worker_id\":\"w\",\"command\":\"bash\",\"args\":[\"x.sh\",\"--flag\"],"
+                + "\"env\":{\"A\":\"1 2\",\"B\":\"\"},\"timeout\":\"5s\"}"), request);
+    }
+
+    @Test
+    void jobsSendsItsFiltersOnEveryPage() throws IOException {
+        scheduler = new FakeScheduler(request -> json(200, request.contains("next=c1")
+                ? "{\"jobs\":[],\"next\":null}" : "{\"jobs\":[],\"next\":\"c1\"}"));
+        assertEquals(0, run(Map.of(), "jobs", "--server", scheduler.url(), "--json", "--all", "--state", "RUNNING",
+                "--state", "FAILED", "--worker", "w 1", "--limit", "5"), stderr());
+        String filters = "state=RUNNING&state=FAILED&worker_id=w%201&limit=5";
+        assertTrue(scheduler.requests().get(0).startsWith("GET /jobs?" + filters + " HTTP/1.1"), scheduler.requests().get(0));
+        assertTrue(scheduler.requests().get(1).startsWith("GET /jobs?" + filters + "&next=c1 HTTP/1.1"),
+                scheduler.requests().get(1));
     }
 
     @Test

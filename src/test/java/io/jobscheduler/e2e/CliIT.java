@@ -58,6 +58,27 @@ class CliIT {
     }
 
     @Test
+    void runPassesEveryArgumentAfterTheCommand() throws Exception {
+        Cluster.CliRun run = cluster.cli("run", "--", "sh", "-c", "echo hi; exit 3");
+        assertEquals(3, run.status(), run.toString());
+        assertEquals("hi\n", run.out());
+    }
+
+    @Test
+    void aJobThatTimesOutExits124() throws Exception {
+        Cluster.CliRun run = cluster.cli("run", "--timeout", "1s", "--", "sleep", "30");
+        assertEquals(124, run.status(), run.toString());
+    }
+
+    @Test
+    void envVariablesArrive() throws Exception {
+        Cluster.CliRun run = cluster.cli("run", "--env", "GREETING=hello there", "--env", "OTHER=2", "--",
+                "sh", "-c", "echo \"$GREETING/$OTHER\"");
+        assertEquals(0, run.status(), run.toString());
+        assertEquals("hello there/2\n", run.out());
+    }
+
+    @Test
     void logsFollowOfAJobKilledBySigkillExits137() throws Exception {
         String marker = Processes.marker();
         script(marker + ".sh", "echo ready; while :; do sleep 0.1; done\n");
@@ -91,10 +112,11 @@ class CliIT {
         try {
             Cluster.await("run to print the job's first line", KILL_TIMEOUT, () -> read(out).equals("ready\n"));
             String job = null;
-            for (JsonNode entry : Cluster.JSON.readTree(cluster.cli("jobs", "--json").stdout()).get("jobs")) {
-                if (entry.get("path").asText().equals(marker + ".sh")) {
-                    job = entry.get("job_id").asText();
-                }
+            // The one running job of the class's tests (they run one at a time), found by the filters.
+            for (JsonNode entry : Cluster.JSON.readTree(cluster.cli("jobs", "--json", "--state", "RUNNING", "--worker",
+                    cluster.workerId(0)).stdout()).get("jobs")) {
+                assertEquals("RUNNING", entry.get("state").asText(), entry.toString());
+                job = entry.get("job_id").asText();
             }
             assertTrue(job != null, "jobs --json lists the job");
             Cluster.CliRun stop = cluster.cli("stop", job);
@@ -205,7 +227,7 @@ class CliIT {
     @Test
     void usageErrorsExit2AndHelpExits0() throws Exception {
         for (String[] args : List.of(new String[] {"run"}, new String[] {"jobs", "--limit", "many"},
-                new String[] {"status"}, new String[] {"logs", "--bogus", "j"}, new String[] {"start", "--", "a", "b", "c"})) {
+                new String[] {"status"}, new String[] {"logs", "--bogus", "j"}, new String[] {"start", "--env", "NOVALUE", "--", "true"})) {
             Cluster.CliRun run = cluster.cli(args);
             assertEquals(2, run.status(), String.join(" ", args) + ": " + run);
             assertTrue(run.stderr().startsWith("jobscheduler " + args[0] + ": "), run.stderr());

@@ -124,8 +124,8 @@ class HttpHardeningIT {
 
     @Test
     void anUnknownQueryParameterIs400NamingItOnEveryRoute() {
-        assertEquals("unknown query parameter 'state'; /jobs takes limit, next",
-                cluster.get("/jobs?state=RUNNING").assertError(400).get("error").asText());
+        assertEquals("unknown query parameter 'status'; /jobs takes limit, next, state, worker_id, since, until",
+                cluster.get("/jobs?status=RUNNING").assertError(400).get("error").asText());
         for (String path : List.of("/workers?x=1", "/workers/" + worker + "?x=1", "/jobs/j?x=1", "/jobs/j/output?x=1")) {
             assertTrue(cluster.get(path).assertError(400).get("error").asText().startsWith("unknown query parameter 'x'"),
                     path);

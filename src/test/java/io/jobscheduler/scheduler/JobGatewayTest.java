@@ -61,7 +61,7 @@ class JobGatewayTest {
         clock.advance(Duration.ofSeconds(7));
         registry.sweep();
         assertEquals(JobState.LOST, gateway.query("sleep", Optional.empty()).state());
-        assertEquals(JobState.LOST, gateway.list(10, Optional.empty()).entries().getFirst().job().state());
+        assertEquals(JobState.LOST, gateway.list(10, Optional.empty(), JobTable.Filter.ALL).entries().getFirst().job().state());
         assertInstanceOf(SchedulerException.WorkerDown.class,
                 assertThrows(SchedulerException.class, () -> gateway.start(workerId, JobStart.of("sleep", ""))));
         assertInstanceOf(SchedulerException.WorkerDown.class,

@@ -98,7 +98,7 @@ class JobSyncTest {
         assertEquals(JobState.SUCCEEDED, j1.state());
         assertEquals(0, j1.exitCode().getAsInt());
         assertEquals(JobState.RUNNING, gateway.query("j2", Optional.empty()).state());
-        assertEquals(2, gateway.list(1000, Optional.empty()).entries().size());
+        assertEquals(2, gateway.list(1000, Optional.empty(), JobTable.Filter.ALL).entries().size());
         assertEquals(0, worker.queries.get(), "no QueryJob for a worker that pushes events");
         assertEquals(1, worker.lists.get());
     }
@@ -195,7 +195,7 @@ class JobSyncTest {
         Job started = gateway.start(workerId, JobStart.of("sleep", ""));
         assertEquals(clock.instant(), started.startedAt().orElseThrow(), "no worker start time: the scheduler's clock");
         assertEquals(JobState.RUNNING, gateway.query("sleep", Optional.empty()).state());
-        gateway.list(10, Optional.empty());
+        gateway.list(10, Optional.empty(), JobTable.Filter.ALL);
         assertEquals(2, worker.queries.get(), "query and list each asked the worker");
         assertTrue(job("j").isEmpty(), "no event applied");
     }

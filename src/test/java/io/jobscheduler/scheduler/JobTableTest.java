@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +41,7 @@ class JobTableTest {
         List<String> seen = new ArrayList<>();
         Optional<JobTable.Cursor> cursor = Optional.empty();
         do {
-            JobTable.Page page = index.page(10, cursor);
+            JobTable.Page page = index.page(10, cursor, JobTable.Filter.ALL);
             seen.addAll(ids(page));
             cursor = page.next();
         } while (cursor.isPresent());
@@ -57,9 +58,9 @@ class JobTableTest {
         for (int i = 0; i < 4; i++) {
             index.record(job("old-" + i, i), false);
         }
-        JobTable.Page first = index.page(2, Optional.empty());
+        JobTable.Page first = index.page(2, Optional.empty(), JobTable.Filter.ALL);
         index.record(job("new", 100), false);
-        JobTable.Page second = index.page(2, first.next());
+        JobTable.Page second = index.page(2, first.next(), JobTable.Filter.ALL);
         assertThat(ids(second), contains("old-1", "old-0"));
         assertThat(second.next().isPresent(), is(false));
     }
@@ -87,7 +88,7 @@ class JobTableTest {
         assertThat("what only the start knew is kept", a.command(), is("bash"));
         assertThat("the first start time is kept", a.startedAt().orElseThrow(), is(Instant.ofEpochSecond(1)));
         assertThat(index.find("a").orElseThrow().live(), is(true));
-        assertThat(ids(index.page(10, Optional.empty())), contains("b", "a"));
+        assertThat(ids(index.page(10, Optional.empty(), JobTable.Filter.ALL)), contains("b", "a"));
     }
 
     @Test
@@ -131,6 +132,77 @@ class JobTableTest {
         index.apply(WORKER, ended("a", "STOPPED"));
         assertThat(index.find("a").orElseThrow().live(), is(true));
         assertThat(index.find("a").orElseThrow().job().state(), is(JobState.STOPPED));
+    }
+
+    /** Twelve jobs started at seconds 0..11: every third FAILED, the others RUNNING; odd ones on OTHER. */
+    private static JobTable mixed(UUID other) {
+        JobTable index = new JobTable(100);
+        for (int i = 0; i < 12; i++) {
+            UUID worker = i % 2 == 1 ? other : WORKER;
+            index.record(Job.started("job-" + i, worker, "bash", "x.sh", Instant.ofEpochSecond(i)), false);
+            if (i % 3 == 0) {
+                index.apply(worker, ended("job-" + i, "FAILED"));
+            }
+        }
+        return index;
+    }
+
+    private static JobTable.Filter filter(Set<JobState> states, UUID worker, Long since, Long until) {
+        return new JobTable.Filter(states, Optional.ofNullable(worker),
+                Optional.ofNullable(since).map(Instant::ofEpochSecond), Optional.ofNullable(until).map(Instant::ofEpochSecond));
+    }
+
+    private static List<String> walk(JobTable index, int limit, JobTable.Filter filter) {
+        List<String> seen = new ArrayList<>();
+        Optional<JobTable.Cursor> cursor = Optional.empty();
+        do {
+            JobTable.Page page = index.page(limit, cursor, filter);
+            assertThat("a filtered walk never yields an empty page", page.entries().isEmpty(), is(false));
+            seen.addAll(ids(page));
+            cursor = page.next();
+        } while (cursor.isPresent());
+        return seen;
+    }
+
+    @Test
+    void eachFilterPicksItsJobs() {
+        UUID other = UUID.randomUUID();
+        JobTable index = mixed(other);
+        assertThat(ids(index.page(100, Optional.empty(), filter(Set.of(JobState.FAILED), null, null, null))),
+                contains("job-9", "job-6", "job-3", "job-0"));
+        assertThat(ids(index.page(100, Optional.empty(), filter(Set.of(JobState.FAILED, JobState.RUNNING), null, null,
+                null))).size(), is(12));
+        assertThat(ids(index.page(100, Optional.empty(), filter(Set.of(JobState.SUCCEEDED), null, null, null))),
+                is(List.of()));
+        assertThat(ids(index.page(100, Optional.empty(), filter(Set.of(), other, null, null))),
+                contains("job-11", "job-9", "job-7", "job-5", "job-3", "job-1"));
+        assertThat("since is inclusive", ids(index.page(100, Optional.empty(), filter(Set.of(), null, 9L, null))),
+                contains("job-11", "job-10", "job-9"));
+        assertThat("until is exclusive", ids(index.page(100, Optional.empty(), filter(Set.of(), null, null, 2L))),
+                contains("job-1", "job-0"));
+    }
+
+    @Test
+    void filtersCombineAndPageWithTheirCursor() {
+        UUID other = UUID.randomUUID();
+        JobTable index = mixed(other);
+        // RUNNING on WORKER (even, not a multiple of 3) started in [1, 11): 10, 8, 4, 2.
+        JobTable.Filter combined = filter(Set.of(JobState.RUNNING), WORKER, 1L, 11L);
+        assertThat(walk(index, 1, combined), contains("job-10", "job-8", "job-4", "job-2"));
+        JobTable.Page first = index.page(2, Optional.empty(), combined);
+        assertThat(ids(first), contains("job-10", "job-8"));
+        index.record(Job.started("job-new", WORKER, "bash", "x.sh", Instant.ofEpochSecond(5)), false);
+        assertThat("a job arriving behind the cursor is on the next page",
+                ids(index.page(2, first.next(), combined)), contains("job-new", "job-4"));
+        assertThat(walk(index, 3, combined), contains("job-10", "job-8", "job-new", "job-4", "job-2"));
+    }
+
+    @Test
+    void aJobWithoutAStartTimeMatchesNoTimeBound() {
+        JobTable index = new JobTable(10);
+        index.apply(WORKER, JobEvent.newBuilder().setJobId("untimed").setState("RUNNING").build());
+        assertThat(ids(index.page(10, Optional.empty(), filter(Set.of(), null, 0L, null))), is(List.of()));
+        assertThat(ids(index.page(10, Optional.empty(), JobTable.Filter.ALL)), contains("untimed"));
     }
 
     @Test

@@ -14,15 +14,22 @@ import io.jobscheduler.scheduler.Job;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.JobStart;
 import io.jobscheduler.scheduler.JobOutput;
+import io.jobscheduler.scheduler.JobState;
 import io.jobscheduler.scheduler.JobTable;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -148,10 +155,13 @@ public final class JobsHttpService implements HttpService {
         }
     }
 
-    /** A job in a list: where it runs, what it runs, its state. */
-    public record JobSummary(String jobId, String workerId, String command, String path, String state) {
+    /** A job in a list: where it runs, what it runs, its state and times; unknown values are null. */
+    public record JobSummary(String jobId, String workerId, String command, String path, String state,
+                             String startedAt, String finishedAt, Integer exitCode) {
         static JobSummary of(Job job) {
-            return new JobSummary(job.jobId(), job.workerId().toString(), job.command(), job.path(), job.state().name());
+            return new JobSummary(job.jobId(), job.workerId().toString(), job.command(), job.path(), job.state().name(),
+                    job.startedAt().map(JsonBody::time).orElse(null), job.finishedAt().map(JsonBody::time).orElse(null),
+                    job.exitCode().isPresent() ? job.exitCode().getAsInt() : null);
         }
     }
 
@@ -194,7 +204,8 @@ public final class JobsHttpService implements HttpService {
     }
 
     private void list(ServerRequest request, ServerResponse response) {
-        QueryParameters query = QueryParameters.only(request, "limit", "next");
+        QueryParameters query = QueryParameters.only(request, List.of("state"),
+                "limit", "next", "state", "worker_id", "since", "until");
         int limit = query.get("limit").map(text -> {
             try {
                 int value = Integer.parseInt(text);
@@ -209,9 +220,36 @@ public final class JobsHttpService implements HttpService {
         }).orElse(DEFAULT_LIMIT);
         Optional<JobTable.Cursor> after = query.get("next").map(text -> JobTable.Cursor.parse(text).orElseThrow(
                 () -> ApiException.badRequest("query parameter next: '" + text + "' is not a cursor from GET /jobs")));
-        JobTable.Page page = gateway.list(limit, after);
+        JobTable.Filter filter = new JobTable.Filter(states(query.all("state")),
+                optionalWorkerId(query.get("worker_id").orElse(null)), time(query, "since"), time(query, "until"));
+        JobTable.Page page = gateway.list(limit, after, filter);
         List<JobSummary> jobs = page.entries().stream().map(e -> JobSummary.of(e.job())).toList();
         JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().map(JobTable.Cursor::text).orElse(null)));
+    }
+
+    private static Set<JobState> states(List<String> names) {
+        Set<JobState> states = EnumSet.noneOf(JobState.class);
+        for (String name : names) {
+            try {
+                states.add(JobState.valueOf(name));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("query parameter 'state' must be one of "
+                        + Arrays.toString(JobState.values()) + ", was '" + name + "'");
+            }
+        }
+        return states;
+    }
+
+    /** An RFC 3339 time parameter ({@code 2026-12-01T10:00:00Z}, any offset). */
+    private static Optional<Instant> time(QueryParameters query, String name) {
+        return query.get(name).map(text -> {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException e) {
+                throw ApiException.badRequest("query parameter '" + name
+                        + "' must be an RFC 3339 time such as 2026-12-01T10:00:00Z, was '" + text + "'");
+            }
+        });
     }
 
     private void output(ServerRequest request, ServerResponse response) {

@@ -18,6 +18,11 @@ final class QueryParameters {
 
     /** The request's query, refused unless every parameter is one of {@code known}, given once. */
     static QueryParameters only(ServerRequest request, String... known) {
+        return only(request, List.of(), known);
+    }
+
+    /** As {@link #only(ServerRequest, String...)}, but the parameters {@code repeatable} may be given more than once. */
+    static QueryParameters only(ServerRequest request, List<String> repeatable, String... known) {
         UriQuery query = request.query();
         List<String> allowed = List.of(known);
         for (String name : query.names()) {
@@ -26,11 +31,16 @@ final class QueryParameters {
                 throw ApiException.badRequest("unknown query parameter '" + name + "'; " + path
                         + (allowed.isEmpty() ? " takes none" : " takes " + String.join(", ", allowed)));
             }
-            if (query.all(name).size() > 1) {
+            if (query.all(name).size() > 1 && !repeatable.contains(name)) {
                 throw ApiException.badRequest("query parameter '" + name + "' is given more than once");
             }
         }
         return new QueryParameters(query);
+    }
+
+    /** Every value of a repeatable parameter, in request order; empty when it is not given. */
+    List<String> all(String name) {
+        return query.contains(name) ? query.all(name) : List.of();
     }
 
     Optional<String> get(String name) {

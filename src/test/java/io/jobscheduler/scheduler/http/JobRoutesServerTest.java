@@ -28,7 +28,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -167,6 +171,66 @@ class JobRoutesServerTest {
         try (Http1ClientResponse response = client.get("/jobs").queryParam("next", "garbage").request()) {
             assertEquals("query parameter next: 'garbage' is not a cursor from GET /jobs",
                     error(response, 400).get("error").asText());
+        }
+    }
+
+    /**
+     * {@code GET /jobs} with {@code query} ("a=1&a=2&b=3") given through the client, which replaces
+     * a parameter named again, so each name's values go in one call.
+     */
+    private Http1ClientResponse jobs(String query) {
+        Map<String, List<String>> parameters = new LinkedHashMap<>();
+        for (String parameter : query.split("&")) {
+            int equals = parameter.indexOf('=');
+            parameters.computeIfAbsent(parameter.substring(0, equals), name -> new ArrayList<>())
+                    .add(parameter.substring(equals + 1));
+        }
+        var request = client.get("/jobs");
+        parameters.forEach((name, values) -> request.queryParam(name, values.toArray(String[]::new)));
+        return request.request();
+    }
+
+    private List<String> listed(String query) throws IOException {
+        try (Http1ClientResponse response = jobs(query)) {
+            assertEquals(200, response.status().code(), query);
+            List<String> ids = new ArrayList<>();
+            JSON.readTree(response.as(String.class)).get("jobs").forEach(job -> ids.add(job.get("job_id").asText()));
+            return ids;
+        }
+    }
+
+    @Test
+    void theListFiltersByStateWorkerAndStartTimeAndCarriesTheTimes() throws IOException {
+        try (Http1ClientResponse response = start(WORKER_ID.toString(), "ok")) {
+            assertEquals(201, response.status().code());
+        }
+        try (Http1ClientResponse response = jobs("state=RUNNING&state=FAILED")) {
+            JsonNode job = JSON.readTree(response.as(String.class)).get("jobs").get(0);
+            assertEquals("ok-job", job.get("job_id").asText());
+            assertTrue(Instant.parse(job.get("started_at").asText()).isAfter(Instant.EPOCH), job.toString());
+            assertTrue(job.get("finished_at").isNull(), job.toString());
+            assertTrue(job.get("exit_code").isNull(), job.toString());
+        }
+        assertEquals(List.of(), listed("state=SUCCEEDED"));
+        assertEquals(List.of("ok-job"), listed("worker_id=" + WORKER_ID));
+        assertEquals(List.of(), listed("worker_id=" + UUID.randomUUID()));
+        assertEquals(List.of("ok-job"), listed("since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z"));
+        assertEquals(List.of(), listed("since=2999-01-01T00:00:00Z"));
+        assertEquals(List.of(), listed("until=2000-01-01T00:00:00Z"));
+        assertEquals(List.of("ok-job"), listed("state=RUNNING&worker_id=" + WORKER_ID + "&since=2000-01-01T00:00:00Z&limit=1"));
+    }
+
+    @Test
+    void aMalformedFilterIs400NamingItsParameter() throws IOException {
+        for (String query : List.of("state=DONE", "since=yesterday", "until=2026-12-01", "worker_id=nope")) {
+            String name = query.substring(0, query.indexOf('='));
+            try (Http1ClientResponse response = jobs(query)) {
+                String message = error(response, 400).get("error").asText();
+                assertTrue(message.contains(name), message);
+            }
+        }
+        try (Http1ClientResponse response = jobs("since=2000-01-01T00:00:00Z&since=2001-01-01T00:00:00Z")) {
+            assertEquals("query parameter 'since' is given more than once", error(response, 400).get("error").asText());
         }
     }
 }
