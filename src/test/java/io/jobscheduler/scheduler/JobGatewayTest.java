@@ -1,5 +1,6 @@
 package io.jobscheduler.scheduler;
 
+import io.jobscheduler.ManualClock;
 import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.jobscheduler.scheduler;
 
+import io.jobscheduler.ManualClock;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsRes;
 import io.jobscheduler.grpc.QueryJobRes;

@@ -1,5 +1,6 @@
 package io.jobscheduler.scheduler;
 
+import io.jobscheduler.ManualClock;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;

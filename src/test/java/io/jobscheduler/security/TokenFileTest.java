@@ -1,5 +1,6 @@
 package io.jobscheduler.security;
 
+import io.jobscheduler.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
