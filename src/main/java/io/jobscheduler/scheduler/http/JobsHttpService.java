@@ -2,10 +2,7 @@ package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Method;
 import io.helidon.http.Status;
-import io.helidon.webserver.http.HttpRules;
-import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.jobscheduler.config.Durations;
@@ -17,6 +14,7 @@ import io.jobscheduler.scheduler.JobOutput;
 import io.jobscheduler.scheduler.JobState;
 import io.jobscheduler.scheduler.JobTable;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.security.ApiRole;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -37,31 +35,26 @@ import java.util.regex.Pattern;
  * The job routes: start, stop, query, list, and stream output. Handlers are thin: decode,
  * call the {@link JobGateway}, encode. Errors are thrown and mapped once by {@link SchedulerHttp}.
  */
-public final class JobsHttpService implements HttpService {
+final class JobsHttpService {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final JobGateway gateway;
 
-    public JobsHttpService(JobGateway gateway) {
+    JobsHttpService(JobGateway gateway) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
     }
 
-    @Override
-    public void routing(HttpRules rules) {
-        rules.post("/start", this::start)
-                .any("/start", SchedulerHttp.methodNotAllowed(Method.POST))
-                .post("/stop", this::stop)
-                .any("/stop", SchedulerHttp.methodNotAllowed(Method.POST))
-                .post("/query", this::query)
-                .any("/query", SchedulerHttp.methodNotAllowed(Method.POST))
-                .get("/jobs", this::list)
-                .any("/jobs", SchedulerHttp.methodNotAllowed(Method.GET))
-                .get("/jobs/{job_id}", this::one)
-                .any("/jobs/{job_id}", SchedulerHttp.methodNotAllowed(Method.GET))
-                .get("/jobs/{job_id}/output", this::output)
-                .any("/jobs/{job_id}/output", SchedulerHttp.methodNotAllowed(Method.GET));
+    /** The job routes, for {@link ApiRoutes}. */
+    List<ApiRoute> routes() {
+        return List.of(
+                ApiRoute.post("/start", ApiRole.OPERATOR, this::start),
+                ApiRoute.post("/stop", ApiRole.OPERATOR, this::stop),
+                ApiRoute.post("/query", ApiRole.VIEWER, this::query),
+                ApiRoute.get("/jobs", ApiRole.VIEWER, this::list),
+                ApiRoute.get("/jobs/{job_id}", ApiRole.VIEWER, this::one),
+                ApiRoute.get("/jobs/{job_id}/output", ApiRole.VIEWER, this::output));
     }
 
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */

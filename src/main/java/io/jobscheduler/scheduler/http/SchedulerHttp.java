@@ -49,7 +49,7 @@ public final class SchedulerHttp {
     /**
      * Every route of the gateway with the error conventions, and the JSON body of a not-ready
      * answer of the health routes (Helidon's health feature answers them, with {@code readiness}
-     * among its checks). Add a resource as one more {@code HttpService}.
+     * among its checks). A new route is one more entry of {@link ApiRoutes}' table.
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
@@ -67,8 +67,7 @@ public final class SchedulerHttp {
                 chain.proceed();
             }
         });
-        routing.register("/workers", new WorkersHttpService(registry));
-        routing.register("/", new JobsHttpService(gateway));
+        ApiRoutes.of(registry, gateway).register(routing);
     }
 
     /**

@@ -1,32 +1,29 @@
 package io.jobscheduler.scheduler.http;
 
-import io.helidon.http.Method;
 import io.helidon.http.Status;
-import io.helidon.webserver.http.HttpRules;
-import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.security.ApiRole;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
 
 /** {@code /workers}: the registered workers, as the registry knows them. */
-public final class WorkersHttpService implements HttpService {
+final class WorkersHttpService {
     private final WorkerRegistry registry;
 
-    public WorkersHttpService(WorkerRegistry registry) {
+    WorkersHttpService(WorkerRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
     }
 
-    @Override
-    public void routing(HttpRules rules) {
-        rules.get("/", this::list)
-                .any("/", SchedulerHttp.methodNotAllowed(Method.GET))
-                .get("/{id}", this::one)
-                .any("/{id}", SchedulerHttp.methodNotAllowed(Method.GET));
+    /** The worker routes, for {@link ApiRoutes}. */
+    List<ApiRoute> routes() {
+        return List.of(
+                ApiRoute.get("/workers", ApiRole.VIEWER, this::list),
+                ApiRoute.get("/workers/{id}", ApiRole.VIEWER, this::one));
     }
 
     private void list(ServerRequest request, ServerResponse response) {

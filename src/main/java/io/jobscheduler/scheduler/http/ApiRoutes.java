@@ -1,0 +1,45 @@
+package io.jobscheduler.scheduler.http;
+
+import io.helidon.http.Method;
+import io.helidon.webserver.http.HttpRules;
+import io.jobscheduler.scheduler.JobGateway;
+import io.jobscheduler.scheduler.WorkerRegistry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The table of every API route (health routes aside: Helidon's health feature serves those).
+ * A path registers its methods in table order, then a 405 with {@code Allow} for every other
+ * method.
+ */
+public final class ApiRoutes {
+    private final List<ApiRoute> routes;
+
+    private ApiRoutes(List<ApiRoute> routes) {
+        this.routes = List.copyOf(routes);
+    }
+
+    /** The gateway's routes. */
+    public static ApiRoutes of(WorkerRegistry registry, JobGateway gateway) {
+        return new ApiRoutes(Stream.concat(new WorkersHttpService(registry).routes().stream(),
+                new JobsHttpService(gateway).routes().stream()).toList());
+    }
+
+    public List<ApiRoute> all() {
+        return routes;
+    }
+
+    /** Registers every route, and for each path the 405 answer for the methods it does not serve. */
+    public void register(HttpRules rules) {
+        Map<String, List<Method>> methodsByPath = new LinkedHashMap<>();
+        for (ApiRoute route : routes) {
+            methodsByPath.computeIfAbsent(route.path(), path -> new ArrayList<>()).add(route.method());
+            rules.route(route.method(), route.path(), route.handler());
+        }
+        methodsByPath.forEach((path, methods) ->
+                rules.any(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new))));
+    }
+}
