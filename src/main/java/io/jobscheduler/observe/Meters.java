@@ -1,0 +1,114 @@
+package io.jobscheduler.observe;
+
+import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.Meter;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.MetricsConfig;
+import io.helidon.metrics.api.MetricsFactory;
+import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
+import io.helidon.service.registry.Services;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * The meters of one process, as Prometheus will name them: a counter {@code x} is served as
+ * {@code x_total}, a timer {@code x} as the histogram {@code x_seconds} with {@link #SECONDS}
+ * buckets, a meter with base unit {@code bytes} ends in {@code _bytes}. Every meter has a help
+ * text (the {@code # HELP} line).
+ *
+ * <p>Helidon 4.5.0's Micrometer provider keeps every meter in Micrometer's one static
+ * {@code Metrics.globalRegistry}, whatever registry object it hands out
+ * (docs/helidon-notes.md, "Metrics"): there is one registry per JVM, which {@link #ofProcess()}
+ * takes, and nothing else here reaches for it. The classes that count receive their meters
+ * through their constructors.
+ */
+public final class Meters {
+    /**
+     * Histogram buckets for durations, in seconds: from a millisecond (a start or a request on
+     * loopback) to ten seconds (a start that waited for a slow disk or a full worker).
+     */
+    public static final List<Duration> SECONDS = List.of(
+            Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+            Duration.ofSeconds(10));
+
+    private final MeterRegistry registry;
+    private final MetricsConfig config;
+
+    private Meters(MeterRegistry registry, MetricsConfig config) {
+        this.registry = registry;
+        this.config = config;
+    }
+
+    /**
+     * The process's meters, with the JVM and process meters Helidon adds ({@code memory_*},
+     * {@code thread_*}, {@code gc_*}, {@code cpu_*}, {@code classloader_*}, {@code jvm_uptime}).
+     * Every call answers the same registry.
+     */
+    public static Meters ofProcess() {
+        MetricsConfig config = MetricsConfig.create();
+        return new Meters(Services.get(MetricsFactory.class).globalRegistry(config), config);
+    }
+
+    /** A counter; {@code tags} are name, value pairs. */
+    public Counter counter(String name, String help, String... tags) {
+        return registry.getOrCreate(Counter.builder(name).description(help).tags(tags(tags)));
+    }
+
+    /** A counter of bytes ({@code name} ends in {@code _bytes}). */
+    public Counter byteCounter(String name, String help, String... tags) {
+        return registry.getOrCreate(Counter.builder(name).description(help).baseUnit("bytes").tags(tags(tags)));
+    }
+
+    /** A histogram of durations in seconds ({@code name} without the {@code _seconds}, which Prometheus adds). */
+    public Timer timer(String name, String help, String... tags) {
+        return registry.getOrCreate(Timer.builder(name).description(help).tags(tags(tags))
+                // Helidon adds six quantiles by default, which a Prometheus histogram must not carry.
+                .percentiles(new double[0])
+                .buckets(SECONDS.toArray(Duration[]::new)));
+    }
+
+    /**
+     * A gauge read at every scrape; {@code value} must be cheap and must not block. A gauge of
+     * the same name and tags that is already registered is kept (the registry is the process's):
+     * whoever registers a gauge of some server's state {@link #remove}s it when that server closes.
+     */
+    public Meter gauge(String name, String help, Supplier<? extends Number> value, String... tags) {
+        return registry.getOrCreate(Gauge.builder(name, () -> value.get().doubleValue()).description(help)
+                .tags(tags(tags)));
+    }
+
+    /** A gauge of bytes ({@code name} ends in {@code _bytes}). */
+    public Meter byteGauge(String name, String help, Supplier<? extends Number> value) {
+        return registry.getOrCreate(Gauge.builder(name, () -> value.get().doubleValue()).description(help)
+                .baseUnit("bytes"));
+    }
+
+    /** Removes a meter, so that a later server can register its own of that name. */
+    public void remove(Meter meter) {
+        registry.remove(meter);
+    }
+
+    /** Serves these meters on {@code /observe/metrics} (Prometheus text unless JSON is asked for). */
+    public MetricsObserver observer() {
+        return MetricsObserver.builder().meterRegistry(registry).metricsConfig(config).build();
+    }
+
+    private static List<Tag> tags(String... pairs) {
+        if (pairs.length % 2 != 0) {
+            throw new IllegalArgumentException("tags are name, value pairs: " + Arrays.toString(pairs));
+        }
+        Tag[] tags = new Tag[pairs.length / 2];
+        for (int i = 0; i < tags.length; i++) {
+            tags[i] = Tag.create(pairs[2 * i], Objects.requireNonNull(pairs[2 * i + 1], pairs[2 * i]));
+        }
+        return List.of(tags);
+    }
+}
