@@ -10,6 +10,9 @@ import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
 import io.helidon.service.registry.Services;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -48,13 +51,23 @@ public final class Meters {
     }
 
     /**
-     * The process's meters, with the JVM and process meters Helidon adds ({@code memory_*},
-     * {@code thread_*}, {@code gc_*}, {@code cpu_*}, {@code classloader_*}, {@code jvm_uptime}).
-     * Every call answers the same registry.
+     * The process's meters, with the JVM meters Helidon adds ({@code memory_*}, {@code thread_*},
+     * {@code gc_*}, {@code cpu_*}, {@code classloader_*}, {@code jvm_uptime_seconds}) and the
+     * process meters Micrometer (which Helidon brings) has and Helidon does not add:
+     * {@code process_cpu_usage}, {@code system_cpu_usage}, {@code process_files_open_files},
+     * {@code process_files_max_files}, {@code process_start_time_seconds}. Every call answers the
+     * same registry.
      */
     public static Meters ofProcess() {
         MetricsConfig config = MetricsConfig.create();
-        return new Meters(Services.get(MetricsFactory.class).globalRegistry(config), config);
+        MeterRegistry registry = Services.get(MetricsFactory.class).globalRegistry(config);
+        io.micrometer.core.instrument.MeterRegistry micrometer =
+                registry.unwrap(io.micrometer.core.instrument.MeterRegistry.class);
+        // Binding twice (a second server in one JVM) finds the meters already there.
+        new ProcessorMetrics().bindTo(micrometer);
+        new FileDescriptorMetrics().bindTo(micrometer);
+        new UptimeMetrics().bindTo(micrometer);
+        return new Meters(registry, config);
     }
 
     /** A counter; {@code tags} are name, value pairs. */
