@@ -9,7 +9,6 @@ import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.ServerStartException;
-import io.jobscheduler.scheduler.WorkerRecord;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.security.SecurityCommands;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -59,6 +57,8 @@ public final class Main {
     private static final Component SCHEDULER = new Component("scheduler", SchedulerSettings.SCHEMA);
     private static final Component WORKER = new Component("worker", WorkerSettings.SCHEMA);
     /** dev's worker: its socket is {@code --worker-addr} (dev's {@code --grpc-addr} is the scheduler's); no other flag. */
+    /** What {@code dev}'s readiness waits for, after the sockets ("not ready: waiting for ..."). */
+    public static final String DEV_WORKER_MILESTONE = "the dev worker to register";
     private static final ConfigKey DEV_WORKER_SOCKET = WorkerSettings.SCHEMA.stream()
             .filter(k -> k.path().equals("grpc_server.addr")).findFirst().orElseThrow().withFlag("--worker-addr");
     private static final Component DEV_WORKER = new Component("worker", WorkerSettings.SCHEMA.stream()
@@ -138,14 +138,7 @@ public final class Main {
                             .loadWithoutFile(invocation.flags(SCHEDULER)));
                     // Ready (GET /observe/health/ready) once this worker has registered, not merely listening.
                     Readiness readiness = new Readiness();
-                    AtomicBoolean workerJoined = new AtomicBoolean();
-                    readiness.require("the dev worker to register", workerJoined::get);
-                    WorkerRegistry.Listener joined = new WorkerRegistry.Listener() {
-                        @Override
-                        public void added(WorkerRecord worker) {
-                            workerJoined.set(true);
-                        }
-                    };
+                    WorkerRegistry.Listener joined = readiness.requireAWorker(DEV_WORKER_MILESTONE);
                     SchedulerServer schedulerServer = started(SCHEDULER, true,
                             () -> SchedulerServer.start(scheduler, joined, readiness));
                     running.add(schedulerServer);
