@@ -1,16 +1,19 @@
 package io.jobscheduler;
 
+import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
 import io.jobscheduler.cli.Cli;
 import io.jobscheduler.config.ConfigException;
 import io.jobscheduler.config.ConfigKey;
 import io.jobscheduler.config.ConfigLoader;
+import io.jobscheduler.config.ObserveSettings;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.ServerStartException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.http.Readiness;
+import io.jobscheduler.observe.Meters;
 import io.jobscheduler.security.SecurityCommands;
 import io.jobscheduler.worker.WorkerServer;
 import java.nio.file.Path;
@@ -127,9 +130,11 @@ public final class Main {
                     running.add(started(SCHEDULER, false, () -> SchedulerServer.start(scheduler)));
                 }
                 case "worker" -> {
-                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(WORKER.schema(), env, here)
-                            .load(invocation.configFile(), WorkerSettings.FILE_NAME, invocation.flags(WORKER)), here);
-                    running.add(started(WORKER, false, () -> WorkerServer.start(worker)));
+                    Config config = new ConfigLoader(WORKER.schema(), env, here)
+                            .load(invocation.configFile(), WorkerSettings.FILE_NAME, invocation.flags(WORKER));
+                    WorkerSettings worker = WorkerSettings.from(config, here);
+                    ObserveSettings observe = ObserveSettings.from(config);
+                    running.add(started(WORKER, false, () -> WorkerServer.start(worker, observe, Meters.ofProcess())));
                 }
                 default -> {
                     // dev: both halves on the built-in defaults (no files), jobs in the current folder;
@@ -147,9 +152,10 @@ public final class Main {
                     // JOBSCHEDULER_GRPC_SERVER_ADDR is the scheduler's here, as --grpc-addr is.
                     Map<String, String> workerEnv = new HashMap<>(env);
                     workerEnv.remove(DEV_WORKER_SOCKET.envName());
-                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(DEV_WORKER.schema(), workerEnv, here)
-                            .loadWithoutFile(workerFlags), here);
-                    running.add(started(DEV_WORKER, true, () -> WorkerServer.start(worker)));
+                    Config workerConfig = new ConfigLoader(DEV_WORKER.schema(), workerEnv, here).loadWithoutFile(workerFlags);
+                    WorkerSettings worker = WorkerSettings.from(workerConfig, here);
+                    ObserveSettings observe = ObserveSettings.from(workerConfig);
+                    running.add(started(DEV_WORKER, true, () -> WorkerServer.start(worker, observe, Meters.ofProcess())));
                 }
             }
         } catch (ConfigException e) {
