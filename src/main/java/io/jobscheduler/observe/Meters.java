@@ -89,24 +89,39 @@ public final class Meters {
     }
 
     /**
-     * A gauge read at every scrape; {@code value} must be cheap and must not block. A gauge of
-     * the same name and tags that is already registered is kept (the registry is the process's):
-     * whoever registers a gauge of some server's state {@link #remove}s it when that server closes.
+     * A gauge read at every scrape; {@code value} must be cheap and must not block. The registry
+     * is the process's, and a gauge reads one server's state: this one replaces a gauge of the
+     * same name and tags registered before (by a server closed, or older in this JVM), and whoever
+     * registers it {@link #remove}s it when its server closes.
      */
-    public Meter gauge(String name, String help, Supplier<? extends Number> value, String... tags) {
-        return registry.getOrCreate(Gauge.builder(name, () -> value.get().doubleValue()).description(help)
-                .tags(tags(tags)));
+    public Gauge<Double> gauge(String name, String help, Supplier<? extends Number> value, String... tags) {
+        return replace(Gauge.builder(name, () -> value.get().doubleValue()).description(help).tags(tags(tags)));
     }
 
-    /** A gauge of bytes ({@code name} ends in {@code _bytes}). */
-    public Meter byteGauge(String name, String help, Supplier<? extends Number> value) {
-        return registry.getOrCreate(Gauge.builder(name, () -> value.get().doubleValue()).description(help)
-                .baseUnit("bytes"));
+    /** A gauge of bytes ({@code name} ends in {@code _bytes}), as {@link #gauge}. */
+    public Gauge<Double> byteGauge(String name, String help, Supplier<? extends Number> value) {
+        return replace(Gauge.builder(name, () -> value.get().doubleValue()).description(help).baseUnit("bytes"));
     }
 
-    /** Removes a meter, so that a later server can register its own of that name. */
-    public void remove(Meter meter) {
-        registry.remove(meter);
+    private Gauge<Double> replace(Gauge.Builder<Double> gauge) {
+        registry.meter(Gauge.class, gauge.name(), tagsOf(gauge)).ifPresent(registry::remove);
+        return registry.getOrCreate(gauge);
+    }
+
+    /** Removes {@code gauge} if it is still the one registered under its name and tags (not a later server's). */
+    public void remove(Gauge<Double> gauge) {
+        registry.meter(Gauge.class, gauge.id().name(), gauge.id().tags())
+                .filter(current -> current == gauge)
+                .ifPresent(registry::remove);
+    }
+
+    /** The value of the gauge registered under {@code name} and {@code tags}, if any (for tests). */
+    public java.util.Optional<Double> gaugeValue(String name, String... tags) {
+        return registry.meter(Gauge.class, name, tags(tags)).map(g -> g.value().doubleValue());
+    }
+
+    private static List<Tag> tagsOf(Gauge.Builder<Double> gauge) {
+        return gauge.tags().entrySet().stream().map(e -> Tag.create(e.getKey(), e.getValue())).toList();
     }
 
     /** Serves these meters on {@code /observe/metrics} (Prometheus text unless JSON is asked for). */

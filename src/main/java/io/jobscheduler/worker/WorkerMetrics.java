@@ -1,7 +1,7 @@
 package io.jobscheduler.worker;
 
 import io.helidon.metrics.api.Counter;
-import io.helidon.metrics.api.Meter;
+import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Timer;
 import io.jobscheduler.observe.Meters;
 import io.jobscheduler.worker.job.JobRunner;
@@ -23,7 +23,7 @@ final class WorkerMetrics implements RunnerMeters, AutoCloseable {
     private final Meters meters;
     private final Timer spawn;
     private final Counter outputWritten;
-    private final List<Meter> gauges = new CopyOnWriteArrayList<>();
+    private final List<Gauge<Double>> gauges = new CopyOnWriteArrayList<>();
 
     WorkerMetrics(Meters meters) {
         this.meters = meters;

@@ -9,7 +9,7 @@ import io.jobscheduler.scheduler.SchedulerMeters;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.http.RequestMeter;
 import java.time.Duration;
-import io.helidon.metrics.api.Meter;
+import io.helidon.metrics.api.Gauge;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,7 +38,7 @@ public final class SchedulerMetrics implements SchedulerMeters, RequestMeter, Au
     private final Counter outputBytes;
     private final Map<String, Counter> workerCalls = new ConcurrentHashMap<>();
     private final Map<String, Timer> requests = new ConcurrentHashMap<>();
-    private final List<Meter> gauges = new CopyOnWriteArrayList<>();
+    private final List<Gauge<Double>> gauges = new CopyOnWriteArrayList<>();
 
     public SchedulerMetrics(Meters meters) {
         this.meters = meters;
