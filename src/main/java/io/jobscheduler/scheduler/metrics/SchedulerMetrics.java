@@ -2,6 +2,7 @@ package io.jobscheduler.scheduler.metrics;
 
 import io.grpc.Status;
 import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Timer;
 import io.jobscheduler.observe.Meters;
 import io.jobscheduler.scheduler.JobState;
@@ -9,13 +10,12 @@ import io.jobscheduler.scheduler.SchedulerMeters;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.http.RequestMeter;
 import java.time.Duration;
-import io.helidon.metrics.api.Gauge;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
