@@ -14,8 +14,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,6 +50,7 @@ class WorkerMetricsServerTest {
 
             String hello = start(scheduler, workerId, "\"command\":\"sh\",\"path\":\"hello.sh\"");
             assertEquals("hello\n", get(scheduler.httpPort(), "/jobs/" + hello + "/output").body());
+            awaitState(scheduler, hello, "SUCCEEDED"); // so that only the sleeper runs below
             String sleeper = start(scheduler, workerId, "\"command\":\"sleep\",\"path\":\"60\"");
             PrometheusText during = scrape(port);
 
@@ -75,6 +78,19 @@ class WorkerMetricsServerTest {
              WorkerServer worker = WorkerServer.start(TestWorkers.settings(scheduler.grpcPort(), work, data))) {
             assertEquals(Optional.empty(), worker.observePort());
         }
+    }
+
+    private static void awaitState(SchedulerServer scheduler, String jobId, String state) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(30);
+        String seen = null;
+        while (Instant.now().isBefore(deadline)) {
+            seen = JSON.readTree(get(scheduler.httpPort(), "/jobs/" + jobId).body()).get("state").asText();
+            if (seen.equals(state)) {
+                return;
+            }
+            LockSupport.parkNanos(Duration.ofMillis(20).toNanos()); // a poll with a deadline, not a synchronisation
+        }
+        throw new AssertionError("job " + jobId + " is " + seen + ", not " + state);
     }
 
     private static double delta(PrometheusText before, PrometheusText after, String family, String name) {
