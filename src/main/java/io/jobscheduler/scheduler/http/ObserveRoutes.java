@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler.http;
 
 import io.helidon.http.Method;
+import io.jobscheduler.security.ApiRole;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,16 +15,19 @@ public final class ObserveRoutes {
     public static final String METRICS = "/observe/metrics";
     public static final String OPENAPI = "/openapi";
 
-    /** One route served by a Helidon feature. */
-    public record ObserveRoute(Method method, String path) {
+    /**
+     * One route served by a Helidon feature, with the weakest token role that may call it (for
+     * the token check to enforce; none for the health routes, which probes call without a token).
+     */
+    public record ObserveRoute(Method method, String path, Optional<ApiRole> role) {
     }
 
     public static final List<ObserveRoute> ALL = List.of(
-            new ObserveRoute(Method.GET, HEALTH),
-            new ObserveRoute(Method.GET, HEALTH + "/live"),
-            new ObserveRoute(Method.GET, HEALTH + "/ready"),
-            new ObserveRoute(Method.GET, METRICS),
-            new ObserveRoute(Method.GET, OPENAPI));
+            new ObserveRoute(Method.GET, HEALTH, Optional.empty()),
+            new ObserveRoute(Method.GET, HEALTH + "/live", Optional.empty()),
+            new ObserveRoute(Method.GET, HEALTH + "/ready", Optional.empty()),
+            new ObserveRoute(Method.GET, METRICS, Optional.of(ApiRole.VIEWER)),
+            new ObserveRoute(Method.GET, OPENAPI, Optional.of(ApiRole.VIEWER)));
 
     private ObserveRoutes() {
     }
