@@ -63,10 +63,12 @@ public final class Meters {
         MeterRegistry registry = Services.get(MetricsFactory.class).globalRegistry(config);
         io.micrometer.core.instrument.MeterRegistry micrometer =
                 registry.unwrap(io.micrometer.core.instrument.MeterRegistry.class);
-        // Binding twice (a second server in one JVM) finds the meters already there.
-        new ProcessorMetrics().bindTo(micrometer);
-        new FileDescriptorMetrics().bindTo(micrometer);
-        new UptimeMetrics().bindTo(micrometer);
+        // Once per JVM (dev runs two servers): Micrometer warns of a gauge bound twice.
+        if (micrometer.find("process.cpu.usage").gauge() == null) {
+            new ProcessorMetrics().bindTo(micrometer);
+            new FileDescriptorMetrics().bindTo(micrometer);
+            new UptimeMetrics().bindTo(micrometer);
+        }
         return new Meters(registry, config);
     }
 
