@@ -7,9 +7,15 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.scheduler.http.ApiAccess;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
+import io.jobscheduler.security.AuditException;
+import io.jobscheduler.security.AuditLog;
+import io.jobscheduler.security.GrpcAudit;
+import io.jobscheduler.security.TokenFile;
+import io.jobscheduler.security.TokenFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -44,10 +50,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
+    private final AuditLog audit;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
-                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard,
+                            AuditLog audit) {
         this.server = server;
+        this.audit = audit;
         this.guard = guard;
         this.core = core;
         this.ticker = ticker;
@@ -77,6 +86,9 @@ public final class SchedulerServer implements AutoCloseable {
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
         Objects.requireNonNull(observer, "observer");
+        HttpExposure.check(settings);
+        Optional<TokenFile> tokens = tokens(settings);
+        AuditLog audit = audit(settings);
         SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
         WorkerRegistry registry = core.registry();
         JobGateway gateway = core.gateway();
@@ -86,7 +98,9 @@ public final class SchedulerServer implements AutoCloseable {
                 Thread.ofPlatform().name("liveness").daemon().factory());
         long period = core.sweepPeriod().toMillis();
         ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
-        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
+        ticker.scheduleWithFixedDelay(audit::flushRefused, 1, 1, TimeUnit.SECONDS);
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing,
+                new GrpcAudit(audit));
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
@@ -94,6 +108,7 @@ public final class SchedulerServer implements AutoCloseable {
             guard.close();
             ticker.shutdownNow();
             core.close();
+            audit.close();
         };
         WebServer server;
         try {
@@ -108,7 +123,8 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness,
+                            ApiAccess.of(tokens, audit)))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -132,10 +148,30 @@ public final class SchedulerServer implements AutoCloseable {
             throw bindFailure(settings, null);
         }
         socketsUp.set(true);
-        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
+        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port())
+                + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse(" (no tokens: open to whoever reaches it)")
+                + settings.access().auditFile().map(f -> ", audit log " + f).orElse(""));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, audit);
+    }
+
+    private static Optional<TokenFile> tokens(SchedulerSettings settings) {
+        try {
+            return settings.access().tokensFile().map(file -> TokenFile.open(file, Clock.systemUTC()));
+        } catch (TokenFileException e) {
+            throw new ServerStartException("auth.tokens_file: " + e.getMessage(), e);
+        }
+    }
+
+    private static AuditLog audit(SchedulerSettings settings) {
+        try {
+            return settings.access().auditFile()
+                    .map(file -> AuditLog.open(file, settings.access().auditMaxBytes(), Clock.systemUTC()))
+                    .orElseGet(AuditLog::disabled);
+        } catch (AuditException e) {
+            throw new ServerStartException(e.getMessage(), e);
+        }
     }
 
     public int httpPort() {
@@ -168,6 +204,7 @@ public final class SchedulerServer implements AutoCloseable {
         guard.close();
         ticker.shutdownNow();
         core.close();
+        audit.close();
     }
 
     /**

@@ -53,6 +53,16 @@ public final class SchedulerHttp {
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
+        routing(routing, registry, gateway, readiness, ApiAccess.open());
+    }
+
+    /**
+     * As {@link #routing(HttpRouting.Builder, WorkerRegistry, JobGateway, Readiness)}, every
+     * request first through {@code access}: a token is checked before anything else is looked at.
+     */
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
+                               Readiness readiness, ApiAccess access) {
+        routing.addFilter(access::filter);
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();
@@ -67,7 +77,7 @@ public final class SchedulerHttp {
                 chain.proceed();
             }
         });
-        ApiRoutes.of(registry, gateway).register(routing);
+        ApiRoutes.of(registry, gateway).register(routing, access);
     }
 
     /**
