@@ -28,13 +28,14 @@ import static java.lang.System.Logger.Level.WARNING;
  * and, last, its {@code status}.
  *
  * <p>An action that must not happen unrecorded (a start, a stop) is written <em>before</em> it is
- * done, by {@link #begin}, with {@code "status":null}; {@link Pending#complete} later overwrites
- * those four bytes in place with the three-digit status and a space. So each action is one line,
- * the line is on disk before anything runs (if it cannot be written, {@link #begin} throws and
- * the caller refuses), completing it needs no new space on a full disk, and an action cut short
- * by a crash is left with {@code "status":null}. That is why the file is written at positions of
- * our own rather than opened for appending (Linux's {@code pwrite} ignores the position of a file
- * opened with {@code O_APPEND}).
+ * done, by {@link #begin}, with {@code "status":null} and, for a start, room for the job id the
+ * worker will give it (spaces, which JSON ignores); {@link Pending#complete} later overwrites the
+ * line's tail ({@code "status":null,"job_id":null} and the room) in place with the status and the
+ * job id. So each action is one line, the line is on disk before anything runs (if it cannot be
+ * written, {@link #begin} throws and the caller refuses), completing it needs no new space on a
+ * full disk, and an action cut short by a crash is left with {@code "status":null}. That is why
+ * the file is written at positions of our own rather than opened for appending (Linux's
+ * {@code pwrite} ignores the position of a file opened with {@code O_APPEND}).
  *
  * <p>Beyond {@code maxBytes} the file is renamed to {@code FILE.1} (replacing an older one) and a
  * new file started; a line still pending in the renamed file is completed there. Refused requests
@@ -49,7 +50,9 @@ public final class AuditLog implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
             .withZone(ZoneOffset.UTC);
-    private static final byte[] PENDING = "null".getBytes(StandardCharsets.US_ASCII);
+    /** Room left in a start's line for its job id: a job id of up to 128 characters, quoted. */
+    static final int JOB_ID_ROOM = 130;
+    private static final String TAIL = ",\"status\":";
 
     private final Path file;
     private final long maxBytes;
@@ -78,25 +81,46 @@ public final class AuditLog implements AutoCloseable {
     public final class Pending {
         private final Segment segment;
         private final long statusAt;
+        private final int room;
+        private final String jobId;
         private boolean completed;
 
-        private Pending(Segment segment, long statusAt) {
+        private Pending(Segment segment, long statusAt, int room, String jobId) {
             this.segment = segment;
             this.statusAt = statusAt;
+            this.room = room;
+            this.jobId = jobId;
         }
 
         /** Writes the outcome into the line; a failure is logged, as the action has happened. */
         public void complete(int status) {
+            complete(status, null);
+        }
+
+        /**
+         * Writes the outcome, and the job id the action made ({@code null}: the one the entry had),
+         * into the line; a failure is logged, as the action has happened.
+         */
+        public void complete(int status, String madeJobId) {
             if (status < 100 || status > 999) {
                 throw new IllegalArgumentException("status " + status + " is not three digits");
             }
+            if (segment == null) {
+                return; // a disabled log
+            }
+            String tail = status + ",\"job_id\":" + json(madeJobId != null ? madeJobId : jobId);
+            if (tail.getBytes(StandardCharsets.UTF_8).length > room) {
+                tail = status + ",\"job_id\":" + json(jobId);
+            }
+            byte[] text = (tail + " ".repeat(room - tail.getBytes(StandardCharsets.UTF_8).length))
+                    .getBytes(StandardCharsets.UTF_8);
             lock.lock();
             try {
-                if (completed || segment == null) {
+                if (completed) {
                     return;
                 }
                 completed = true;
-                ByteBuffer bytes = ByteBuffer.wrap((status + " ").getBytes(StandardCharsets.US_ASCII));
+                ByteBuffer bytes = ByteBuffer.wrap(text);
                 try {
                     while (bytes.hasRemaining()) {
                         segment.channel.write(bytes, statusAt + bytes.position());
@@ -140,23 +164,37 @@ public final class AuditLog implements AutoCloseable {
     /**
      * Writes {@code entry} with {@code "status":null} before its action is done; throws
      * {@link AuditException} when the line cannot be written, and the caller must then not act.
+     * With {@code jobIdToCome}, the line has room for the job id {@link Pending#complete} is given.
      * On a disabled log, a pending line that records nothing.
      */
-    public Pending begin(AuditEntry entry) {
+    public Pending begin(AuditEntry entry, boolean jobIdToCome) {
         if (!enabled()) {
-            return new Pending(null, 0);
+            return new Pending(null, 0, 0, null);
         }
-        byte[] line = line(entry, null);
+        byte[] whole = line(entry, null);
+        String text = new String(whole, StandardCharsets.UTF_8);
+        // The tail is the last ',"status":' of the line: inside a JSON string a quote is escaped.
+        int tailAt = text.lastIndexOf(TAIL) + TAIL.length();
+        String closing = text.substring(tailAt, text.length() - 2); // before "}\n"
+        int pad = jobIdToCome ? JOB_ID_ROOM : 0;
+        byte[] head = text.substring(0, tailAt).getBytes(StandardCharsets.UTF_8);
+        byte[] line = (text.substring(0, text.length() - 2) + " ".repeat(pad) + "}\n").getBytes(StandardCharsets.UTF_8);
+        int room = closing.getBytes(StandardCharsets.UTF_8).length + pad;
         lock.lock();
         try {
             flushRefusedLocked();
             Segment segment = writeLocked(line);
-            long statusAt = segment.size - 2 - PENDING.length; // the line ends "null}\n"
+            long statusAt = segment.size - line.length + head.length;
             segment.pending++;
-            return new Pending(segment, statusAt);
+            return new Pending(segment, statusAt, room, entry.jobId());
         } finally {
             lock.unlock();
         }
+    }
+
+    /** As {@link #begin(AuditEntry, boolean)} for an action that makes no job. */
+    public Pending begin(AuditEntry entry) {
+        return begin(entry, false);
     }
 
     /** Writes a finished action's line; throws {@link AuditException} when it cannot. */
@@ -329,7 +367,6 @@ public final class AuditLog implements AutoCloseable {
         line.put("from", entry.from());
         line.put("method", entry.method());
         line.put("route", entry.route());
-        line.put("job_id", entry.jobId());
         line.put("worker_id", entry.workerId());
         line.put("address", entry.address());
         line.put("command", entry.command());
@@ -337,7 +374,16 @@ public final class AuditLog implements AutoCloseable {
         line.put("args", entry.args());
         line.put("env", entry.env());
         line.put("status", status);
+        line.put("job_id", entry.jobId());
         return bytes(line);
+    }
+
+    private static String json(String value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a string is always JSON", e);
+        }
     }
 
     private static byte[] bytes(Map<String, Object> line) {

@@ -46,21 +46,40 @@ class AuditLogTest {
     void aLineIsWrittenBeforeTheActionAndItsStatusFilledInAfter() throws Exception {
         Path file = dir.resolve("audit.log");
         try (AuditLog log = AuditLog.open(file, 1_000_000, clock)) {
-            AuditLog.Pending pending = log.begin(start());
-            assertEquals("""
+            AuditLog.Pending pending = log.begin(start(), true);
+            String head = """
                     {"time":"2030-01-02T03:04:05.000Z","event":"start","who":"ci","from":"127.0.0.1:40000",\
-                    "method":"POST","route":"/start","job_id":null,"worker_id":"f35283ff-c08a-4a31-9b96-c23d795d70ed",\
+                    "method":"POST","route":"/start","worker_id":"f35283ff-c08a-4a31-9b96-c23d795d70ed",\
                     "address":null,"command":"bash","path":"scripts/count.sh","args":["-x","y"],"env":["HOME","TOKEN"],\
-                    "status":null}
-                    """, Files.readString(file));
+                    "status":""";
+            String written = Files.readString(file);
+            assertEquals(head + "null,\"job_id\":null" + " ".repeat(AuditLog.JOB_ID_ROOM) + "}\n", written);
 
-            pending.complete(201);
+            String jobId = "0b8e5a8e-7c1f-4d4e-9d8a-1f2e3d4c5b6a";
+            pending.complete(201, jobId);
+            String done = Files.readString(file);
+            assertEquals(written.length(), done.length(), "completed in place");
+            assertTrue(done.startsWith(head + "201,\"job_id\":\"" + jobId + "\" "), done);
             assertEquals(201, lines(file).getFirst().get("status").asInt());
-            assertTrue(Files.readString(file).endsWith("\"status\":201 }\n"), Files.readString(file));
-            pending.complete(500);
+            assertEquals(jobId, lines(file).getFirst().get("job_id").asText());
+            pending.complete(500, "other");
             assertEquals(201, lines(file).getFirst().get("status").asInt(), "completed once");
         }
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+
+    @Test
+    void aStopKeepsItsJobIdAndAnOverlongMadeIdIsLeftOut() throws Exception {
+        Path file = dir.resolve("audit.log");
+        try (AuditLog log = AuditLog.open(file, 1_000_000, clock)) {
+            log.begin(AuditEntry.of("stop", "ci", null, "POST", "/stop").job("j1")).complete(200);
+            log.begin(start(), true).complete(201, "\u0001".repeat(128));
+        }
+        List<JsonNode> lines = lines(file);
+        assertEquals("j1", lines.get(0).get("job_id").asText());
+        assertEquals(200, lines.get(0).get("status").asInt());
+        assertEquals(201, lines.get(1).get("status").asInt());
+        assertTrue(lines.get(1).get("job_id").isNull(), "six bytes an escaped character do not fit the room");
     }
 
     @Test

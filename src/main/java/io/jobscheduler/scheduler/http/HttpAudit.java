@@ -41,6 +41,7 @@ final class HttpAudit {
         final AuditLog log;
         AuditEntry entry;
         AuditLog.Pending pending;
+        String madeJobId;
         boolean refused;
 
         Audited(AuditLog log, AuditEntry entry) {
@@ -63,11 +64,16 @@ final class HttpAudit {
         Audited a = audited.get();
         a.entry = details.apply(a.entry);
         try {
-            a.pending = a.log.begin(a.entry);
+            a.pending = a.log.begin(a.entry, a.entry.event().equals("start"));
         } catch (AuditException e) {
             a.refused = true;
             throw new ApiException(Status.SERVICE_UNAVAILABLE_503, e.getMessage() + "; nothing was done");
         }
+    }
+
+    /** The job an audited start made, for its line. */
+    static void made(ServerRequest request, String jobId) {
+        request.context().get(Audited.class).ifPresent(a -> a.madeJobId = jobId);
     }
 
     /** {@code route}'s handler with its audit line, when the route is audited; else the handler. */
@@ -102,7 +108,7 @@ final class HttpAudit {
 
     private static void finish(Audited audited, int status) {
         if (audited.pending != null) {
-            audited.pending.complete(status);
+            audited.pending.complete(status, audited.madeJobId);
         } else if (!audited.refused) {
             // Refused before it said what it was about: nothing was done, so a failure is only logged.
             audited.log.record(audited.entry, status);

@@ -171,6 +171,7 @@ final class JobsHttpService {
         HttpAudit.before(request, entry -> entry.worker(workerId.toString())
                 .command(body.command(), body.path(), body.args(), body.env().keySet()));
         Job job = gateway.start(workerId, body.start());
+        HttpAudit.made(request, job.jobId());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 
