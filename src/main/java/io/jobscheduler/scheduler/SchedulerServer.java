@@ -149,7 +149,7 @@ public final class SchedulerServer implements AutoCloseable {
         }
         socketsUp.set(true);
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port())
-                + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse(" (no tokens: open to whoever reaches it)")
+                + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse("")
                 + settings.access().auditFile().map(f -> ", audit log " + f).orElse(""));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
