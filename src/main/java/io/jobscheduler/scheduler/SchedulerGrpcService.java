@@ -11,7 +11,6 @@ import io.jobscheduler.grpc.RegisterReq;
 import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
 import io.jobscheduler.rpc.StatusText;
-import io.jobscheduler.security.AuditLog;
 import io.jobscheduler.security.GrpcAudit;
 import java.time.Duration;
 import java.util.Objects;
@@ -32,12 +31,8 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
      * @param workerTtl how long a worker may stay silent; heartbeats are asked for as {@link WorkerWatch#heartbeat} says
      * @param departing told of a registered worker that deregisters, before it is removed (it may
      *                  still call the worker, within a deadline: no lock is held)
+     * @param audit where each registration and deregistration is recorded
      */
-    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing) {
-        this(registry, workerTtl, departing, new GrpcAudit(AuditLog.disabled()));
-    }
-
-    /** As above, each registration and deregistration written to {@code audit}. */
     public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing,
                                 GrpcAudit audit) {
         this.audit = Objects.requireNonNull(audit, "audit");

@@ -57,10 +57,6 @@ public record AuditEntry(String event, String who, String from, String method, S
                 List.copyOf(args), List.copyOf(envNames));
     }
 
-    public AuditEntry who(String caller) {
-        return new AuditEntry(event, caller, from, method, route, jobId, workerId, address, command, path, args, env);
-    }
-
     private static String cut(String text) {
         if (text == null || text.length() <= MAX_CHARS) {
             return text;
