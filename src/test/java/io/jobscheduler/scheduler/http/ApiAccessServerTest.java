@@ -142,6 +142,14 @@ class ApiAccessServerTest {
     }
 
     @Test
+    void everyAuditedRouteIsARouteOfTheTable() {
+        List<String> table = routes().stream().map(r -> r.method().text() + " " + r.path()).toList();
+        for (String audited : HttpAudit.EVENTS.keySet()) {
+            assertTrue(table.contains(audited), audited + " is audited but not in the table " + table);
+        }
+    }
+
+    @Test
     void unknownRoutesAndWrongMethodsNeedAToken() throws Exception {
         assertRefused(get(secured, "/nothing/here", null), 401, "missing token");
         assertRefused(send(secured, "PUT", "/workers", null), 401, "missing token");
