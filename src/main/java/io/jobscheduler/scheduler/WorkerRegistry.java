@@ -118,6 +118,34 @@ public final class WorkerRegistry implements AutoCloseable {
         return true;
     }
 
+    /** What {@link #removeIfDown} did. */
+    public enum Removal { REMOVED, ALIVE, UNKNOWN }
+
+    /**
+     * Removes the worker with this id if it is down (an operator forgetting a machine that is
+     * gone); a worker that is alive, or an unknown id, is left as it is. Health is read and the
+     * worker removed under the registry's lock, so a heartbeat cannot slip in between.
+     */
+    public Removal removeIfDown(UUID id) {
+        Worker removed;
+        lock.lock();
+        try {
+            removed = byId.get(id);
+            if (removed == null) {
+                return Removal.UNKNOWN;
+            }
+            if (removed.health().state() == State.ALIVE) {
+                return Removal.ALIVE;
+            }
+            byId.remove(id);
+            byAddress.remove(removed.record.address(), id);
+        } finally {
+            lock.unlock();
+        }
+        retire(removed);
+        return Removal.REMOVED;
+    }
+
     private static void retire(Worker worker) {
         if (worker == null) {
             return;

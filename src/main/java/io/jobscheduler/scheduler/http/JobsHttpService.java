@@ -168,7 +168,10 @@ final class JobsHttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
+        HttpAudit.before(request, entry -> entry.worker(workerId.toString())
+                .command(body.command(), body.path(), body.args(), body.env().keySet()));
         Job job = gateway.start(workerId, body.start());
+        HttpAudit.made(request, job.jobId());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 
@@ -177,6 +180,7 @@ final class JobsHttpService {
         JobRequest body = JsonBody.read(request, JobRequest.class);
         String jobId = jobId(body.jobId());
         Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(body.workerId()));
         gateway.stop(jobId, workerId);
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
@@ -265,6 +269,7 @@ final class JobsHttpService {
             throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
         }).orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
 
         try (JobOutput.Call call = gateway.output(jobId, workerId, offset, follow)) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");

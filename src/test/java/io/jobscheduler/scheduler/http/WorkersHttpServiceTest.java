@@ -95,8 +95,8 @@ class WorkersHttpServiceTest {
         HttpResponse<String> response = send(request("/workers/" + first.id())
                 .POST(HttpRequest.BodyPublishers.ofString("{}")));
 
-        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET");
-        assertEquals("GET", response.headers().firstValue("Allow").orElseThrow());
+        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET, DELETE");
+        assertEquals("GET, DELETE", response.headers().firstValue("Allow").orElseThrow());
     }
 
     @Test
