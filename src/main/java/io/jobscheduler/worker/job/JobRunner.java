@@ -35,6 +35,7 @@ public final class JobRunner implements AutoCloseable {
     private final JobStore store;
     private final ProcessDriver driver;
     private final EventLog events;
+    private final DescriptorReserve descriptors = DescriptorReserve.ofThisProcess();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, RunningJob> running = new HashMap<>();   // guarded by lock
@@ -113,6 +114,7 @@ public final class JobRunner implements AutoCloseable {
             throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
         JobShaper.Plan plan = shaper.plan(request);
         ensureOpen();
+        descriptors.check();
         String id = UUID.randomUUID().toString();
         OutputLog output;
         try {
@@ -123,7 +125,7 @@ public final class JobRunner implements AutoCloseable {
         ProcessDriver.Started process;
         try {
             Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
-            process = driver.start(plan.launch(id, workerId.get(), cwd));
+            process = shaper.confinement().start(driver, id, plan.limits(), plan.launch(id, workerId.get(), cwd));
         } catch (IOException e) {
             forget(id, output);
             throw JobStore.storageFailure("cannot create the job's working folder in data_dir", e);
@@ -161,7 +163,7 @@ public final class JobRunner implements AutoCloseable {
         }
         // The answer describes the job as started: once watched, a short job may end at any moment.
         JobStatus started = job.status();
-        process.watch(new JobReports(entry, events, this::ended));
+        process.watch(new JobReports(entry, plan.limits().outputBytes(), events, this::ended));
         if (unrecorded != null) {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
@@ -346,6 +348,8 @@ public final class JobRunner implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // Whatever is left of the job (descendants that left its group, in its cgroup) goes with it.
+        entry.process().release();
         try {
             if (entry.recorded()) {
                 store.finished(job);
