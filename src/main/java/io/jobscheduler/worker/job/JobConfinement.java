@@ -55,7 +55,11 @@ public final class JobConfinement implements AutoCloseable {
      * fails: what cannot be used is reported by {@link #describe()} and refused at start.
      */
     public static JobConfinement open(Path dataDir) {
-        CgroupLayout layout = CgroupLayout.detect();
+        return open(CgroupLayout.detect(), dataDir);
+    }
+
+    /** {@link #open(Path)} in {@code layout} (tests give the v2-only view of this machine). */
+    static JobConfinement open(CgroupLayout layout, Path dataDir) {
         if (layout.kind() == CgroupLayout.Kind.NONE) {
             return new JobConfinement(Optional.empty(), layout.enforcement(), layout.describe());
         }
