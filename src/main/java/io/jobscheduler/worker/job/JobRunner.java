@@ -21,8 +21,10 @@ import java.util.function.Supplier;
  * recovery and marked failed, never re-run.
  *
  * <p>A job ends once its process has exited and its output is complete: a background descendant
- * that keeps the output open keeps the job running (stop ends both). Descendants that leave the
- * process group (setsid) are beyond a group signal; stop then cuts their output loose.
+ * that keeps the output open keeps the job running (stop ends both). With job cgroups
+ * ({@link JobConfinement}) the kill after the grace period reaches every process of the job, and
+ * what is left when the job ends is killed with its cgroup; without them, descendants that leave
+ * the process group (setsid) are beyond a group signal, and stop cuts their output loose.
  *
  * <p>Thread-safe; every method may be called from virtual threads.
  */
