@@ -8,7 +8,12 @@ import io.jobscheduler.worker.cgroup.Enforcement;
 import io.jobscheduler.worker.cgroup.JobCgroup;
 import io.jobscheduler.worker.cgroup.JobCgroups;
 import io.jobscheduler.worker.cgroup.ResourceLimits;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.AccessMode;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -198,14 +203,26 @@ public final class JobConfinement implements AutoCloseable {
         if (!executable.contains("/")) {
             throw SpawnException.command("command not found: " + quoted + " (ENOENT)");
         }
-        Path file = launch.cwd().resolve(executable);
-        if (!Files.exists(file)) {
+        Path file;
+        try {
+            file = launch.cwd().resolve(executable);
+        } catch (InvalidPathException e) {
+            throw SpawnException.command("cannot start " + quoted + ": " + e.getReason());
+        }
+        try {
+            // access(2) with X_OK, as exec checks it: the same errno a plain spawn would have met.
+            file.getFileSystem().provider().checkAccess(file, AccessMode.EXECUTE);
+        } catch (NoSuchFileException e) {
             throw SpawnException.command("command not found: " + quoted + " (ENOENT)");
+        } catch (AccessDeniedException e) {
+            throw SpawnException.of("cannot start " + quoted, Errno.EACCES.number());
+        } catch (IOException e) {
+            int errno = Errno.of(e).map(Errno::number).orElse(Errno.EACCES.number());
+            throw errno == Errno.ENOENT.number() ? SpawnException.command("command not found: " + quoted + " (ENOENT)")
+                    : SpawnException.of("cannot start " + quoted, errno);
         }
         if (Files.isDirectory(file)) {
-            throw SpawnException.of("cannot start " + quoted, Errno.EACCES.number());
-        }
-        if (!Files.isExecutable(file)) {
+            // A folder passes X_OK (it may be entered) but cannot be exec'd.
             throw SpawnException.of("cannot start " + quoted, Errno.EACCES.number());
         }
         return stepped;
