@@ -8,12 +8,7 @@ import io.jobscheduler.worker.cgroup.Enforcement;
 import io.jobscheduler.worker.cgroup.JobCgroup;
 import io.jobscheduler.worker.cgroup.JobCgroups;
 import io.jobscheduler.worker.cgroup.ResourceLimits;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.AccessMode;
-import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -200,33 +195,29 @@ public final class JobConfinement implements AutoCloseable {
     private static Launch checkedFirst(Launch launch, Launch stepped) throws SpawnException {
         String executable = launch.executable();
         String quoted = ProcessSpawner.quoted(launch.argv().getFirst());
+        int errno;
         if (!executable.contains("/")) {
+            // Not found on the worker's PATH (JobShaper resolves those it finds); glibc refuses a name
+            // longer than NAME_MAX before searching.
+            errno = executable.getBytes(StandardCharsets.UTF_8).length > NAME_MAX
+                    ? Errno.ENAMETOOLONG.number() : Errno.ENOENT.number();
+        } else {
+            String file = executable.startsWith("/") ? executable : launch.cwd() + "/" + executable;
+            errno = Posix.executeAccess(file);
+            if (errno == 0 && Files.isDirectory(Path.of(file))) {
+                errno = Errno.EACCES.number(); // a folder passes X_OK (it may be entered) but cannot be exec'd
+            }
+        }
+        if (errno == Errno.ENOENT.number()) {
             throw SpawnException.command("command not found: " + quoted + " (ENOENT)");
         }
-        Path file;
-        try {
-            file = launch.cwd().resolve(executable);
-        } catch (InvalidPathException e) {
-            throw SpawnException.command("cannot start " + quoted + ": " + e.getReason());
-        }
-        try {
-            // access(2) with X_OK, as exec checks it: the same errno a plain spawn would have met.
-            file.getFileSystem().provider().checkAccess(file, AccessMode.EXECUTE);
-        } catch (NoSuchFileException e) {
-            throw SpawnException.command("command not found: " + quoted + " (ENOENT)");
-        } catch (AccessDeniedException e) {
-            throw SpawnException.of("cannot start " + quoted, Errno.EACCES.number());
-        } catch (IOException e) {
-            int errno = Errno.of(e).map(Errno::number).orElse(Errno.EACCES.number());
-            throw errno == Errno.ENOENT.number() ? SpawnException.command("command not found: " + quoted + " (ENOENT)")
-                    : SpawnException.of("cannot start " + quoted, errno);
-        }
-        if (Files.isDirectory(file)) {
-            // A folder passes X_OK (it may be entered) but cannot be exec'd.
-            throw SpawnException.of("cannot start " + quoted, Errno.EACCES.number());
+        if (errno != 0) {
+            throw SpawnException.of("cannot start " + quoted, errno);
         }
         return stepped;
     }
+
+    private static final int NAME_MAX = 255;
 
     /** Removes the worker's parent cgroups once every job has ended. */
     @Override
