@@ -32,7 +32,14 @@ public record Limits(OptionalLong memoryBytes, OptionalLong cpuMillis, OptionalL
         positive("cpu", cpuMillis);
         positive("pids", pids);
         positive("output", outputBytes);
+        if (cpuMillis.isPresent() && cpuMillis.getAsLong() > MAX_CPU_MILLIS) {
+            throw new IllegalArgumentException("cpu limit must be at most " + MAX_CPU_MILLIS / 1000 + " cores, not "
+                    + describe("cpu", cpuMillis.getAsLong()));
+        }
     }
+
+    /** The most cores a cgroup quota is written for. */
+    private static final long MAX_CPU_MILLIS = 4096_000;
 
     private static void positive(String name, OptionalLong value) {
         if (value.isPresent() && value.getAsLong() <= 0) {
@@ -141,7 +148,7 @@ public record Limits(OptionalLong memoryBytes, OptionalLong cpuMillis, OptionalL
         return amount << shift;
     }
 
-    /** {@code "0.5"} cores as thousandths of a core (500); at least 0.001, at most 100000 cores. */
+    /** {@code "0.5"} cores as thousandths of a core (500); at least 0.001, at most 4096 cores. */
     public static long parseCpuMillis(String text) {
         if (text == null || !CORES_FORM.matcher(text).matches()) {
             throw new IllegalArgumentException("'" + text + "' is not a number of cores like 0.5");
@@ -161,8 +168,8 @@ public record Limits(OptionalLong memoryBytes, OptionalLong cpuMillis, OptionalL
         if (cores.signum() <= 0) {
             throw new IllegalArgumentException("'" + text + "' must be more than 0 cores");
         }
-        if (cores.compareTo(BigDecimal.valueOf(100_000)) > 0) {
-            throw new IllegalArgumentException("'" + text + "' is more than 100000 cores");
+        if (cores.compareTo(BigDecimal.valueOf(MAX_CPU_MILLIS / 1000)) > 0) {
+            throw new IllegalArgumentException("'" + text + "' is more than " + MAX_CPU_MILLIS / 1000 + " cores");
         }
         BigDecimal millis = cores.movePointRight(3);
         if (millis.compareTo(BigDecimal.ONE) < 0) {

@@ -49,8 +49,12 @@ final class JobProtos {
 
     /** A negative limit is malformed (INVALID_ARGUMENT naming it); 0 is a limit not set. */
     private static Limits limits(JobLimits limits) {
-        return new Limits(limit("memory_bytes", limits.getMemoryBytes()), limit("cpu_millis", limits.getCpuMillis()),
-                limit("pids", limits.getPids()), limit("output_bytes", limits.getOutputBytes()));
+        try {
+            return new Limits(limit("memory_bytes", limits.getMemoryBytes()), limit("cpu_millis", limits.getCpuMillis()),
+                    limit("pids", limits.getPids()), limit("output_bytes", limits.getOutputBytes()));
+        } catch (IllegalArgumentException e) {
+            throw GrpcErrors.invalid("limits: " + e.getMessage());
+        }
     }
 
     private static OptionalLong limit(String field, long value) {

@@ -167,6 +167,7 @@ public final class JobConfinement implements AutoCloseable {
         if (cgroups.isEmpty()) {
             return confined == launch ? driver.start(launch) : driver.start(checkedFirst(launch, confined));
         }
+        checkedFirst(launch, confined);
         JobCgroup cgroup;
         try {
             cgroup = cgroups.get().create(jobId, inCgroup);
@@ -176,7 +177,7 @@ public final class JobConfinement implements AutoCloseable {
         }
         try {
             Launch joining = confined.withStepInFront(cgroup.joiningCommand(List.of()));
-            return new CgroupProcess(driver.start(checkedFirst(launch, joining)), cgroup);
+            return new CgroupProcess(driver.start(joining), cgroup);
         } catch (SpawnException | RuntimeException e) {
             try {
                 cgroup.remove(REMOVE_TIMEOUT);

@@ -25,6 +25,7 @@ class LimitsBodyTest {
         assertEquals("field 'limits.memory' must be more than 0, not 0", refusal(0, null, null, null));
         assertEquals("field 'limits.cpu' must be a number of cores like 0.5", refusal(null, "0.5", null, null));
         assertEquals("field 'limits.cpu': '0.0' must be more than 0 cores", refusal(null, 0.0, null, null));
+        assertEquals("field 'limits.cpu': '5000.0' is more than 4096 cores", refusal(null, 5000, null, null));
         assertEquals("field 'limits.pids' must be a whole number of processes", refusal(null, null, 1.5, null));
         assertEquals("field 'limits.pids' must be more than 0, not -1", refusal(null, null, -1, null));
         assertEquals("field 'limits.output' must be a size like \"256M\" or a number of bytes",
