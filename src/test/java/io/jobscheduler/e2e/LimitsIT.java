@@ -262,6 +262,27 @@ class LimitsIT {
     }
 
     @Test
+    void aRestartedWorkerEndsWhatTheKilledOneLeftInItsJobCgroups() throws Exception {
+        skipUnlessEnforced("kill-tree");
+        String marker = "422." + (System.nanoTime() % 1_000_000);
+        String job = start("command", "sh", "args", List.of("-c", "setsid -f sleep " + marker
+                + " >/dev/null 2>&1; exec sleep " + marker));
+        Cluster.await("two sleeps", Duration.ofSeconds(30), () -> survivors(marker) == 2);
+        cluster.killWorker(0);
+        cluster.awaitWorkerState(worker, "down", Duration.ofSeconds(30));
+        assertEquals(2, survivors(marker), "a killed worker's job runs on until the worker is back");
+
+        cluster.restartWorker(0);
+        cluster.awaitWorkerState(worker, "alive", Cluster.READY_TIMEOUT);
+        // The restarted worker ends its leftover job cgroups before it serves.
+        assertEquals(0, survivors(marker), "survivors of the restart, counted with ps");
+        assertCgroupGone(job);
+        JsonNode done = cluster.awaitDone(job);
+        assertEquals("FAILED", done.get("state").asText(), done.toString());
+        assertEquals("worker restarted while the job was running", done.get("error_text").asText());
+    }
+
+    @Test
     void aLimitOverTheMaximumIs422AndBadSyntaxIs400() {
         JsonNode over = cluster.post("/start", object("worker_id", worker, "command", "true",
                 "limits", Map.of("memory", "1G"))).assertError(422);
