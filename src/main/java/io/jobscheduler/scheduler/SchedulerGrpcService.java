@@ -83,7 +83,8 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
-        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList());
+        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
+                request.getEnforcedLimitsList());
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())

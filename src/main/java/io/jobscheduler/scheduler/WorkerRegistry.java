@@ -74,6 +74,12 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
+        return register(address, requestedId, features, List.of());
+    }
+
+    /** {@link #register(Address, String, Collection)} of a worker that enforces {@code limits}. */
+    public WorkerRecord register(Address address, String requestedId, Collection<String> features,
+                                 List<String> limits) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
         WorkerConnections connections = channels.connect(address);
@@ -89,7 +95,8 @@ public final class WorkerRegistry implements AutoCloseable {
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
             replaced = previous == null ? null : byId.remove(previous);
-            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), connections);
+            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features),
+                    connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {

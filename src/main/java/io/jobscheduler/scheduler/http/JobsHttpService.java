@@ -60,7 +60,8 @@ final class JobsHttpService {
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
     public record StartRequest(@JsonProperty(required = true) String workerId,
                                @JsonProperty(required = true) String command,
-                               String path, List<String> args, Map<String, String> env, String timeout, String user) {
+                               String path, List<String> args, Map<String, String> env, String timeout, String user,
+                               LimitsBody limits) {
         public StartRequest {
             if (workerId == null) {
                 throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
@@ -101,7 +102,7 @@ final class JobsHttpService {
         /** The job's start as the gateway sends it; a timeout that is no duration is 400. */
         JobStart start() {
             return new JobStart(command, path == null ? "" : path, args, env, timeoutDuration(),
-                    Optional.ofNullable(user).filter(u -> !u.isEmpty()));
+                    Optional.ofNullable(user).filter(u -> !u.isEmpty()), LimitsBody.of(limits));
         }
 
         private Optional<Duration> timeoutDuration() {

@@ -63,12 +63,15 @@ final class WorkersHttpService {
         var health = listed.health();
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
                 JsonBody.time(worker.registeredAt()), health.state().name().toLowerCase(Locale.ROOT),
-                JsonBody.time(health.lastSeen()), health.runningJobs());
+                JsonBody.time(health.lastSeen()), health.runningJobs(), worker.limits());
     }
 
-    /** One worker as the API shows it: {@code state} is {@code alive} or {@code down}. */
+    /**
+     * One worker as the API shows it: {@code state} is {@code alive} or {@code down}; {@code limits} what it
+     * enforces (README, "Limits").
+     */
     public record WorkerBody(String id, String address, String registeredAt, String state, String lastSeen,
-                             int runningJobs) {
+                             int runningJobs, List<String> limits) {
     }
 
     /** {@code DELETE /workers/{id}}: the worker forgotten, and how many of its jobs are now {@code LOST}. */
