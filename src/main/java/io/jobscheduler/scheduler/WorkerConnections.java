@@ -45,12 +45,24 @@ final class WorkerConnections implements AutoCloseable {
             this.credentials = tls.map(Factory::credentials).orElseGet(InsecureChannelCredentials::create);
         }
 
+        /** Trusting {@code workers.ca_file}; with {@code workers.crt_file}, presenting it (mutual TLS). */
         private static ChannelCredentials credentials(ClientTls tls) {
+            TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
             try {
-                return TlsChannelCredentials.newBuilder().trustManager(tls.caFile().toFile()).build();
+                builder.trustManager(tls.caFile().toFile());
             } catch (IOException e) {
                 throw new UncheckedIOException("workers.ca_file: cannot read " + tls.caFile() + ": " + e.getMessage(), e);
             }
+            if (tls.certificate().isPresent()) {
+                ClientTls.Certificate own = tls.certificate().get();
+                try {
+                    builder.keyManager(own.certificateFile().toFile(), own.keyFile().toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("workers.crt_file, key_file: cannot use " + own.certificateFile()
+                            + " and " + own.keyFile() + ": " + e.getMessage(), e);
+                }
+            }
+            return builder.build();
         }
 
         WorkerConnections connect(Address address) {

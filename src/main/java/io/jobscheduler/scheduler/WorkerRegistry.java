@@ -74,28 +74,50 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
-        Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
+        return add(address, features, () -> requested
+                .filter(wanted -> {
+                    Worker holder = byId.get(wanted);
+                    return holder == null || holder.record.address().equals(address);
+                })
+                .orElseGet(UUID::randomUUID));
+    }
+
+    /**
+     * Records the worker at {@code address} under {@code id}, the id its certificate identity owns
+     * (mutual TLS): it replaces whatever record held that id (the same worker, at its old address)
+     * and whatever record held this address.
+     */
+    public WorkerRecord registerOwned(UUID id, Address address, Collection<String> features) {
+        Objects.requireNonNull(id, "id");
+        return add(address, features, () -> id);
+    }
+
+    /** Adds a worker under the id {@code chooseId} picks (called under the lock), replacing the holders of that id and address. */
+    private WorkerRecord add(Address address, Collection<String> features, java.util.function.Supplier<UUID> chooseId) {
+        Objects.requireNonNull(address, "address");
         WorkerConnections connections = channels.connect(address);
         Worker added;
-        Worker replaced;
+        List<Worker> replaced = new ArrayList<>(2);
         lock.lock();
         try {
-            UUID id = requested
-                    .filter(wanted -> {
-                        Worker holder = byId.get(wanted);
-                        return holder == null || holder.record.address().equals(address);
-                    })
-                    .orElseGet(UUID::randomUUID);
+            UUID id = chooseId.get();
             UUID previous = byAddress.remove(address);
-            replaced = previous == null ? null : byId.remove(previous);
+            if (previous != null) {
+                replaced.add(byId.remove(previous));
+            }
+            Worker sameId = byId.remove(id);
+            if (sameId != null) {
+                byAddress.remove(sameId.record.address());
+                replaced.add(sameId);
+            }
             added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {
             lock.unlock();
         }
-        retire(replaced);
+        replaced.forEach(WorkerRegistry::retire);
         watch.open(added);
         observer.added(added.record);
         return added.record;
