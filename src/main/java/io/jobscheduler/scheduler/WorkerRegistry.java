@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The workers the scheduler knows: one {@link Worker} per address, found by id, each holding its
@@ -94,7 +95,7 @@ public final class WorkerRegistry implements AutoCloseable {
     }
 
     /** Adds a worker under the id {@code chooseId} picks (called under the lock), replacing the holders of that id and address. */
-    private WorkerRecord add(Address address, Collection<String> features, java.util.function.Supplier<UUID> chooseId) {
+    private WorkerRecord add(Address address, Collection<String> features, Supplier<UUID> chooseId) {
         Objects.requireNonNull(address, "address");
         WorkerConnections connections = channels.connect(address);
         Worker added;

@@ -206,6 +206,8 @@ final class SchedulerLink implements AutoCloseable {
                                 + " refused the registration of " + advertised + " (worker id "
                                 + (requested.isEmpty() ? "none yet" : requested + " kept in " + idFile) + "), retrying: "
                                 + e.getMessage());
+                    } else {
+                        LOG.log(System.Logger.Level.DEBUG, "registration refused again: " + e.getMessage());
                     }
                 } else {
                     LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
