@@ -4,6 +4,7 @@ import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.openapi.OpenApiFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
@@ -12,6 +13,8 @@ import io.jobscheduler.security.Exposure;
 import io.jobscheduler.security.PeerIdentityInterceptor;
 import io.jobscheduler.security.PeerRole;
 import io.jobscheduler.security.WorkerIdentities;
+import io.jobscheduler.observe.Meters;
+import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +45,8 @@ public final class SchedulerServer implements AutoCloseable {
     public static final String GRPC_SOCKET = "grpc";
     /** The largest request body the gateway reads; larger ones are refused before routing (413). */
     public static final long MAX_REQUEST_BYTES = 1 << 20;
+    /** The OpenAPI document {@code /openapi} serves, a resource of the jar (api.md links it). */
+    public static final String OPENAPI_DOCUMENT = "META-INF/openapi.yaml";
 
     private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
 
@@ -50,10 +56,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
+    private final SchedulerMetrics metrics;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
-                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard,
+                            SchedulerMetrics metrics) {
         this.server = server;
+        this.metrics = metrics;
         this.guard = guard;
         this.core = core;
         this.ticker = ticker;
@@ -82,6 +91,15 @@ public final class SchedulerServer implements AutoCloseable {
      * the scheduler adds its own: both sockets up.
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
+        return start(settings, observer, readiness, Meters.ofProcess());
+    }
+
+    /**
+     * As {@link #start(SchedulerSettings, WorkerRegistry.Listener, Readiness)}, counting into
+     * {@code meters}, which {@code /observe/metrics} serves.
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness,
+                                        Meters meters) {
         Objects.requireNonNull(observer, "observer");
         Optional<String> exposed = exposure(settings);
         Optional<WorkerIdentities> identities;
@@ -90,9 +108,13 @@ public final class SchedulerServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ServerStartException("grpc_server.client_ca_file: " + e.getMessage(), e);
         }
-        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
+        SchedulerMetrics metrics = new SchedulerMetrics(meters);
+        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer, metrics);
         WorkerRegistry registry = core.registry();
         JobGateway gateway = core.gateway();
+        metrics.workers(registry);
+        // The placement queue (issue 15) wires its length here.
+        metrics.queuedJobs(SchedulerMetrics.NO_QUEUE);
         // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
         // threads cannot starve them into a false DOWN.
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
@@ -108,6 +130,7 @@ public final class SchedulerServer implements AutoCloseable {
             guard.close();
             ticker.shutdownNow();
             core.close();
+            metrics.close();
         };
         WebServer server;
         try {
@@ -118,11 +141,16 @@ public final class SchedulerServer implements AutoCloseable {
                     .addFeature(ObserveFeature.just(HealthObserver.builder()
                             .useSystemServices(false)
                             .addCheck(readiness)
-                            .build()))
+                            .build(), meters.observer()))
+                    .addFeature(OpenApiFeature.builder()
+                            .staticFile(OPENAPI_DOCUMENT)
+                            .servicesDiscoverServices(false)
+                            .sockets(Set.of(WebServer.DEFAULT_SOCKET_NAME))
+                            .build())
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness, metrics))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -154,7 +182,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + settings.grpcTls().map(tls -> tls.mutual() ? " (mutual tls)" : " (tls)").orElse(" (plaintext)"));
         exposed.ifPresent(line -> LOGGER.log(WARNING, line));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics);
     }
 
     public int httpPort() {
@@ -187,6 +215,7 @@ public final class SchedulerServer implements AutoCloseable {
         guard.close();
         ticker.shutdownNow();
         core.close();
+        metrics.close();
     }
 
     /**
