@@ -239,7 +239,7 @@ public final class SchedulerServer implements AutoCloseable {
     /** The gRPC socket's safe defaults ({@link Exposure}); the line to log when {@code insecure} overrode them. */
     private static Optional<String> exposure(SchedulerSettings settings) {
         try {
-            return new Exposure("grpc_server.addr", settings.grpcAddress().host(), "register workers at any address"
+            return new Exposure("grpc_server.addr", settings.grpcAddress(), "register workers at any address"
                     + " (the scheduler then sends them jobs) and deregister any worker")
                     .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(), false, settings.grpcInsecure());
         } catch (Exposure.UnsafeException e) {

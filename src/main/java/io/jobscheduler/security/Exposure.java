@@ -1,26 +1,24 @@
 package io.jobscheduler.security;
 
+import io.jobscheduler.config.Address;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The safe defaults of a gRPC socket: on loopback (127.0.0.0/8 and ::1; the wildcards 0.0.0.0 and
- * :: are not) anything goes, as {@code dev} needs; off loopback the socket needs mutual TLS, and a
+ * The safe defaults of a gRPC socket: on loopback ({@link Address#isLoopback}: an IP in
+ * 127.0.0.0/8 or ::1; not the wildcards, not a name) anything goes, as {@code dev} needs; off loopback the socket needs mutual TLS, and a
  * worker running as root needs {@code jobs.run_as}, unless {@code [grpc_server] insecure = true},
  * which starts anyway and says, in one line, what is exposed.
  *
  * @param socketKey   the config key of the socket, as messages name it ({@code grpc_server.addr})
- * @param host        the host it binds (an IP literal or a name, resolved here)
+ * @param socket      the address it binds
  * @param exposed     what anyone who reaches a socket without mutual TLS can do
  */
-public record Exposure(String socketKey, String host, String exposed) {
+public record Exposure(String socketKey, Address socket, String exposed) {
 
     /** Thrown when a socket may not start as configured; the message says how to fix it. */
     public static final class UnsafeException extends RuntimeException {
@@ -38,7 +36,7 @@ public record Exposure(String socketKey, String host, String exposed) {
      * @throws UnsafeException when unsafe and not {@code insecure}
      */
     public Optional<String> check(boolean mutualTls, boolean rootWithoutRunAs, boolean insecure) {
-        if (loopback(host)) {
+        if (socket.isLoopback()) {
             return Optional.empty();
         }
         List<String> problems = new ArrayList<>();
@@ -55,7 +53,7 @@ public record Exposure(String socketKey, String host, String exposed) {
             return Optional.empty();
         }
         if (!insecure) {
-            throw new UnsafeException(socketKey + " " + host + " is not a loopback address and the socket "
+            throw new UnsafeException(socketKey + " " + socket.host() + " is not a loopback address and the socket "
                     + String.join(" and ", problems) + ": " + String.join("; ", fixes)
                     + " (or grpc_server.insecure = true to start anyway)");
         }
@@ -66,20 +64,8 @@ public record Exposure(String socketKey, String host, String exposed) {
         if (rootWithoutRunAs) {
             exposures.add("jobs run as root");
         }
-        return Optional.of("grpc_server.insecure = true: " + socketKey + " " + host + " is open off loopback: "
+        return Optional.of("grpc_server.insecure = true: " + socketKey + " " + socket.host() + " is open off loopback: "
                 + String.join("; ", exposures));
-    }
-
-    /** 127.0.0.0/8 or ::1, for an IP literal or every address a name resolves to; never a wildcard. */
-    public static boolean loopback(String host) {
-        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-        InetAddress[] addresses;
-        try {
-            addresses = InetAddress.getAllByName(bare);
-        } catch (UnknownHostException e) {
-            return false;
-        }
-        return addresses.length > 0 && Arrays.stream(addresses).allMatch(InetAddress::isLoopbackAddress);
     }
 
     /** Whether this process runs as root: the owner of {@code /proc/self} is its effective user. */

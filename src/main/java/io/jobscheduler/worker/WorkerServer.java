@@ -62,7 +62,7 @@ public final class WorkerServer implements AutoCloseable {
     public static WorkerServer start(WorkerSettings settings, ObserveSettings observe, Meters meters) {
         Optional<String> exposed;
         try {
-            exposed = new Exposure("grpc_server.addr", settings.grpcAddress().host(), "start, stop and read every job")
+            exposed = new Exposure("grpc_server.addr", settings.grpcAddress(), "start, stop and read every job")
                     .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(),
                             settings.jobRules().runAs().isEmpty() && Exposure.runningAsRoot(), settings.grpcInsecure());
         } catch (Exposure.UnsafeException e) {

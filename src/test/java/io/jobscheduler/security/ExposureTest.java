@@ -1,5 +1,6 @@
 package io.jobscheduler.security;
 
+import io.jobscheduler.config.Address;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -9,28 +10,29 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Which hosts are loopback, and what the override says; the start-up refusals themselves are {@code ExposureIT}. */
+/** Which sockets are loopback, and what the override says; the start-up refusals themselves are {@code ExposureIT}. */
 class ExposureTest {
     @ParameterizedTest
-    @ValueSource(strings = {"127.0.0.1", "127.255.3.4", "::1", "[::1]", "localhost"})
-    void loopbackIsAll127SlashEightAndColonColonOne(String host) {
-        assertThat(Exposure.loopback(host), is(true));
+    @ValueSource(strings = {"127.0.0.1:1", "127.255.3.4:1", "[::1]:1"})
+    void loopbackIsAll127SlashEightAndColonColonOne(String address) {
+        assertThat(Address.parse(address, true).isLoopback(), is(true));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"0.0.0.0", "::", "[::]", "10.1.2.3", "128.0.0.1", "::2", "no-such-host.invalid"})
-    void wildcardsAndEveryOtherAddressAreNot(String host) {
-        assertThat(Exposure.loopback(host), is(false));
+    @ValueSource(strings = {"0.0.0.0:1", "[::]:1", "10.1.2.3:1", "128.0.0.1:1", "[::2]:1", "localhost:1"})
+    void wildcardsEveryOtherAddressAndNamesAreNot(String address) {
+        assertThat(Address.parse(address, true).isLoopback(), is(false));
     }
 
     @Test
     void onLoopbackNothingIsRequiredAndNothingSaid() {
-        assertThat(new Exposure("grpc_server.addr", "127.0.0.1", "x").check(false, true, false), is(Optional.empty()));
+        assertThat(new Exposure("grpc_server.addr", Address.parse("127.0.0.1:1", true), "x").check(false, true, false),
+                is(Optional.empty()));
     }
 
     @Test
     void offLoopbackMutualTlsAndRunAsAreRequiredUnlessInsecure() {
-        Exposure socket = new Exposure("grpc_server.addr", "10.1.2.3", "start jobs");
+        Exposure socket = new Exposure("grpc_server.addr", Address.parse("10.1.2.3:1", true), "start jobs");
         assertThat(socket.check(true, false, false), is(Optional.empty()));
         Exposure.UnsafeException both = assertThrows(Exposure.UnsafeException.class, () -> socket.check(false, true, false));
         assertThat(both.getMessage(), is("grpc_server.addr 10.1.2.3 is not a loopback address and the socket has no"
