@@ -98,11 +98,12 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
         }
         WorkerRecord worker;
         if (identities.isPresent()) {
-            Optional<UUID> owned = ownedId(identities.get(), address, request.getWorkerID(), responses);
-            if (owned.isEmpty()) {
+            Optional<Caller> owner = owner(identities.get(), address, request.getWorkerID(), responses);
+            if (owner.isEmpty()) {
                 return;
             }
-            worker = registry.registerOwned(owned.get(), address, request.getFeaturesList());
+            worker = registry.registerOwned(owner.get().ownedId(), owner.get().identity(), address,
+                    request.getFeaturesList());
         } else {
             worker = registry.register(address, request.getWorkerID(), request.getFeaturesList());
         }
@@ -171,11 +172,11 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     }
 
     /**
-     * The id the caller's certificate owns, when it may register {@code address}: an address among
+     * The caller, whose certificate owns an id, when it may register {@code address}: an address among
      * its IP/DNS SANs, and no request for an id another worker holds elsewhere (the hijack of
      * docs/architecture.md). An id it held before mutual TLS, now unknown, is simply replaced.
      */
-    private Optional<UUID> ownedId(WorkerIdentities identities, Address address, String requestedId,
+    private Optional<Caller> owner(WorkerIdentities identities, Address address, String requestedId,
                                    StreamObserver<RegisterRes> responses) {
         Optional<Caller> caller = caller(identities, responses);
         if (caller.isEmpty()) {
@@ -197,6 +198,6 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     + " owns worker id " + who.ownedId()).asRuntimeException());
             return Optional.empty();
         }
-        return Optional.of(who.ownedId());
+        return Optional.of(who);
     }
 }

@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler;
 
 import io.jobscheduler.config.Address;
+import io.jobscheduler.security.Identity;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,8 +76,9 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
+        Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
-        return add(address, features, () -> requested
+        return add(address, features, channels.connect(address), () -> requested
                 .filter(wanted -> {
                     Worker holder = byId.get(wanted);
                     return holder == null || holder.record.address().equals(address);
@@ -85,19 +87,20 @@ public final class WorkerRegistry implements AutoCloseable {
     }
 
     /**
-     * Records the worker at {@code address} under {@code id}, the id its certificate identity owns
-     * (mutual TLS): it replaces whatever record held that id (the same worker, at its old address)
-     * and whatever record held this address.
+     * Records the worker at {@code address} under {@code id}, the id its certificate
+     * {@code identity} owns (mutual TLS): it replaces whatever record held that id (the same
+     * worker, at its old address) and whatever record held this address. Its channels accept only
+     * a server presenting that identity.
      */
-    public WorkerRecord registerOwned(UUID id, Address address, Collection<String> features) {
+    public WorkerRecord registerOwned(UUID id, Identity identity, Address address, Collection<String> features) {
         Objects.requireNonNull(id, "id");
-        return add(address, features, () -> id);
+        Objects.requireNonNull(address, "address");
+        return add(address, features, channels.connect(address, identity), () -> id);
     }
 
     /** Adds a worker under the id {@code chooseId} picks (called under the lock), replacing the holders of that id and address. */
-    private WorkerRecord add(Address address, Collection<String> features, Supplier<UUID> chooseId) {
-        Objects.requireNonNull(address, "address");
-        WorkerConnections connections = channels.connect(address);
+    private WorkerRecord add(Address address, Collection<String> features, WorkerConnections connections,
+                             Supplier<UUID> chooseId) {
         Worker added;
         List<Worker> replaced = new ArrayList<>(2);
         lock.lock();

@@ -107,13 +107,16 @@ class WorkerRegistryTest {
         assertEquals(List.of(holder, other), registry.list());
     }
 
+    private static final io.jobscheduler.security.Identity ALPHA =
+            new io.jobscheduler.security.Identity(io.jobscheduler.security.PeerRole.WORKER, "alpha");
+
     @Test
     void anOwnedIdFollowsItsWorkerToANewAddressAndClosesTheOldRecord() {
         UUID owned = UUID.randomUUID();
-        WorkerRecord first = registry.registerOwned(owned, A, List.of());
+        WorkerRecord first = registry.registerOwned(owned, ALPHA, A, List.of());
         ManagedChannel old = channel(owned);
 
-        WorkerRecord moved = registry.registerOwned(owned, B, List.of());
+        WorkerRecord moved = registry.registerOwned(owned, ALPHA, B, List.of());
 
         assertEquals(owned, moved.id());
         assertEquals(B, moved.address());
@@ -126,7 +129,7 @@ class WorkerRegistryTest {
         WorkerRecord before = registry.register(A, null, List.of());
         UUID owned = UUID.randomUUID();
 
-        WorkerRecord worker = registry.registerOwned(owned, A, List.of());
+        WorkerRecord worker = registry.registerOwned(owned, ALPHA, A, List.of());
 
         assertEquals(List.of(worker), registry.list());
         assertTrue(registry.find(before.id()).isEmpty());

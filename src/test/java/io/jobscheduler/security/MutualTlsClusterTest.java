@@ -177,6 +177,26 @@ class MutualTlsClusterTest {
     }
 
     @Test
+    void aCallMeantForAWorkerNeverReachesAnotherCertificateHolderAtItsAddress() throws Exception {
+        pki.issue(PeerRole.WORKER, "beta");
+        SchedulerServer scheduler = scheduler(0);
+        WorkerServer beta = worker(scheduler.grpcPort(), "beta", "beta-data");
+        assertTrue(beta.awaitRegistered(Duration.ofSeconds(20)), "registered");
+        // alpha's certificate names 127.0.0.1 too: it may register beta's address, under its own id.
+        String alphaId = register(scheduler, tls(pki, "alpha"), "127.0.0.1:" + beta.port(), "").getWorkerID();
+        assertThat(scheduler.registry().list().stream().map(r -> r.id().toString()).toList(), is(List.of(alphaId)));
+
+        HttpClient https = HttpClient.newBuilder().sslContext(trusting(pki)).build();
+        HttpResponse<String> start = https.send(HttpRequest.newBuilder(
+                        URI.create("https://localhost:" + scheduler.httpPort() + "/start"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"worker_id\":\"" + alphaId + "\",\"command\":\"true\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(start.body(), start.statusCode(), is(503));
+        assertThat("the server there presents worker/beta, so nothing reached it",
+                workerStub(beta, tls(pki, "scheduler")).listJobs(ListJobsReq.getDefaultInstance()).getJobsList(), empty());
+    }
+
+    @Test
     void aWorkerWhoseRegistrationIsRefusedKeepsItsIdFileAndSaysSoInOneLine() throws Exception {
         SchedulerServer scheduler = scheduler(0);
         Path data = Files.createDirectories(dir.resolve("refused"));
