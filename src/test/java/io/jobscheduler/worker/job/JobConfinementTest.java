@@ -89,12 +89,12 @@ class JobConfinementTest {
                 + " >/dev/null 2>&1; exec sleep " + marker), Limits.NONE));
         awaitSurvivors(marker, 2);
         crashed.abandon(); // as if the worker died: nothing signalled, the cgroup left behind
-        assertFalse(cgroupsOf(job.id()).isEmpty(), "the crashed worker's job cgroup is still there");
+        assertFalse(CgroupDirs.named(job.id()).isEmpty(), "the crashed worker's job cgroup is still there");
 
         JobConfinement restarted = JobConfinement.open(data);
         try {
             assertEquals(0, survivors(marker), "the restart killed the setsid descendant too");
-            assertEquals(List.of(), cgroupsOf(job.id()));
+            assertEquals(List.of(), CgroupDirs.named(job.id()));
         } finally {
             restarted.close();
         }
@@ -117,7 +117,7 @@ class JobConfinementTest {
             assertTrue(membership.lines().anyMatch(line -> line.startsWith("0::") && line.endsWith("/" + job.id())),
                     "the job ran in its own v2 cgroup from its first instruction:\n" + membership);
             assertEquals(JobState.SUCCEEDED, runner.status(job.id()).state());
-            assertEquals(List.of(), cgroupsOf(job.id()));
+            assertEquals(List.of(), CgroupDirs.named(job.id()));
 
             SpawnException missing = assertThrows(SpawnException.class,
                     () -> runner.start(limited("no-such-command-xyz", List.of(), Limits.NONE)));
@@ -131,12 +131,6 @@ class JobConfinementTest {
             System.err.println("SKIPPED (missing on this machine): no job cgroups: " + confinement.describe());
         }
         Assumptions.assumeTrue(confinement.hasCgroups(), confinement.describe());
-    }
-
-    private static List<Path> cgroupsOf(String jobId) throws Exception {
-        try (Stream<Path> tree = Files.walk(Path.of("/sys/fs/cgroup"), 8)) {
-            return tree.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(jobId)).toList();
-        }
     }
 
     private static void awaitSurvivors(String marker, long count) throws Exception {

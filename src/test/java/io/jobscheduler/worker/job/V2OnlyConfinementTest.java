@@ -84,7 +84,7 @@ class V2OnlyConfinementTest {
             }
             assertEquals(JobState.STOPPED, runner.stop(job.id()).state());
             assertEquals(0, survivors(marker), "survivors of the stop, counted with ps");
-            assertEquals(List.of(), cgroupsOf(job.id()));
+            assertEquals(List.of(), CgroupDirs.named(job.id()));
         }
     }
 
@@ -128,11 +128,6 @@ class V2OnlyConfinementTest {
         Assumptions.assumeTrue(condition, why);
     }
 
-    private static List<Path> cgroupsOf(String jobId) throws Exception {
-        try (Stream<Path> tree = Files.walk(Path.of("/sys/fs/cgroup"), 8)) {
-            return tree.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(jobId)).toList();
-        }
-    }
 
     private static long survivors(String marker) throws Exception {
         Process ps = new ProcessBuilder("ps", "-eo", "stat=,args=").start();
