@@ -22,12 +22,13 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param jobIndexSize how many job-to-worker entries the scheduler remembers
  * @param headerTimeout how long an HTTP request's head may take to arrive
  * @param idleTimeout how long an idle HTTP keep-alive connection is kept open
+ * @param maxQueued {@code [queue] max_size}: how many jobs may wait for room (beyond it a start is 429)
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize,
-                                Duration headerTimeout, Duration idleTimeout) {
+                                Duration headerTimeout, Duration idleTimeout, int maxQueued) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -46,13 +47,15 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("workers", "stop_timeout", DURATION, "30s"),
             new ConfigKey("workers", "ttl", DURATION, "5s"),
             new ConfigKey("workers", "expiry", DURATION, "10m"),
-            new ConfigKey("jobs", "index_size", INTEGER, "100000"));
+            new ConfigKey("jobs", "index_size", INTEGER, "100000"),
+            new ConfigKey("queue", "max_size", INTEGER, "100000"));
 
     public static SchedulerSettings from(Config config) {
         Settings grpc = Settings.of(config, "grpc_server");
         Settings http = Settings.of(config, "http_server");
         Settings workers = Settings.of(config, "workers");
         Settings jobs = Settings.of(config, "jobs");
+        Settings queue = Settings.of(config, "queue");
         return new SchedulerSettings(
                 http.address("addr"),
                 grpc.address("addr"),
@@ -65,7 +68,8 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 workers.duration("expiry"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")),
                 positive("http_server.header_timeout", http.duration("header_timeout")),
-                positive("http_server.idle_timeout", http.duration("idle_timeout")));
+                positive("http_server.idle_timeout", http.duration("idle_timeout")),
+                (int) Math.min(Integer.MAX_VALUE, queue.integer("max_size")));
     }
 
     static Duration positive(String key, Duration value) {
@@ -73,5 +77,11 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             throw new ConfigException(key + ": must be more than 0");
         }
         return value;
+    }
+
+    /** The same settings with another {@code [queue] max_size}. */
+    public SchedulerSettings withMaxQueued(int other) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other);
     }
 }

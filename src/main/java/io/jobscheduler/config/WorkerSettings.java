@@ -23,11 +23,12 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param keepFinished how many finished jobs (with their output) are kept
  * @param keepOutputBytes how many bytes of finished jobs' output are kept in all
  * @param jobRules how jobs are shaped and confined (arguments, environment, timeout, run-as)
+ * @param capacity {@code [jobs] max_running} and {@code [labels]}, sent at registration
  */
 public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
                              Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
                              Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
-                             long keepOutputBytes, JobRules jobRules) {
+                             long keepOutputBytes, JobRules jobRules, WorkerCapacity capacity) {
 
     public static final String FILE_NAME = "worker.toml";
 
@@ -45,7 +46,9 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("jobs", "data_dir", PATH, null),
             new ConfigKey("jobs", "stop_grace", DURATION, "5s"),
             new ConfigKey("jobs", "keep_finished", INTEGER, "1000"),
-            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30))),
+            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30)),
+            new ConfigKey("jobs", "max_running", INTEGER, "0"),
+            ConfigKey.anyKey("labels")),
             JobRules.KEYS.stream()).toList();
 
     /** @param workingDir the worker's current folder, the default {@code work_dir} */
@@ -74,7 +77,8 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
                 jobs.duration("stop_grace"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("keep_finished")),
                 jobs.integer("keep_output_bytes"),
-                JobRules.from(jobs));
+                JobRules.from(jobs),
+                WorkerCapacity.from(config, jobs));
     }
 
     /** The same settings once the socket is bound: a listener on port 0 advertises the port it got. */
@@ -83,6 +87,12 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             return this;
         }
         return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
-                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules);
+                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules, capacity);
+    }
+
+    /** The same settings with another capacity and labels. */
+    public WorkerSettings withCapacity(WorkerCapacity other) {
+        return new WorkerSettings(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout,
+                workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules, other);
     }
 }

@@ -40,6 +40,9 @@ public final class JobTable {
             return byTime != 0 ? byTime : Long.compare(sequence, o.sequence);
         }
 
+        /** Before every job: a page after it starts at the newest. */
+        public static final Cursor NEWEST = new Cursor(Long.MAX_VALUE, Long.MAX_VALUE);
+
         public String text() {
             return startedMillis + "-" + sequence;
         }
@@ -70,7 +73,7 @@ public final class JobTable {
 
         public boolean matches(Job job) {
             return (states.isEmpty() || states.contains(job.state()))
-                    && workerId.map(job.workerId()::equals).orElse(true)
+                    && workerId.map(w -> w.equals(job.workerId())).orElse(true)
                     && since.map(s -> job.startedAt().filter(at -> !at.isBefore(s)).isPresent()).orElse(true)
                     && until.map(u -> job.startedAt().filter(at -> at.isBefore(u)).isPresent()).orElse(true);
         }
@@ -81,9 +84,52 @@ public final class JobTable {
     private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
     private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
     private long sequence;                                          // guarded by lock
+    private final Map<UUID, Integer> runningOn = new HashMap<>();   // guarded by lock: RUNNING entries per worker
+    private boolean ended;                                          // guarded by lock: a RUNNING entry ended
+    private final Runnable onEnd;
 
     public JobTable(int capacity) {
+        this(capacity, () -> { });
+    }
+
+    /** @param onEnd told (under no lock) after a job it held running has ended or left the table */
+    public JobTable(int capacity, Runnable onEnd) {
         this.capacity = Math.max(1, capacity);
+        this.onEnd = onEnd;
+    }
+
+    /** How many jobs the table holds {@code RUNNING} on the worker: the scheduler's count for capacity. */
+    public int runningOn(UUID workerId) {
+        lock.lock();
+        try {
+            return runningOn.getOrDefault(workerId, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every change of an entry goes through here, so the running counts stay true. */
+    private void set(Cursor key, Entry entry) {
+        Entry old = entry == null ? byAge.remove(key) : byAge.put(key, entry);
+        boolean wasRunning = old != null && old.job().state() == JobState.RUNNING;
+        boolean isRunning = entry != null && entry.job().state() == JobState.RUNNING;
+        if (wasRunning) {
+            runningOn.merge(old.job().workerId(), -1, (a, b) -> a + b == 0 ? null : a + b);
+        }
+        if (isRunning) {
+            runningOn.merge(entry.job().workerId(), 1, Integer::sum);
+        }
+        ended |= wasRunning && !isRunning;
+    }
+
+    /** Unlocks, then tells {@link #onEnd} if a running job ended meanwhile. */
+    private void unlockAndTell() {
+        boolean tell = ended;
+        ended = false;
+        lock.unlock();
+        if (tell) {
+            onEnd.run();
+        }
     }
 
     /**
@@ -96,7 +142,7 @@ public final class JobTable {
         try {
             put(job, live);
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
@@ -125,7 +171,7 @@ public final class JobTable {
                 }
             }
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
@@ -150,15 +196,17 @@ public final class JobTable {
         if (key == null) {
             key = new Cursor(job.startedAt().map(Instant::toEpochMilli).orElse(0L), sequence++);
             keys.put(job.jobId(), key);
-            byAge.put(key, new Entry(job, live));
+            set(key, new Entry(job, live));
             while (byAge.size() > capacity) {
-                keys.remove(byAge.pollFirstEntry().getValue().job().jobId());
+                Cursor oldest = byAge.firstKey();
+                keys.remove(byAge.get(oldest).job().jobId());
+                set(oldest, null);
             }
             return;
         }
         Entry known = byAge.get(key);
         if (known.job().workerId().equals(job.workerId())) {
-            byAge.put(key, new Entry(known.job().merge(job), known.live() || live));
+            set(key, new Entry(known.job().merge(job), known.live() || live));
         }
     }
 

@@ -23,12 +23,21 @@ public final class SchedulerCore implements AutoCloseable {
 
     /** A core with an empty registry; {@code observer} is told of every worker that joins. */
     public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer) {
-        JobTable table = new JobTable(settings.jobIndexSize());
+        // Whatever frees room (a job's end, a worker joining, returning, resuming) wakes placement.
+        Wakeup placement = new Wakeup();
+        JobTable table = new JobTable(settings.jobIndexSize(), placement::wake);
         WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
-                new JobSync(table, settings.callTimeout(), clock));
+                new JobSync(table, settings.callTimeout(), clock), placement);
         WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls()), watch,
-                observer);
-        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock);
+                new WorkerRegistry.Listener() {
+                    @Override
+                    public void added(WorkerRecord worker) {
+                        observer.added(worker);
+                        placement.wake();
+                    }
+                });
+        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock,
+                settings.maxQueued(), placement);
         return new SchedulerCore(registry, gateway, watch.sweepPeriod());
     }
 

@@ -104,9 +104,30 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /** No registered worker could ever run the job: it names the first constraint (or feature) none meets. */
+    public static final class Unplaceable extends SchedulerException {
+        public Unplaceable(String what) {
+            super(what);
+        }
+    }
+
+    /** The queue holds {@code [queue] max_size} jobs: retry later. */
+    public static final class QueueFull extends SchedulerException {
+        /** How long a client should wait before retrying. */
+        public static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+        QueueFull(int maxSize) {
+            super("the queue is full (" + maxSize + " jobs, [queue] max_size); retry later");
+        }
+
+        public Duration retryAfter() {
+            return RETRY_AFTER;
+        }
+    }
+
     /** The scheduler is shutting down and takes no new work. */
     public static final class ShuttingDown extends SchedulerException {
-        ShuttingDown() {
+        public ShuttingDown() {
             super("the scheduler is shutting down");
         }
     }

@@ -75,7 +75,8 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
-        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList());
+        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
+                request.getLabelsMap(), request.getMaxRunning());
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())

@@ -26,7 +26,7 @@ public final class WorkerRegistry implements AutoCloseable {
     public enum State { ALIVE, DOWN }
 
     /** What the scheduler knows of a worker's liveness. */
-    public record Health(State state, Instant lastSeen, int runningJobs) {
+    public record Health(State state, Instant lastSeen, int runningJobs, int maxRunning, boolean draining) {
     }
 
     /**
@@ -43,7 +43,7 @@ public final class WorkerRegistry implements AutoCloseable {
     }
 
     /** A worker as {@code /workers} shows it. */
-    public record Listed(WorkerRecord worker, Health health) {
+    public record Listed(WorkerRecord worker, Health health, Map<String, String> labels) {
     }
 
     private final Clock clock;
@@ -74,6 +74,12 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
+        return register(address, requestedId, features, Map.of(), 0);
+    }
+
+    /** {@link #register(Address, String, Collection)} with the worker's {@code [labels]} and {@code max_running} (0: unlimited). */
+    public WorkerRecord register(Address address, String requestedId, Collection<String> features,
+                                 Map<String, String> labels, int maxRunning) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
         WorkerConnections connections = channels.connect(address);
@@ -89,7 +95,8 @@ public final class WorkerRegistry implements AutoCloseable {
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
             replaced = previous == null ? null : byId.remove(previous);
-            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), connections);
+            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), labels, maxRunning,
+                    connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {
@@ -160,17 +167,46 @@ public final class WorkerRegistry implements AutoCloseable {
 
     /** Every worker with its health, oldest registration first. */
     public List<Listed> overview() {
-        return workers().stream().map(w -> new Listed(w.record, w.health())).toList();
+        return workers().stream().map(w -> new Listed(w.record, w.health(), w.labels)).toList();
     }
 
     /** One worker with its health. */
     public Optional<Listed> overview(UUID id) {
         lock.lock();
         try {
-            return Optional.ofNullable(byId.get(id)).map(w -> new Listed(w.record, w.health()));
+            return Optional.ofNullable(byId.get(id)).map(w -> new Listed(w.record, w.health(), w.labels));
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Stops (or, {@code draining} false, resumes) new placements on a worker; its jobs run on.
+     * False for an unknown id. The caller wakes placement.
+     */
+    public boolean drain(UUID id, boolean draining) {
+        Worker worker;
+        lock.lock();
+        try {
+            worker = byId.get(id);
+        } finally {
+            lock.unlock();
+        }
+        if (worker == null) {
+            return false;
+        }
+        worker.lock.lock();
+        try {
+            worker.draining = draining;
+        } finally {
+            worker.lock.unlock();
+        }
+        return true;
+    }
+
+    /** Every registered worker, oldest registration first: for placement. */
+    List<Worker> all() {
+        return workers();
     }
 
     private List<Worker> workers() {

@@ -42,9 +42,10 @@ final class SchedulerLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     /**
      * What this worker supports beyond the original contract: "events" (docs/architecture.md, "Job
-     * events"), and StartJobReq's "args", "env", "timeout" and "user" (README, "Jobs").
+     * events"), StartJobReq's "args", "env", "timeout" and "user" (README, "Jobs"), "capacity"
+     * (max_running is enforced) and "job_id" (StartJobReq.job_id is adopted).
      */
-    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user");
+    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "capacity", "job_id");
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;
@@ -165,6 +166,8 @@ final class SchedulerLink implements AutoCloseable {
                         .setAddress(advertised.toString())
                         .setWorkerID(requested)
                         .addAllFeatures(FEATURES)
+                        .putAllLabels(settings.capacity().labels())
+                        .setMaxRunning(settings.capacity().maxRunning())
                         .build()));
                 // Schedulers exist that never set success: an id is what counts.
                 if (!answer.getWorkerID().isEmpty()) {

@@ -52,13 +52,15 @@ public final class WorkerServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
-        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
+        StartGate gate = new StartGate(runner, settings.capacity().maxRunning());
+        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, gate.maxRunning(),
+                runner.events(), contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
-                .update(b -> serve(b, runner, watches))
+                .update(b -> serve(b, runner, gate, watches))
                 .build();
         server.start();
         if (!server.isRunning() || server.port() <= 0) {
@@ -80,7 +82,8 @@ public final class WorkerServer implements AutoCloseable {
      * {@code Worker} gRPC service, on HTTP/2 tuned for the scheduler as its one client, without
      * Nagle's delay (docs/helidon-notes.md, "WebServer").
      */
-    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches) {
+    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, StartGate gate,
+                      WatchService watches) {
         server.connectionOptions(o -> o.tcpNoDelay(true))
                 .addProtocol(Http2Config.builder()
                         // The scheduler is this socket's one client, and it cancels a follow the
@@ -91,7 +94,7 @@ public final class WorkerServer implements AutoCloseable {
                         // reader's business (its stream waits), not a reason to reset the stream.
                         .flowControlTimeout(FOLLOW_STALL_LIMIT)
                         .build())
-                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)));
+                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, gate, watches)));
     }
 
     public int port() {

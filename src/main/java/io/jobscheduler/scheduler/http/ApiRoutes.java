@@ -24,7 +24,7 @@ public final class ApiRoutes {
 
     /** The gateway's routes. */
     public static ApiRoutes of(WorkerRegistry registry, JobGateway gateway) {
-        return new ApiRoutes(Stream.concat(new WorkersHttpService(registry).routes().stream(),
+        return new ApiRoutes(Stream.concat(new WorkersHttpService(registry, gateway).routes().stream(),
                 new JobsHttpService(gateway).routes().stream()).toList());
     }
 

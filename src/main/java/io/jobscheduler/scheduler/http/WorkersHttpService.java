@@ -3,27 +3,51 @@ package io.jobscheduler.scheduler.http;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.security.ApiRole;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.UUID;
 
-/** {@code /workers}: the registered workers, as the registry knows them. */
+/** {@code /workers}: the registered workers, as the registry knows them; draining one and resuming it. */
 final class WorkersHttpService {
     private final WorkerRegistry registry;
+    private final JobGateway gateway;
 
-    WorkersHttpService(WorkerRegistry registry) {
+    WorkersHttpService(WorkerRegistry registry, JobGateway gateway) {
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.gateway = Objects.requireNonNull(gateway, "gateway");
     }
 
     /** The worker routes, for {@link ApiRoutes}. */
     List<ApiRoute> routes() {
         return List.of(
                 ApiRoute.get("/workers", ApiRole.VIEWER, this::list),
-                ApiRoute.get("/workers/{id}", ApiRole.VIEWER, this::one));
+                ApiRoute.get("/workers/{id}", ApiRole.VIEWER, this::one),
+                ApiRoute.post("/workers/{id}/drain", ApiRole.ADMIN, (req, res) -> drain(req, res, true)),
+                ApiRoute.post("/workers/{id}/resume", ApiRole.ADMIN, (req, res) -> drain(req, res, false)));
+    }
+
+    /** Stops (or resumes) new placements on the worker; its jobs run on. Answers the worker as listed. */
+    private void drain(ServerRequest request, ServerResponse response, boolean draining) {
+        QueryParameters.only(request);
+        UUID id = id(request);
+        if (!gateway.drain(id, draining)) {
+            throw new SchedulerException.UnknownWorker(id);
+        }
+        WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
+        JsonBody.send(response, Status.OK_200, body(worker));
+    }
+
+    private static UUID id(ServerRequest request) {
+        String text = request.path().pathParameters().get("id");
+        return WorkerRegistry.parseId(text)
+                .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
@@ -34,9 +58,7 @@ final class WorkersHttpService {
 
     private void one(ServerRequest request, ServerResponse response) {
         QueryParameters.only(request);
-        String text = request.path().pathParameters().get("id");
-        UUID id = WorkerRegistry.parseId(text)
-                .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
+        UUID id = id(request);
         WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
         JsonBody.send(response, Status.OK_200, body(worker));
     }
@@ -46,12 +68,16 @@ final class WorkersHttpService {
         var health = listed.health();
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
                 JsonBody.time(worker.registeredAt()), health.state().name().toLowerCase(Locale.ROOT),
-                JsonBody.time(health.lastSeen()), health.runningJobs());
+                JsonBody.time(health.lastSeen()), health.runningJobs(), new TreeMap<>(listed.labels()),
+                health.maxRunning(), health.draining());
     }
 
-    /** One worker as the API shows it: {@code state} is {@code alive} or {@code down}. */
+    /**
+     * One worker as the API shows it: {@code state} is {@code alive} or {@code down}; {@code max_running}
+     * 0 is unlimited; a draining worker takes no new jobs.
+     */
     public record WorkerBody(String id, String address, String registeredAt, String state, String lastSeen,
-                             int runningJobs) {
+                             int runningJobs, Map<String, String> labels, int maxRunning, boolean draining) {
     }
 
     /** {@code GET /workers}. */

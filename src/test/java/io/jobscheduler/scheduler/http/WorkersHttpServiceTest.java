@@ -211,7 +211,11 @@ class WorkersHttpServiceTest {
         assertTrue(worker.get("state").asText().matches("alive|down"), worker.toString());
         assertTrue(worker.get("last_seen").asText().matches(API_TIME), worker.toString());
         assertTrue(worker.get("running_jobs").isInt(), worker.toString());
-        assertEquals(6, worker.size(), worker.toString());
+        // Placement: its labels, max_running (0: unlimited) and whether it is draining.
+        assertTrue(worker.get("labels").isObject(), worker.toString());
+        assertTrue(worker.get("max_running").isInt(), worker.toString());
+        assertTrue(worker.get("draining").isBoolean(), worker.toString());
+        assertEquals(9, worker.size(), worker.toString());
     }
 
     static void assertJson(HttpResponse<String> response, int status) {
