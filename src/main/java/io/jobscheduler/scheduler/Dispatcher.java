@@ -141,14 +141,16 @@ final class Dispatcher implements AutoCloseable {
                     .anyMatch(c -> c.id().equals(job.target().get()) && !c.features().contains(Worker.JOB_ID));
             if (unqueueable) {
                 chosen = candidates.stream().filter(c -> c.id().equals(job.target().get())).findFirst().orElseThrow();
-            } else if (queue.isEmpty()) {
-                chosen = placement.choose(candidates, job.constraints(), needs, job.target()).orElse(null);
+            } else {
+                chosen = placement.choose(candidates, job.constraints(), needs, job.target())
+                        .filter(c -> !queuedAheadFor(c, job.priority())).orElse(null);
             }
             if (chosen == null) {
                 enqueue(job);
                 wakeup.wake();
                 return new Outcome.Queued(job);
             }
+            placement.placed(chosen.id());
             inFlight.merge(chosen.id(), 1, Integer::sum);
             sending.put(job.jobId(), job);
         } finally {
@@ -179,6 +181,21 @@ final class Dispatcher implements AutoCloseable {
         } finally {
             sent(job, chosen.id());
         }
+    }
+
+    /** Whether a queued job of at least this priority could take the worker's room: it goes first. Under the lock. */
+    private boolean queuedAheadFor(Candidate worker, int priority) {
+        for (QueuedJob<JobStart> queued : queue.view()) {
+            if (queued.priority() < priority) {
+                return false;
+            }
+            List<String> needs = new ArrayList<>(queued.needs());
+            needs.add(Worker.JOB_ID);
+            if (Placement.fits(worker, queued.constraints(), needs, queued.target())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void enqueue(QueuedJob<JobStart> job) {
@@ -263,6 +280,7 @@ final class Dispatcher implements AutoCloseable {
                 if (pick.isEmpty()) {
                     continue;
                 }
+                placement.placed(pick.get().id());
                 candidates.replaceAll(c -> c.id().equals(pick.get().id()) ? c.withOneMore() : c);
                 chosen.put(job, pick.get().id());
             }

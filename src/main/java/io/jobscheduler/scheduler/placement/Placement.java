@@ -22,24 +22,26 @@ public final class Placement {
     /**
      * The best worker for a job needing {@code features} under {@code constraints}, among
      * {@code candidates} (in registration order); {@code pinned} narrows it to that one worker.
-     * A choice counts as a placement.
+     * Only {@link #placed} counts a choice as a placement.
      */
     public Optional<Candidate> choose(List<Candidate> candidates, Constraints constraints, Collection<String> features,
                                       Optional<UUID> pinned) {
         Candidate best = null;
         for (Candidate c : candidates) {
-            if (!c.open() || !c.hasRoom() || pinned.map(p -> !p.equals(c.id())).orElse(false)
-                    || !c.features().containsAll(features) || !constraints.satisfiedBy(c.labels())) {
+            if (!c.hasRoom() || !fits(c, constraints, features, pinned)) {
                 continue;
             }
             if (best == null || better(c, best)) {
                 best = c;
             }
         }
-        if (best != null) {
-            placed(best.id());
-        }
         return Optional.ofNullable(best);
+    }
+
+    /** Whether the worker could take the job, room aside. */
+    public static boolean fits(Candidate c, Constraints constraints, Collection<String> features, Optional<UUID> pinned) {
+        return c.open() && pinned.map(p -> p.equals(c.id())).orElse(true) && c.features().containsAll(features)
+                && constraints.satisfiedBy(c.labels());
     }
 
     private boolean better(Candidate c, Candidate best) {
@@ -47,7 +49,8 @@ public final class Placement {
         return byRoom != 0 ? byRoom > 0 : recent.getOrDefault(c.id(), 0) < recent.getOrDefault(best.id(), 0);
     }
 
-    private void placed(UUID id) {
+    /** The job went to this worker: it counts towards its recent placements. */
+    public void placed(UUID id) {
         if (recent.merge(id, 1, Integer::sum) >= DECAY_AT) {
             recent.replaceAll((k, v) -> v / 2);
         }
