@@ -40,7 +40,7 @@ class TlsClusterTest {
         SchedulerSettings schedulerSettings = new SchedulerSettings(plain.httpAddress(), plain.grpcAddress(),
                 Optional.of(serverTls), Optional.of(trustCa), plain.callTimeout(), plain.stopTimeout(),
                 plain.drainTimeout(), plain.workerTtl(), plain.workerExpiry(), plain.jobIndexSize(),
-                plain.headerTimeout(), plain.idleTimeout(), plain.maxQueued());
+                plain.headerTimeout(), plain.idleTimeout(), plain.maxQueued(), plain.storeDir(), plain.idempotencyTtl());
         Files.writeString(work.resolve("hello.sh"), "echo over tls\n");
         try (SchedulerServer scheduler = SchedulerServer.start(schedulerSettings);
              WorkerServer worker = WorkerServer.start(new WorkerSettings(Address.parse("127.0.0.1:0", true),

@@ -1,6 +1,7 @@
 package io.jobscheduler.config;
 
 import io.helidon.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -23,12 +24,16 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param headerTimeout how long an HTTP request's head may take to arrive
  * @param idleTimeout how long an idle HTTP keep-alive connection is kept open
  * @param maxQueued {@code [queue] max_size}: how many jobs may wait for room (beyond it a start is 429)
+ * @param storeDir {@code [store] data_dir}, where the queue, dispatches and idempotency keys are
+ *                 journalled; empty: kept in memory only (tests)
+ * @param idempotencyTtl {@code [store] idempotency_ttl}: how long an {@code Idempotency-Key} is remembered
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize,
-                                Duration headerTimeout, Duration idleTimeout, int maxQueued) {
+                                Duration headerTimeout, Duration idleTimeout, int maxQueued,
+                                Optional<Path> storeDir, Duration idempotencyTtl) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -48,14 +53,24 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("workers", "ttl", DURATION, "5s"),
             new ConfigKey("workers", "expiry", DURATION, "10m"),
             new ConfigKey("jobs", "index_size", INTEGER, "100000"),
-            new ConfigKey("queue", "max_size", INTEGER, "100000"));
+            new ConfigKey("queue", "max_size", INTEGER, "100000"),
+            new ConfigKey("store", "data_dir", PATH, null),
+            new ConfigKey("store", "idempotency_ttl", DURATION, "24h"));
 
     public static SchedulerSettings from(Config config) {
+        return from(config, Path.of("").toAbsolutePath());
+    }
+
+    /** @param workingDir the scheduler's current folder, where the default {@code data_dir} is */
+    public static SchedulerSettings from(Config config, Path workingDir) {
         Settings grpc = Settings.of(config, "grpc_server");
         Settings http = Settings.of(config, "http_server");
         Settings workers = Settings.of(config, "workers");
         Settings jobs = Settings.of(config, "jobs");
         Settings queue = Settings.of(config, "queue");
+        Settings store = Settings.of(config, "store");
+        Address grpcAddress = grpc.address("addr");
+        String dataDir = store.string("data_dir");
         return new SchedulerSettings(
                 http.address("addr"),
                 grpc.address("addr"),
@@ -69,7 +84,10 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")),
                 positive("http_server.header_timeout", http.duration("header_timeout")),
                 positive("http_server.idle_timeout", http.duration("idle_timeout")),
-                (int) Math.min(Integer.MAX_VALUE, queue.integer("max_size")));
+                (int) Math.min(Integer.MAX_VALUE, queue.integer("max_size")),
+                Optional.of(dataDir.isEmpty() ? workingDir.resolve("data/scheduler-" + grpcAddress.port())
+                        : workingDir.resolve(dataDir)),
+                positive("store.idempotency_ttl", store.duration("idempotency_ttl")));
     }
 
     static Duration positive(String key, Duration value) {
@@ -82,6 +100,14 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
     /** The same settings with another {@code [queue] max_size}. */
     public SchedulerSettings withMaxQueued(int other) {
         return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
-                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other);
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other, storeDir,
+                idempotencyTtl);
+    }
+
+    /** The same settings journalling in {@code dir} (empty: in memory only). */
+    public SchedulerSettings withStoreDir(Optional<Path> dir) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, maxQueued, dir,
+                idempotencyTtl);
     }
 }

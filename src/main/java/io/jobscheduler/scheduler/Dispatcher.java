@@ -10,6 +10,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.time.Instant;
+import io.jobscheduler.scheduler.store.SchedulerStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +43,12 @@ final class Dispatcher implements AutoCloseable {
     /** How many stopped-while-queued jobs are remembered, to answer their state. */
     private static final int KEEP_STOPPED = 10_000;
 
-    /** What a client asked to start, and where it may run. */
-    record Submission(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority) {
+    /**
+     * What a client asked to start, and where it may run. {@code jobId}: the id it must have (its
+     * idempotency key's), else a new one; {@code key}: that key, journalled with the job.
+     */
+    record Submission(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority,
+                      Optional<String> jobId, Optional<StoreRecord.Key> key) {
     }
 
     /** The answer to a submission: started on a worker now, or queued. */
@@ -60,6 +69,11 @@ final class Dispatcher implements AutoCloseable {
     private final Starter gateway;
     private final Clock clock;
     private final Wakeup wakeup;
+    private final SchedulerStore store;
+    /** The idempotency keys of jobs no longer queued, for compaction. */
+    private java.util.function.Supplier<List<StoreRecord.Key>> keys = List::of;
+    /** Compaction's slack: the journal is rewritten once it holds this many records beyond twice the live ones. */
+    private static final long COMPACT_SLACK = 10_000;
 
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled whenever a job leaves the queue or a dispatch in flight ends. */
@@ -68,6 +82,7 @@ final class Dispatcher implements AutoCloseable {
     private final Placement placement = new Placement();                    // guarded by lock
     private final Map<UUID, Integer> inFlight = new HashMap<>();            // guarded by lock: per worker
     private final Map<String, QueuedJob<JobStart>> sending = new HashMap<>(); // guarded by lock: by job id
+    private final Map<String, UUID> sendingTo = new HashMap<>();             // guarded by lock: their workers
     private final Map<String, QueuedJob<JobStart>> stopped = new LinkedHashMap<>() {   // guarded by lock
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, QueuedJob<JobStart>> eldest) {
@@ -76,6 +91,11 @@ final class Dispatcher implements AutoCloseable {
     };
     private long arrivals;                                                   // guarded by lock
     private boolean closed;                                                  // guarded by lock
+    /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
+    private final Set<UUID> awaited = new HashSet<>();                       // guarded by lock
+    private Instant holdUntil = Instant.MIN;                                 // guarded by lock
+    /** Keys of the jobs queued or being sent, journalled again at a compaction. */
+    private final Map<String, StoreRecord.Key> keyOf = new HashMap<>();      // guarded by lock
     private final Thread loop;
 
     /** Sends one start to one worker and records it ({@link JobGateway}'s start). */
@@ -83,18 +103,100 @@ final class Dispatcher implements AutoCloseable {
         Job start(UUID workerId, JobStart start, Optional<String> jobId);
     }
 
-    Dispatcher(WorkerRegistry registry, JobTable table, Starter gateway, int maxQueued, Clock clock, Wakeup wakeup) {
+    Dispatcher(WorkerRegistry registry, JobTable table, Starter gateway, int maxQueued, Clock clock, Wakeup wakeup,
+               SchedulerStore store) {
         this.registry = registry;
         this.table = table;
         this.gateway = gateway;
         this.clock = clock;
         this.wakeup = wakeup;
+        this.store = store;
         this.queue = new JobQueue<>(maxQueued);
         this.loop = Thread.ofVirtual().name("dispatcher").unstarted(this::run);
     }
 
+    /**
+     * Resumes from the journal before the first start: the queue as it was (over its bound if need
+     * be), a dispatch cut short queued again for its worker, the jobs placed known by id. Nothing is
+     * dispatched until every worker the journal names is back, or {@code hold} has passed, so the
+     * capacity is known first.
+     */
+    void restore(JournalRecords.Restored restored, Duration hold) {
+        lock.lock();
+        try {
+            restored.queue().forEach(queue::putBack);
+            arrivals = restored.arrivals();
+            awaited.addAll(restored.workers());
+            holdUntil = awaited.isEmpty() ? Instant.MIN : clock.instant().plus(hold);
+        } finally {
+            lock.unlock();
+        }
+        for (StoreRecord.Placed p : restored.placed()) {
+            WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
+                    p.command(), p.path(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                    p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
+                    Optional.empty()), false));
+        }
+    }
+
     void start() {
         loop.start();
+    }
+
+    /** Where compaction finds the idempotency keys to keep. */
+    void keysFrom(java.util.function.Supplier<List<StoreRecord.Key>> live) {
+        this.keys = live;
+    }
+
+    /** Whether dispatch still waits for the workers of before a restart. Under the lock. */
+    private boolean holding(List<Worker> workers) {
+        if (awaited.isEmpty()) {
+            return false;
+        }
+        if (!clock.instant().isBefore(holdUntil)) {
+            awaited.clear();
+            return false;
+        }
+        for (Worker w : workers) {
+            if (w.lookup() instanceof WorkerLookup.Alive) {
+                awaited.remove(w.record.id());
+            }
+        }
+        return !awaited.isEmpty();
+    }
+
+    /** Waits until a journalled change is durable; a failure refuses the request it belongs to. */
+    private static void durable(SchedulerStore.Commit commit) {
+        try {
+            commit.await();
+        } catch (java.io.IOException e) {
+            throw new SchedulerException.StoreFailed("the scheduler could not write its journal: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchedulerException.ShuttingDown();
+        }
+    }
+
+    /** Rewrites the journal once it holds far more than what is live. Under the lock. */
+    private void compactIfDue() {
+        long live = queue.size() + 2L * sending.size() + keyOf.size();
+        if (store.size() <= 2 * live + COMPACT_SLACK) {
+            return;
+        }
+        List<StoreRecord> records = new ArrayList<>();
+        for (QueuedJob<JobStart> job : queue.inOrder()) {
+            records.add(JournalRecords.queued(job, keyOf.get(job.jobId())));
+            job.resendTo().ifPresent(w -> records.add(new StoreRecord.Requeued(job.jobId(), w.toString())));
+        }
+        for (var e : sending.entrySet()) {
+            records.add(JournalRecords.queued(e.getValue(), keyOf.get(e.getKey())));
+            UUID to = sendingTo.get(e.getKey());
+            if (to != null) {
+                records.add(new StoreRecord.Dispatching(e.getKey(), to.toString(), null, null));
+            }
+        }
+        records.addAll(keys.get());
+        store.replaceAll(records);   // durable with the next commit anyone waits for
     }
 
     /**
@@ -127,13 +229,15 @@ final class Dispatcher implements AutoCloseable {
         }
         Candidate chosen = null;
         QueuedJob<JobStart> job;
+        SchedulerStore.Commit recorded;
         lock.lock();
         try {
             if (closed) {
                 throw new SchedulerException.ShuttingDown();
             }
-            job = new QueuedJob<>(UUID.randomUUID().toString(), submission.start(), submission.constraints(), needs,
-                    submission.pinned(), submission.priority(), arrivals++, clock.instant(), Optional.empty());
+            job = new QueuedJob<>(submission.jobId().orElseGet(() -> UUID.randomUUID().toString()), submission.start(),
+                    submission.constraints(), needs, submission.pinned(), submission.priority(), arrivals++,
+                    clock.instant(), Optional.empty());
             List<Candidate> candidates = candidates(workers);
             // A worker that cannot adopt ids never takes a queued job, and has no capacity to respect:
             // a start pinned to it is sent at once (the original contract's behaviour).
@@ -141,46 +245,103 @@ final class Dispatcher implements AutoCloseable {
                     .anyMatch(c -> c.id().equals(job.target().get()) && !c.features().contains(Worker.JOB_ID));
             if (unqueueable) {
                 chosen = candidates.stream().filter(c -> c.id().equals(job.target().get())).findFirst().orElseThrow();
-            } else {
+            } else if (!holding(workers)) {
                 chosen = placement.choose(candidates, job.constraints(), needs, job.target())
                         .filter(c -> !queuedAheadFor(c, job.priority())).orElse(null);
             }
             if (chosen == null) {
                 enqueue(job);
-                wakeup.wake();
-                return new Outcome.Queued(job);
+                recorded = store.append(JournalRecords.queued(job, submission.key().orElse(null)));
+                submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
+                compactIfDue();
+            } else {
+                placement.placed(chosen.id());
+                inFlight.merge(chosen.id(), 1, Integer::sum);
+                sending.put(job.jobId(), job);
+                sendingTo.put(job.jobId(), chosen.id());
+                // A start the worker adopts the id of is recorded before it is sent; one the worker
+                // names cannot be, and is never repeated.
+                recorded = chosen.features().contains(Worker.JOB_ID)
+                        ? store.append(new StoreRecord.Dispatching(job.jobId(), chosen.id().toString(),
+                                JournalRecords.start(job.start()), submission.key().orElse(null)))
+                        : SchedulerStore.Commit.DONE;
+                submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
             }
-            placement.placed(chosen.id());
-            inFlight.merge(chosen.id(), 1, Integer::sum);
-            sending.put(job.jobId(), job);
         } finally {
             lock.unlock();
         }
+        if (chosen == null) {
+            try {
+                durable(recorded);
+            } catch (SchedulerException e) {
+                forget(job.jobId());
+                throw e;
+            }
+            wakeup.wake();
+            return new Outcome.Queued(job);
+        }
+        try {
+            durable(recorded);
+        } catch (SchedulerException e) {
+            sent(job, chosen.id(), null);
+            throw e;
+        }
         return startNow(job, chosen);
+    }
+
+    /** A job the journal could not take: gone, as if never asked for. */
+    private void forget(String jobId) {
+        lock.lock();
+        try {
+            queue.remove(jobId);
+            keyOf.remove(jobId);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Sends a start chosen on the caller's thread: a worker that turns out full gets it queued instead. */
     private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen) {
         // A worker that adopts ids gets the scheduler's, so the job keeps it if it must be queued.
         boolean named = chosen.features().contains(Worker.JOB_ID);
+        StoreRecord ending = null;
         try {
-            return new Outcome.Started(gateway.start(chosen.id(), job.start(),
-                    named ? Optional.of(job.jobId()) : Optional.empty()));
+            Job started = gateway.start(chosen.id(), job.start(), named ? Optional.of(job.jobId()) : Optional.empty());
+            ending = named ? placed(started) : null;
+            return new Outcome.Started(started);
         } catch (SchedulerException.WorkerOutOfResources e) {
             if (!named || !chosen.features().contains(Worker.CAPACITY)) {
+                ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
                 throw e;   // out of descriptors, memory or disk, or a worker no queued job can go to
             }
             refused(chosen.id());
+            SchedulerStore.Commit requeued;
             lock.lock();
             try {
                 enqueue(job);
-                return new Outcome.Queued(job);
+                requeued = store.append(new StoreRecord.Requeued(job.jobId(), ""));
             } finally {
                 lock.unlock();
             }
+            durable(requeued);
+            return new Outcome.Queued(job);
+        } catch (SchedulerException e) {
+            // Anything else is the client's answer, as before placement; a start that may have
+            // reached the worker is not repeated behind the client's back.
+            ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+            throw e;
         } finally {
-            sent(job, chosen.id());
+            sent(job, chosen.id(), ending);
         }
+    }
+
+    private static StoreRecord placed(Job job) {
+        return new StoreRecord.Placed(job.jobId(), job.workerId().toString(), job.command(), job.path(),
+                job.startedAt().map(Instant::toEpochMilli).orElse(0L));
+    }
+
+    private static StoreRecord removed(QueuedJob<JobStart> job, UUID workerId, JobState state, String why) {
+        return new StoreRecord.Removed(job.jobId(), workerId == null ? "" : workerId.toString(), state.name(), why);
     }
 
     /** Whether a queued job of at least this priority could take the worker's room: it goes first. Under the lock. */
@@ -259,9 +420,10 @@ final class Dispatcher implements AutoCloseable {
     private void pass() {
         List<Worker> workers = registry.all();
         Map<QueuedJob<JobStart>, UUID> chosen = new LinkedHashMap<>();
+        SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
-            if (queue.isEmpty()) {
+            if (queue.isEmpty() || holding(workers)) {
                 return;
             }
             List<Candidate> candidates = candidates(workers);
@@ -285,15 +447,44 @@ final class Dispatcher implements AutoCloseable {
                 chosen.put(job, pick.get().id());
             }
             for (var e : chosen.entrySet()) {
-                queue.remove(e.getKey().jobId());
+                QueuedJob<JobStart> job = e.getKey();
+                queue.remove(job.jobId());
                 if (e.getValue() != null) {
                     inFlight.merge(e.getValue(), 1, Integer::sum);
-                    sending.put(e.getKey().jobId(), e.getKey());
+                    sending.put(job.jobId(), job);
+                    sendingTo.put(job.jobId(), e.getValue());
+                    recorded = store.append(new StoreRecord.Dispatching(job.jobId(), e.getValue().toString(), null, null));
+                } else {
+                    keyOf.remove(job.jobId());
+                    recorded = store.append(removed(job, job.resendTo().get(), JobState.LOST, Job.LOST_TEXT));
                 }
             }
+            compactIfDue();
             moved.signalAll();
         } finally {
             lock.unlock();
+        }
+        try {
+            // One sync for the whole pass: every dispatch is on disk before any is sent.
+            recorded.await();
+        } catch (java.io.IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot write the journal; " + chosen.size()
+                    + " dispatches stay queued: " + e.getMessage());
+            for (var c : chosen.entrySet()) {
+                if (c.getValue() != null) {
+                    sent(c.getKey(), c.getValue(), null);
+                    lock.lock();
+                    try {
+                        queue.putBack(c.getKey());
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         }
         for (var e : chosen.entrySet()) {
             QueuedJob<JobStart> job = e.getKey();
@@ -308,8 +499,9 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends one queued job: started, back in the queue (full, or perhaps not reached), or failed for good. */
     private void send(QueuedJob<JobStart> job, UUID workerId) {
+        StoreRecord ending = null;
         try {
-            gateway.start(workerId, job.start(), Optional.of(job.jobId()));
+            ending = placed(gateway.start(workerId, job.start(), Optional.of(job.jobId())));
         } catch (SchedulerException.WorkerOutOfResources e) {
             refused(workerId);
             putBack(job);
@@ -323,17 +515,23 @@ final class Dispatcher implements AutoCloseable {
                 refused(workerId);
                 putBack(job.resendingTo(workerId));
             } else {
-                table.record(failed(job, workerId, e.getMessage()), false);
+                ending = fail(job, workerId, e);
             }
         } catch (SchedulerException.WorkerDown | SchedulerException.ShuttingDown e) {
-            putBack(job);   // never called: it may go anywhere
+            // Never called: it may go anywhere, unless it may already be on this worker.
+            putBack(job);
         } catch (SchedulerException e) {
             // Refused for good (the command cannot start, a policy forbids it, the worker left): the
             // job ends here and says why.
-            table.record(failed(job, workerId, e.getMessage()), false);
+            ending = fail(job, workerId, e);
         } finally {
-            sent(job, workerId);
+            sent(job, workerId, ending);
         }
+    }
+
+    private StoreRecord fail(QueuedJob<JobStart> job, UUID workerId, SchedulerException e) {
+        table.record(failed(job, workerId, e.getMessage()), false);
+        return removed(job, workerId, JobState.FAILED, e.getMessage());
     }
 
     /** A refusal that does not say the start was not made (a start of the same id in progress, a broken call). */
@@ -344,20 +542,28 @@ final class Dispatcher implements AutoCloseable {
         };
     }
 
+    /** Back in the queue, journalled with the change (a later dispatch of it is ordered after). */
     private void putBack(QueuedJob<JobStart> job) {
         lock.lock();
         try {
             queue.putBack(job);
+            store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
         } finally {
             lock.unlock();
         }
     }
 
-    private void sent(QueuedJob<JobStart> job, UUID workerId) {
+    /** A dispatch is over; {@code ending} (null: none) journals how, with the change. */
+    private void sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
         lock.lock();
         try {
             inFlight.merge(workerId, -1, (a, b) -> a + b == 0 ? null : a + b);
             sending.remove(job.jobId());
+            sendingTo.remove(job.jobId());
+            if (ending != null) {
+                store.append(ending);
+                keyOf.remove(job.jobId());
+            }
             moved.signalAll();
         } finally {
             lock.unlock();
@@ -410,15 +616,35 @@ final class Dispatcher implements AutoCloseable {
      * not the dispatcher's (any more): it is on a worker, and is stopped there.
      */
     boolean stopWaiting(String jobId, Duration timeout) throws InterruptedException {
+        SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
+        boolean mine;
         lock.lock();
         try {
             Conditions.await(moved, () -> !sending.containsKey(jobId), timeout);
             Optional<QueuedJob<JobStart>> removed = queue.remove(jobId);
-            removed.ifPresent(job -> stopped.put(jobId, job));
-            return removed.isPresent() || stopped.containsKey(jobId);
+            if (removed.isPresent()) {
+                stopped.put(jobId, removed.get());
+                keyOf.remove(jobId);
+                recorded = store.append(removed(removed.get(), null, JobState.STOPPED, "stopped before it started"));
+            }
+            mine = removed.isPresent() || stopped.containsKey(jobId);
         } finally {
             lock.unlock();
         }
+        durable(recorded);
+        return mine;
+    }
+
+    /** Journals a change that belongs to no queued job (an idempotency key of a job its worker named), durably. */
+    void journal(StoreRecord record) {
+        SchedulerStore.Commit recorded;
+        lock.lock();
+        try {
+            recorded = store.append(record);
+        } finally {
+            lock.unlock();
+        }
+        durable(recorded);
     }
 
     /** Waits until the job is no longer queued nor being sent (it started, or ended before it could), up to {@code timeout}. */

@@ -21,6 +21,9 @@ import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.store.MemoryStore;
+import io.jobscheduler.scheduler.store.SchedulerStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
 
 /**
  * The gateway's operations on jobs. Each looks its worker up once ({@link WorkerRegistry#lookup}:
@@ -40,39 +43,90 @@ public final class JobGateway {
     private final Clock clock;
     private final Wakeup placement;
     private final Dispatcher dispatcher;
+    private final IdempotencyKeys keys;
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock) {
-        this(registry, table, callTimeout, stopTimeout, clock, Integer.MAX_VALUE, new Wakeup());
+        this(registry, table, callTimeout, stopTimeout, clock, new Queueing(Integer.MAX_VALUE, new Wakeup(),
+                new MemoryStore(), List.of(), Duration.ZERO, Duration.ofHours(24)));
     }
 
     /**
-     * @param maxQueued {@code [queue] max_size}
-     * @param placement woken by whatever frees room; the gateway's {@link Dispatcher} waits on it
+     * How the gateway queues and remembers: {@code [queue] max_size}, the wake-up whatever frees
+     * room signals, the store and what it loaded, how long dispatch waits for the workers of
+     * before a restart, and {@code [store] idempotency_ttl}.
      */
+    record Queueing(int maxQueued, Wakeup placement, SchedulerStore store, List<StoreRecord> journal, Duration hold,
+                    Duration idempotencyTtl) {
+    }
+
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
-               int maxQueued, Wakeup placement) {
+               Queueing queueing) {
         this.registry = registry;
         this.table = table;
         this.output = new JobOutput();
         this.callTimeout = callTimeout;
         this.stopTimeout = stopTimeout;
         this.clock = clock;
-        this.placement = placement;
-        this.dispatcher = new Dispatcher(registry, table, this::start, maxQueued, clock, placement);
+        this.placement = queueing.placement();
+        this.keys = new IdempotencyKeys(queueing.idempotencyTtl(), clock);
+        this.dispatcher = new Dispatcher(registry, table, this::start, queueing.maxQueued(), clock, placement,
+                queueing.store());
+        JournalRecords.Restored restored = JournalRecords.replay(queueing.journal());
+        restored.keys().forEach(keys::restore);
+        dispatcher.restore(restored, queueing.hold());
+        dispatcher.keysFrom(keys::live);
         dispatcher.start();
     }
 
-    /** A start to place: sent now to the best worker with room (or the one pinned), else queued. */
-    public Placed submit(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority) {
-        return switch (dispatcher.submit(new Dispatcher.Submission(start, constraints, pinned, priority))) {
-            case Dispatcher.Outcome.Started s -> new Placed(s.job(), false);
-            case Dispatcher.Outcome.Queued q -> new Placed(Job.waiting(q.job().jobId(), q.job().target(),
-                    q.job().start(), JobState.QUEUED), true);
+    /**
+     * An {@code Idempotency-Key} of a start: the caller's scope, the key, and the SHA-256 of the
+     * canonical start, which a repeat must match.
+     */
+    public record Idempotency(String scope, String key, String sha256) {
+    }
+
+    /**
+     * A start to place: sent now to the best worker with room (or the one pinned), else queued.
+     * With an idempotency key, a repeat of the same request answers the job made the first time.
+     */
+    public Placed submit(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority,
+                         Optional<Idempotency> idempotency) {
+        if (idempotency.isEmpty()) {
+            return placed(dispatcher.submit(new Dispatcher.Submission(start, constraints, pinned, priority,
+                    Optional.empty(), Optional.empty())));
+        }
+        IdempotencyKeys.Scoped key = new IdempotencyKeys.Scoped(idempotency.get().scope(), idempotency.get().key());
+        return switch (keys.claim(key, idempotency.get().sha256())) {
+            case IdempotencyKeys.Claim.Repeat r -> new Placed(query(r.jobId(), Optional.empty()), false, true);
+            case IdempotencyKeys.Claim.Granted g -> {
+                Placed placed;
+                try {
+                    placed = placed(dispatcher.submit(new Dispatcher.Submission(start, constraints, pinned, priority,
+                            Optional.of(g.jobId()), keys.record(key, g.jobId()))));
+                } catch (RuntimeException e) {
+                    keys.release(key);
+                    throw e;
+                }
+                StoreRecord.Key done = keys.complete(key, placed.job().jobId());
+                if (!placed.job().jobId().equals(g.jobId())) {
+                    // The worker named the job (it cannot adopt ids): the key is journalled after.
+                    dispatcher.journal(done);
+                }
+                yield placed;
+            }
         };
     }
 
-    /** The answer to a submission: the job, and whether it waits in the queue. */
-    public record Placed(Job job, boolean queued) {
+    private static Placed placed(Dispatcher.Outcome outcome) {
+        return switch (outcome) {
+            case Dispatcher.Outcome.Started s -> new Placed(s.job(), false, false);
+            case Dispatcher.Outcome.Queued q -> new Placed(Job.waiting(q.job().jobId(), q.job().target(),
+                    q.job().start(), JobState.QUEUED), true, false);
+        };
+    }
+
+    /** The answer to a submission: the job, whether it waits in the queue, and whether it was made by an earlier request. */
+    public record Placed(Job job, boolean queued, boolean repeat) {
     }
 
     /** Stops (or resumes, {@code draining} false) new placements on a worker; false when it is not registered. */

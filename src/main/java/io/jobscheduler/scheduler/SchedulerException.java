@@ -125,6 +125,30 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /**
+     * An {@code Idempotency-Key} that cannot be answered: it named another request (422), or its
+     * first request is still being made (409).
+     */
+    public static final class IdempotencyConflict extends SchedulerException {
+        private final boolean inFlight;
+
+        IdempotencyConflict(boolean inFlight, String message) {
+            super(message);
+            this.inFlight = inFlight;
+        }
+
+        public boolean inFlight() {
+            return inFlight;
+        }
+    }
+
+    /** The scheduler's journal could not be written: the request was not accepted. */
+    public static final class StoreFailed extends SchedulerException {
+        StoreFailed(String message) {
+            super(message);
+        }
+    }
+
     /** The scheduler is shutting down and takes no new work. */
     public static final class ShuttingDown extends SchedulerException {
         public ShuttingDown() {

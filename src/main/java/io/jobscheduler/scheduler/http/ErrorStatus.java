@@ -29,6 +29,9 @@ final class ErrorStatus {
             case SchedulerException.WorkerLacksFeature f -> Status.NOT_IMPLEMENTED_501;
             case SchedulerException.Unplaceable u -> Status.UNPROCESSABLE_CONTENT_422;
             case SchedulerException.QueueFull q -> Status.TOO_MANY_REQUESTS_429;
+            case SchedulerException.IdempotencyConflict c -> c.inFlight() ? Status.CONFLICT_409
+                    : Status.UNPROCESSABLE_CONTENT_422;
+            case SchedulerException.StoreFailed f -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.WorkerRefused r -> switch (r.code()) {
                 case INVALID_ARGUMENT -> Status.BAD_REQUEST_400;
                 case PERMISSION_DENIED -> Status.FORBIDDEN_403;

@@ -204,10 +204,16 @@ final class JobsHttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
+        Optional<JobGateway.Idempotency> idempotency = IdempotencyKey.of(request)
+                .map(key -> new JobGateway.Idempotency(IdempotencyKey.scope(request), key,
+                        IdempotencyKey.sha256(body, workerId)));
         JobGateway.Placed placed = gateway.submit(body.start(), new Constraints(body.constraints()), workerId,
-                body.priority() == null ? 0 : body.priority());
+                body.priority() == null ? 0 : body.priority(), idempotency);
         Job job = placed.job();
-        if (placed.queued()) {
+        if (placed.repeat()) {
+            // The same request made before: the job it made, as it is now.
+            JsonBody.send(response, Status.OK_200, JobBody.of(job));
+        } else if (placed.queued()) {
             JsonBody.send(response, Status.ACCEPTED_202, new QueuedBody(job.jobId(), workerText(job), job.state().name()));
         } else {
             JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
