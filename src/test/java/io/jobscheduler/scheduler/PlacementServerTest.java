@@ -365,4 +365,50 @@ class PlacementServerTest {
         awaitState(id, "SUCCEEDED");
         assertEquals("late\n", get("/jobs/" + id + "/output").body());
     }
+
+    private HttpResponse<String> startWithKey(String key, String body, Duration timeout)
+            throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(uri("/start")).timeout(timeout).header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aClientThatTimesOutAndRetriesWithItsKeyGetsOneJob() throws Exception {
+        scheduler(1000);
+        worker(0, Map.of());
+        String key = "retry-" + UUID.randomUUID();
+        String body = "{" + appendBody("ran.txt", "once") + "}";
+        int timedOut = 0;
+        // The first attempts give up before any answer can come; the job may or may not be made.
+        for (int i = 0; i < 3; i++) {
+            try {
+                startWithKey(key, body, Duration.ofMillis(1));
+            } catch (java.net.http.HttpTimeoutException e) {
+                timedOut++;
+            }
+        }
+        HttpResponse<String> answer = null;
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (answer == null || answer.statusCode() == 409) {
+            assertTrue(System.nanoTime() < deadline, "the retry is answered");
+            answer = startWithKey(key, body, WAIT);
+        }
+        assertTrue(answer.statusCode() == 200 || answer.statusCode() == 201, answer.body());
+        String jobId = json(answer).get("job_id").asText();
+        HttpResponse<String> again = startWithKey(key, " { " + appendBody("ran.txt", "once") + " } ", WAIT);
+        assertEquals(200, again.statusCode(), again.body());
+        JsonNode repeat = json(again);
+        assertEquals(jobId, repeat.get("job_id").asText(), "the same request (spaced otherwise) is the same job");
+        assertTrue(repeat.has("state"), "with its current state: " + repeat);
+        awaitState(jobId, "SUCCEEDED");
+        assertEquals(List.of("once"), Files.readAllLines(work.resolve("ran.txt")),
+                "one job ran, whatever the " + timedOut + " abandoned attempts did");
+
+        HttpResponse<String> different = startWithKey(key, "{\"command\":\"true\"}", WAIT);
+        assertEquals(422, different.statusCode(), different.body());
+        assertTrue(json(different).get("error").asText().contains("different request"), different.body());
+        HttpResponse<String> tooLong = startWithKey("k".repeat(129), body, WAIT);
+        assertEquals(400, tooLong.statusCode(), tooLong.body());
+        assertTrue(json(tooLong).get("error").asText().contains("Idempotency-Key"), tooLong.body());
+    }
 }

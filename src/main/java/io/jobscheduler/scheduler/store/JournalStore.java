@@ -70,7 +70,11 @@ public final class JournalStore implements SchedulerStore {
         Path file = dir.resolve(FILE);
         boolean created = !Files.exists(file);
         channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        owner = channel.tryLock();
+        try {
+            owner = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            owner = null;   // held by this process: another scheduler in this JVM
+        }
         if (owner == null) {
             channel.close();
             throw new IOException(dir + " is in use by another scheduler");
