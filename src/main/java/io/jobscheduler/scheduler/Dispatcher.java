@@ -117,7 +117,7 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Resumes from the journal before the first start: the queue as it was (over its bound if need
-     * be), a dispatch cut short queued again for its worker, the jobs placed known by id. Nothing is
+     * be), a dispatch cut short queued again for its worker. Nothing is
      * dispatched until every worker the journal names is back, or {@code hold} has passed, so the
      * capacity is known first.
      */
@@ -131,12 +131,7 @@ final class Dispatcher implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (StoreRecord.Placed p : restored.placed()) {
-            WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
-                    p.command(), p.path(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
-                    p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
-                    Optional.empty()), false));
-        }
+        // Placed jobs are not put in the table: their workers list them, with their real state, once back.
     }
 
     void start() {
@@ -315,16 +310,15 @@ final class Dispatcher implements AutoCloseable {
                 throw e;   // out of descriptors, memory or disk, or a worker no queued job can go to
             }
             refused(chosen.id());
-            SchedulerStore.Commit requeued;
-            lock.lock();
-            try {
-                enqueue(job);
-                requeued = store.append(new StoreRecord.Requeued(job.jobId(), ""));
-            } finally {
-                lock.unlock();
+            return requeue(job);
+        } catch (SchedulerException.WorkerUnavailable | SchedulerException.WorkerTooSlow e) {
+            if (!named) {
+                throw e;
             }
-            durable(requeued);
-            return new Outcome.Queued(job);
+            // It may have reached the worker: it waits to be sent there again, never elsewhere, and
+            // the client holds its id (202), so a retry never makes a second job.
+            refused(chosen.id());
+            return requeue(job.resendingTo(chosen.id()));
         } catch (SchedulerException e) {
             // Anything else is the client's answer, as before placement; a start that may have
             // reached the worker is not repeated behind the client's back.
@@ -333,6 +327,21 @@ final class Dispatcher implements AutoCloseable {
         } finally {
             sent(job, chosen.id(), ending);
         }
+    }
+
+    /** A start sent at once that goes back to the queue after all; answered 202. */
+    private Outcome requeue(QueuedJob<JobStart> job) {
+        SchedulerStore.Commit requeued;
+        lock.lock();
+        try {
+            queue.putBack(job);   // it was accepted already: over the bound if need be
+            requeued = store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
+        } finally {
+            lock.unlock();
+        }
+        durable(requeued);
+        wakeup.wake();
+        return new Outcome.Queued(job);
     }
 
     private static StoreRecord placed(Job job) {

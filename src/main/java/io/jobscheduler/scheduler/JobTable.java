@@ -98,7 +98,11 @@ public final class JobTable {
         this.onEnd = onEnd;
     }
 
-    /** How many jobs the table holds {@code RUNNING} on the worker: the scheduler's count for capacity. */
+    /**
+     * How many jobs the table holds {@code RUNNING} on the worker and current (kept so by its job
+     * events): the scheduler's count for capacity. A job it only last saw running (its worker no
+     * longer lists it, or it was just stopped) is not counted, so a lost end never holds room for good.
+     */
     public int runningOn(UUID workerId) {
         lock.lock();
         try {
@@ -111,8 +115,8 @@ public final class JobTable {
     /** Every change of an entry goes through here, so the running counts stay true. */
     private void set(Cursor key, Entry entry) {
         Entry old = entry == null ? byAge.remove(key) : byAge.put(key, entry);
-        boolean wasRunning = old != null && old.job().state() == JobState.RUNNING;
-        boolean isRunning = entry != null && entry.job().state() == JobState.RUNNING;
+        boolean wasRunning = old != null && old.live() && old.job().state() == JobState.RUNNING;
+        boolean isRunning = entry != null && entry.live() && entry.job().state() == JobState.RUNNING;
         if (wasRunning) {
             runningOn.merge(old.job().workerId(), -1, (a, b) -> a + b == 0 ? null : a + b);
         }
@@ -164,11 +168,15 @@ public final class JobTable {
                 listed.add(info.getJobID());
                 put(Job.of(info.getJobID(), workerId, info.getCommand(), info.getPath(), info.getStatus()), live);
             }
+            List<Cursor> unlisted = new ArrayList<>();
             for (var e : byAge.entrySet()) {
                 Job job = e.getValue().job();
                 if (e.getValue().live() && job.workerId().equals(workerId) && !listed.contains(job.jobId())) {
-                    e.setValue(new Entry(job, false));
+                    unlisted.add(e.getKey());
                 }
+            }
+            for (Cursor key : unlisted) {
+                set(key, new Entry(byAge.get(key).job(), false));
             }
         } finally {
             unlockAndTell();
@@ -183,11 +191,12 @@ public final class JobTable {
         lock.lock();
         try {
             Cursor key = keys.get(jobId);
-            if (key != null) {
-                byAge.computeIfPresent(key, (k, e) -> e.job().done() ? e : new Entry(e.job(), false));
+            Entry entry = key == null ? null : byAge.get(key);
+            if (entry != null && !entry.job().done()) {
+                set(key, new Entry(entry.job(), false));
             }
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
