@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 
 /** The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. */
 public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, BindableService {
+    private static final int MAX_LABELS = 64;
     private final WorkerRegistry registry;
     private final Consumer<UUID> departing;
     private final InFlight inFlight = new InFlight();
@@ -73,6 +74,18 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
             responses.onError(Status.INVALID_ARGUMENT
                     .withDescription("address: '" + request.getAddress() + "' is a wildcard address the scheduler cannot dial")
                     .asRuntimeException());
+            return;
+        }
+        // Labels are kept and shown: a peer's are bounded like a worker.toml's.
+        if (request.getLabelsCount() > MAX_LABELS || request.getLabelsMap().entrySet().stream()
+                .anyMatch(l -> l.getKey().isEmpty() || l.getKey().length() > 63 || l.getValue().length() > 256)) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("labels: at most " + MAX_LABELS
+                    + ", names of 1-63 characters, values of at most 256").asRuntimeException());
+            return;
+        }
+        if (request.getMaxRunning() < 0) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("max_running: must not be negative, was "
+                    + request.getMaxRunning()).asRuntimeException());
             return;
         }
         WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
