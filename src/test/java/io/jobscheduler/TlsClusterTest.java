@@ -5,7 +5,6 @@ import io.jobscheduler.config.ClientTls;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.config.JobRules;
-import io.jobscheduler.config.WorkerCapacity;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
@@ -40,13 +39,13 @@ class TlsClusterTest {
         SchedulerSettings schedulerSettings = new SchedulerSettings(plain.httpAddress(), plain.grpcAddress(),
                 Optional.of(serverTls), Optional.of(trustCa), plain.callTimeout(), plain.stopTimeout(),
                 plain.drainTimeout(), plain.workerTtl(), plain.workerExpiry(), plain.jobIndexSize(),
-                plain.headerTimeout(), plain.idleTimeout(), plain.maxQueued(), plain.storeDir(), plain.idempotencyTtl());
+                plain.headerTimeout(), plain.idleTimeout());
         Files.writeString(work.resolve("hello.sh"), "echo over tls\n");
         try (SchedulerServer scheduler = SchedulerServer.start(schedulerSettings);
              WorkerServer worker = WorkerServer.start(new WorkerSettings(Address.parse("127.0.0.1:0", true),
                      Address.parse("127.0.0.1:0", true), Optional.of(serverTls),
                      new Address("127.0.0.1", scheduler.grpcPort()), Optional.of(trustCa), Duration.ofSeconds(3),
-                     work, data, Duration.ofSeconds(1), 100, 1L << 20, JobRules.OPEN, WorkerCapacity.UNLIMITED))) {
+                     work, data, Duration.ofSeconds(1), 100, 1L << 20, JobRules.OPEN))) {
             assertTrue(worker.awaitRegistered(Duration.ofSeconds(10)), "registered over TLS");
             String workerId = scheduler.registry().list().getFirst().id().toString();
             HttpClient http = HttpClient.newHttpClient();

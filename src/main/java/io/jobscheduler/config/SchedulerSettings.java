@@ -23,6 +23,7 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param jobIndexSize how many job-to-worker entries the scheduler remembers
  * @param headerTimeout how long an HTTP request's head may take to arrive
  * @param idleTimeout how long an idle HTTP keep-alive connection is kept open
+ * @param access API tokens, the audit log and the HTTP insecure override ({@code [auth]}, {@code [audit]})
  * @param maxQueued {@code [queue] max_size}: how many jobs may wait for room (beyond it a start is 429)
  * @param storeDir {@code [store] data_dir}, where the queue, dispatches and idempotency keys are
  *                 journalled; empty: kept in memory only (tests)
@@ -32,8 +33,8 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize,
-                                Duration headerTimeout, Duration idleTimeout, int maxQueued,
-                                Optional<Path> storeDir, Duration idempotencyTtl) {
+                                Duration headerTimeout, Duration idleTimeout, AccessSettings access,
+                                int maxQueued, Optional<Path> storeDir, Duration idempotencyTtl) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -46,6 +47,10 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("http_server", "drain_timeout", DURATION, "10s"),
             new ConfigKey("http_server", "header_timeout", DURATION, "30s"),
             new ConfigKey("http_server", "idle_timeout", DURATION, "5m"),
+            new ConfigKey("http_server", "insecure", BOOLEAN, "false"),
+            new ConfigKey("auth", "tokens_file", PATH, ""),
+            new ConfigKey("audit", "file", PATH, ""),
+            new ConfigKey("audit", "max_size", STRING, "100MB"),
             new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
             new ConfigKey("workers", "ca_file", PATH, ""),
             new ConfigKey("workers", "call_timeout", DURATION, "10s"),
@@ -84,10 +89,41 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")),
                 positive("http_server.header_timeout", http.duration("header_timeout")),
                 positive("http_server.idle_timeout", http.duration("idle_timeout")),
+                AccessSettings.from(Settings.of(config, "auth"), http, Settings.of(config, "audit")),
                 (int) Math.min(Integer.MAX_VALUE, queue.integer("max_size")),
                 Optional.of(dataDir.isEmpty() ? workingDir.resolve("data/scheduler-" + grpcAddress.port())
                         : workingDir.resolve(dataDir)),
                 positive("store.idempotency_ttl", store.duration("idempotency_ttl")));
+    }
+
+    /**
+     * Settings with no tokens and no audit log ({@link AccessSettings#OPEN}), the queue's default
+     * bound and its state in memory only.
+     */
+    public SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
+                             Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
+                             Duration drainTimeout, Duration workerTtl, Duration workerExpiry, int jobIndexSize,
+                             Duration headerTimeout, Duration idleTimeout) {
+        this(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout, drainTimeout, workerTtl,
+                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, AccessSettings.OPEN, 100_000,
+                Optional.empty(), Duration.ofHours(24));
+    }
+
+    /** Settings with {@code access}, the queue's default bound and its state in memory only. */
+    public SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
+                             Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
+                             Duration drainTimeout, Duration workerTtl, Duration workerExpiry, int jobIndexSize,
+                             Duration headerTimeout, Duration idleTimeout, AccessSettings access) {
+        this(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout, drainTimeout, workerTtl,
+                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, access, 100_000, Optional.empty(),
+                Duration.ofHours(24));
+    }
+
+    /** These settings with {@code access} instead. */
+    public SchedulerSettings withAccess(AccessSettings other) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other, maxQueued,
+                storeDir, idempotencyTtl);
     }
 
     static Duration positive(String key, Duration value) {
@@ -100,14 +136,14 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
     /** The same settings with another {@code [queue] max_size}. */
     public SchedulerSettings withMaxQueued(int other) {
         return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
-                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other, storeDir,
-                idempotencyTtl);
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, access, other,
+                storeDir, idempotencyTtl);
     }
 
     /** The same settings journalling in {@code dir} (empty: in memory only). */
     public SchedulerSettings withStoreDir(Optional<Path> dir) {
         return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
-                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, maxQueued, dir,
-                idempotencyTtl);
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, access, maxQueued,
+                dir, idempotencyTtl);
     }
 }

@@ -49,7 +49,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30)),
             new ConfigKey("jobs", "max_running", INTEGER, "0"),
             ConfigKey.anyKey("labels")),
-            JobRules.KEYS.stream()).toList();
+            java.util.stream.Stream.concat(JobRules.KEYS.stream(), ObserveSettings.KEYS.stream())).toList();
 
     /** @param workingDir the worker's current folder, the default {@code work_dir} */
     public static WorkerSettings from(Config config, Path workingDir) {
@@ -88,6 +88,15 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
         }
         return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
                 schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules, capacity);
+    }
+
+    /** Settings of a worker without a capacity limit or labels. */
+    public WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
+                          Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
+                          Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
+                          long keepOutputBytes, JobRules jobRules) {
+        this(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout, workDir, dataDir,
+                stopGrace, keepFinished, keepOutputBytes, jobRules, WorkerCapacity.UNLIMITED);
     }
 
     /** The same settings with another capacity and labels. */

@@ -44,9 +44,15 @@ public final class JobGateway {
     private final Wakeup placement;
     private final Dispatcher dispatcher;
     private final IdempotencyKeys keys;
+    private final SchedulerMeters meters;
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock) {
-        this(registry, table, callTimeout, stopTimeout, clock, new Queueing(Integer.MAX_VALUE, new Wakeup(),
+        this(registry, table, callTimeout, stopTimeout, clock, SchedulerMeters.NONE);
+    }
+
+    JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
+               SchedulerMeters meters) {
+        this(registry, table, callTimeout, stopTimeout, clock, meters, new Queueing(Integer.MAX_VALUE, new Wakeup(),
                 new MemoryStore(), List.of(), Duration.ZERO, Duration.ofHours(24)));
     }
 
@@ -60,10 +66,11 @@ public final class JobGateway {
     }
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
-               Queueing queueing) {
+               SchedulerMeters meters, Queueing queueing) {
+        this.meters = meters;
         this.registry = registry;
         this.table = table;
-        this.output = new JobOutput();
+        this.output = new JobOutput(meters);
         this.callTimeout = callTimeout;
         this.stopTimeout = stopTimeout;
         this.clock = clock;
@@ -197,8 +204,10 @@ public final class JobGateway {
             throw new SchedulerException.WorkerLacksFeature(workerId, Worker.JOB_ID);
         }
         StartJobReq request = jobId.map(id -> start.request().toBuilder().setJobId(id).build()).orElseGet(start::request);
+        long asked = System.nanoTime();
         StartJobRes started = call(workerId, null, callTimeout, () -> stub(worker.channel(), callTimeout)
                 .startJob(request));
+        meters.jobStarted(Duration.ofNanos(System.nanoTime() - asked));
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
                 : Instant.ofEpochMilli(started.getStartedAtMillis());
@@ -394,6 +403,18 @@ public final class JobGateway {
             LOG.log(System.Logger.Level.INFO, "worker " + workerId + " left without listing its jobs ("
                     + e.getStatus().getCode() + "); they stay LOST");
         }
+    }
+
+    /**
+     * Forgets a worker that is down ({@code DELETE /workers/{id}}): it leaves the registry and
+     * its jobs that had not ended are {@code LOST} from now on. Returns how many were marked.
+     */
+    public int forget(UUID workerId) {
+        return switch (registry.removeIfDown(workerId)) {
+            case REMOVED -> table.loseAll(workerId);
+            case ALIVE -> throw new SchedulerException.WorkerAlive(workerId);
+            case UNKNOWN -> throw new SchedulerException.UnknownWorker(workerId);
+        };
     }
 
     private static WorkerGrpc.WorkerBlockingStub stub(ManagedChannel channel, Duration deadline) {

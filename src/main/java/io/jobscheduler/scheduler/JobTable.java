@@ -88,13 +88,20 @@ public final class JobTable {
     private boolean ended;                                          // guarded by lock: a RUNNING entry ended
     private final Runnable onEnd;
 
+    private final SchedulerMeters meters;
+
     public JobTable(int capacity) {
-        this(capacity, () -> { });
+        this(capacity, SchedulerMeters.NONE);
+    }
+
+    public JobTable(int capacity, SchedulerMeters meters) {
+        this(capacity, meters, () -> { });
     }
 
     /** @param onEnd told (under no lock) after a job it held running has ended or left the table */
-    public JobTable(int capacity, Runnable onEnd) {
+    public JobTable(int capacity, SchedulerMeters meters, Runnable onEnd) {
         this.capacity = Math.max(1, capacity);
+        this.meters = meters;
         this.onEnd = onEnd;
     }
 
@@ -142,17 +149,38 @@ public final class JobTable {
      * under the same id is left alone. {@code live} says whether events keep it current from now on.
      */
     public void record(Job job, boolean live) {
+        record(job, live, false);
+    }
+
+    /**
+     * Applies a job event of {@code workerId}: the job's state is live from now on. An end event
+     * counts as a job's end even for a job not held yet (its {@code StartJob} answer may be behind it).
+     */
+    void apply(UUID workerId, JobEvent event) {
+        record(Job.of(workerId, event), true, true);
+    }
+
+    private void record(Job job, boolean live, boolean event) {
+        Optional<JobState> ended = Optional.empty();
         lock.lock();
         try {
+            Optional<Job> before = held(job.jobId());
             put(job, live);
+            Optional<Job> after = held(job.jobId());
+            boolean wasRunning = before.map(b -> !b.done()).orElse(event);
+            if (wasRunning && after.filter(Job::done).filter(a -> a.workerId().equals(job.workerId())).isPresent()) {
+                ended = Optional.of(after.get().state());
+            }
         } finally {
             unlockAndTell();
         }
+        ended.ifPresent(meters::jobEnded);
     }
 
-    /** Applies a job event of {@code workerId}: the job's state is live from now on. */
-    void apply(UUID workerId, JobEvent event) {
-        record(Job.of(workerId, event), true);
+    /** Caller holds the lock. */
+    private Optional<Job> held(String jobId) {
+        Cursor key = keys.get(jobId);
+        return key == null ? Optional.empty() : Optional.of(byAge.get(key).job());
     }
 
     /**
@@ -216,6 +244,27 @@ public final class JobTable {
         Entry known = byAge.get(key);
         if (known.job().workerId().equals(job.workerId())) {
             set(key, new Entry(known.job().merge(job), known.live() || live));
+        }
+    }
+
+    /**
+     * Marks every job of {@code workerId} that has not ended as {@code LOST}, for good: its worker
+     * was removed from the cluster. Returns how many were marked.
+     */
+    int loseAll(UUID workerId) {
+        lock.lock();
+        try {
+            int lost = 0;
+            for (var e : byAge.entrySet()) {
+                Job job = e.getValue().job();
+                if (job.workerId().equals(workerId) && !job.done()) {
+                    e.setValue(new Entry(job.lost(), false));
+                    lost++;
+                }
+            }
+            return lost;
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import io.jobscheduler.config.Limits;
 import java.util.Set;
 import java.util.UUID;
 
@@ -30,14 +32,27 @@ final class JournalRecords {
     }
 
     static StoreRecord.Start start(JobStart start) {
+        Map<String, Long> limits = new java.util.TreeMap<>();
+        Limits l = start.limits();
+        l.memoryBytes().ifPresent(v -> limits.put("memory", v));
+        l.cpuMillis().ifPresent(v -> limits.put("cpu", v));
+        l.pids().ifPresent(v -> limits.put("pids", v));
+        l.outputBytes().ifPresent(v -> limits.put("output", v));
         return new StoreRecord.Start(start.command(), start.path(), start.args(), start.env(),
-                start.timeout().map(Duration::toMillis).orElse(0L), start.user().orElse(""));
+                start.timeout().map(Duration::toMillis).orElse(0L), start.user().orElse(""), limits);
     }
 
     static JobStart start(StoreRecord.Start start) {
+        Map<String, Long> l = start.limits();
+        Limits limits = new Limits(optional(l.get("memory")), optional(l.get("cpu")), optional(l.get("pids")),
+                optional(l.get("output")));
         return new JobStart(start.command(), start.path(), start.args(), start.env(),
                 start.timeoutMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(start.timeoutMillis())),
-                start.user().isEmpty() ? Optional.empty() : Optional.of(start.user()));
+                start.user().isEmpty() ? Optional.empty() : Optional.of(start.user()), limits);
+    }
+
+    private static OptionalLong optional(Long value) {
+        return value == null ? OptionalLong.empty() : OptionalLong.of(value);
     }
 
     static StoreRecord.Queued queued(QueuedJob<JobStart> job, StoreRecord.Key key) {

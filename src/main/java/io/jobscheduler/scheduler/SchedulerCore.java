@@ -33,13 +33,19 @@ public final class SchedulerCore implements AutoCloseable {
 
     /** A core with an empty registry; {@code observer} is told of every worker that joins. */
     public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer) {
+        return create(settings, clock, observer, SchedulerMeters.NONE);
+    }
+
+    /** As {@link #create(SchedulerSettings, Clock, WorkerRegistry.Listener)}, telling {@code meters} what happens. */
+    public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer,
+                                       SchedulerMeters meters) {
         // Whatever frees room (a job's end, a worker joining, returning, resuming) wakes placement.
         Wakeup placement = new Wakeup();
-        JobTable table = new JobTable(settings.jobIndexSize(), placement::wake);
+        JobTable table = new JobTable(settings.jobIndexSize(), meters, placement::wake);
         WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
-                new JobSync(table, settings.callTimeout(), clock), placement);
-        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls()), watch,
-                new WorkerRegistry.Listener() {
+                new JobSync(table, settings.callTimeout(), clock), meters, placement);
+        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls(), meters),
+                watch, new WorkerRegistry.Listener() {
                     @Override
                     public void added(WorkerRecord worker) {
                         observer.added(worker);
@@ -57,7 +63,7 @@ public final class SchedulerCore implements AutoCloseable {
         }
         // After a restart, dispatch waits for the workers it knew: three time-to-lives at most.
         JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock,
-                new JobGateway.Queueing(settings.maxQueued(), placement, store, journal,
+                meters, new JobGateway.Queueing(settings.maxQueued(), placement, store, journal,
                         settings.workerTtl().multipliedBy(3), settings.idempotencyTtl()));
         return new SchedulerCore(registry, gateway, watch.sweepPeriod(), store);
     }

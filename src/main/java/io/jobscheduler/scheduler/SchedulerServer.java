@@ -4,18 +4,28 @@ import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.openapi.OpenApiFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.observe.Meters;
+import io.jobscheduler.scheduler.http.ApiAccess;
+import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
+import io.jobscheduler.security.AuditException;
+import io.jobscheduler.security.AuditLog;
+import io.jobscheduler.security.GrpcAudit;
+import io.jobscheduler.security.TokenFile;
+import io.jobscheduler.security.TokenFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +45,8 @@ public final class SchedulerServer implements AutoCloseable {
     public static final String GRPC_SOCKET = "grpc";
     /** The largest request body the gateway reads; larger ones are refused before routing (413). */
     public static final long MAX_REQUEST_BYTES = 1 << 20;
+    /** The OpenAPI document {@code /openapi} serves, a resource of the jar (api.md links it). */
+    public static final String OPENAPI_DOCUMENT = "META-INF/openapi.yaml";
 
     private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
 
@@ -44,10 +56,15 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
+    private final SchedulerMetrics metrics;
+    private final AuditLog audit;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
-                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard,
+                            SchedulerMetrics metrics, AuditLog audit) {
         this.server = server;
+        this.metrics = metrics;
+        this.audit = audit;
         this.guard = guard;
         this.core = core;
         this.ticker = ticker;
@@ -76,17 +93,35 @@ public final class SchedulerServer implements AutoCloseable {
      * the scheduler adds its own: both sockets up.
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
+        return start(settings, observer, readiness, Meters.ofProcess());
+    }
+
+    /**
+     * As {@link #start(SchedulerSettings, WorkerRegistry.Listener, Readiness)}, counting into
+     * {@code meters}, which {@code /observe/metrics} serves.
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness,
+                                        Meters meters) {
         Objects.requireNonNull(observer, "observer");
-        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
+        HttpExposure.check(settings);
+        Optional<TokenFile> tokens = tokens(settings);
+        AuditLog audit = audit(settings);
+        SchedulerMetrics metrics = new SchedulerMetrics(meters);
+        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer, metrics);
         WorkerRegistry registry = core.registry();
         JobGateway gateway = core.gateway();
+        metrics.workers(registry);
+        // The placement queue (issue 15) wires its length here.
+        metrics.queuedJobs(SchedulerMetrics.NO_QUEUE);
         // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
         // threads cannot starve them into a false DOWN.
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("liveness").daemon().factory());
         long period = core.sweepPeriod().toMillis();
         ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
-        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
+        ticker.scheduleWithFixedDelay(audit::flushRefused, 1, 1, TimeUnit.SECONDS);
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing,
+                new GrpcAudit(audit));
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
@@ -94,6 +129,8 @@ public final class SchedulerServer implements AutoCloseable {
             guard.close();
             ticker.shutdownNow();
             core.close();
+            metrics.close();
+            audit.close();
         };
         WebServer server;
         try {
@@ -104,11 +141,17 @@ public final class SchedulerServer implements AutoCloseable {
                     .addFeature(ObserveFeature.just(HealthObserver.builder()
                             .useSystemServices(false)
                             .addCheck(readiness)
-                            .build()))
+                            .build(), meters.observer()))
+                    .addFeature(OpenApiFeature.builder()
+                            .staticFile(OPENAPI_DOCUMENT)
+                            .servicesDiscoverServices(false)
+                            .sockets(Set.of(WebServer.DEFAULT_SOCKET_NAME))
+                            .build())
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness, metrics,
+                            ApiAccess.of(tokens, audit)))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -132,10 +175,30 @@ public final class SchedulerServer implements AutoCloseable {
             throw bindFailure(settings, null);
         }
         socketsUp.set(true);
-        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
+        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port())
+                + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse("")
+                + settings.access().auditFile().map(f -> ", audit log " + f).orElse(""));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics, audit);
+    }
+
+    private static Optional<TokenFile> tokens(SchedulerSettings settings) {
+        try {
+            return settings.access().tokensFile().map(file -> TokenFile.open(file, Clock.systemUTC()));
+        } catch (TokenFileException e) {
+            throw new ServerStartException("auth.tokens_file: " + e.getMessage(), e);
+        }
+    }
+
+    private static AuditLog audit(SchedulerSettings settings) {
+        try {
+            return settings.access().auditFile()
+                    .map(file -> AuditLog.open(file, settings.access().auditMaxBytes(), Clock.systemUTC()))
+                    .orElseGet(AuditLog::disabled);
+        } catch (AuditException e) {
+            throw new ServerStartException(e.getMessage(), e);
+        }
     }
 
     public int httpPort() {
@@ -168,6 +231,8 @@ public final class SchedulerServer implements AutoCloseable {
         guard.close();
         ticker.shutdownNow();
         core.close();
+        metrics.close();
+        audit.close();
     }
 
     /**

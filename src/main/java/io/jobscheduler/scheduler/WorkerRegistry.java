@@ -74,12 +74,15 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
-        return register(address, requestedId, features, Map.of(), 0);
+        return register(address, requestedId, features, List.of(), Map.of(), 0);
     }
 
-    /** {@link #register(Address, String, Collection)} with the worker's {@code [labels]} and {@code max_running} (0: unlimited). */
+    /**
+     * {@link #register(Address, String, Collection)} of a worker that enforces {@code limits}, with
+     * its {@code [labels]} and {@code max_running} (0: unlimited).
+     */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features,
-                                 Map<String, String> labels, int maxRunning) {
+                                 List<String> limits, Map<String, String> labels, int maxRunning) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
         WorkerConnections connections = channels.connect(address);
@@ -95,7 +98,8 @@ public final class WorkerRegistry implements AutoCloseable {
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
             replaced = previous == null ? null : byId.remove(previous);
-            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), labels, maxRunning,
+            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features), labels,
+                    maxRunning,
                     connections);
             byId.put(id, added);
             byAddress.put(address, id);
@@ -123,6 +127,34 @@ public final class WorkerRegistry implements AutoCloseable {
         }
         retire(removed);
         return true;
+    }
+
+    /** What {@link #removeIfDown} did. */
+    public enum Removal { REMOVED, ALIVE, UNKNOWN }
+
+    /**
+     * Removes the worker with this id if it is down (an operator forgetting a machine that is
+     * gone); a worker that is alive, or an unknown id, is left as it is. Health is read and the
+     * worker removed under the registry's lock, so a heartbeat cannot slip in between.
+     */
+    public Removal removeIfDown(UUID id) {
+        Worker removed;
+        lock.lock();
+        try {
+            removed = byId.get(id);
+            if (removed == null) {
+                return Removal.UNKNOWN;
+            }
+            if (removed.health().state() == State.ALIVE) {
+                return Removal.ALIVE;
+            }
+            byId.remove(id);
+            byAddress.remove(removed.record.address(), id);
+        } finally {
+            lock.unlock();
+        }
+        retire(removed);
+        return Removal.REMOVED;
     }
 
     private static void retire(Worker worker) {

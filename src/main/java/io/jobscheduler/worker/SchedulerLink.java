@@ -42,13 +42,15 @@ final class SchedulerLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     /**
      * What this worker supports beyond the original contract: "events" (docs/architecture.md, "Job
-     * events"), StartJobReq's "args", "env", "timeout" and "user" (README, "Jobs"), "capacity"
-     * (max_running is enforced) and "job_id" (StartJobReq.job_id is adopted).
+     * events"), StartJobReq's "args", "env", "timeout", "user" and "limits" (README, "Jobs"),
+     * "capacity" (max_running is enforced) and "job_id" (StartJobReq.job_id is adopted).
      */
-    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "capacity", "job_id");
+    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "limits", "capacity",
+            "job_id");
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;
+    private final List<String> enforcedLimits;
     private final GrpcClient client;
     private final Path idFile;
     private final ReentrantLock lock = new ReentrantLock();
@@ -61,6 +63,12 @@ final class SchedulerLink implements AutoCloseable {
     private volatile Address advertised;
 
     SchedulerLink(WorkerSettings settings, SchedulerContact contact) {
+        this(settings, contact, List.of());
+    }
+
+    /** @param enforcedLimits what the worker enforces, sent at registration (RegisterReq.enforced_limits) */
+    SchedulerLink(WorkerSettings settings, SchedulerContact contact, List<String> enforcedLimits) {
+        this.enforcedLimits = List.copyOf(enforcedLimits);
         this.settings = settings;
         this.contact = contact;
         this.idFile = settings.dataDir().resolve("worker-id");
@@ -166,6 +174,7 @@ final class SchedulerLink implements AutoCloseable {
                         .setAddress(advertised.toString())
                         .setWorkerID(requested)
                         .addAllFeatures(FEATURES)
+                        .addAllEnforcedLimits(enforcedLimits)
                         .putAllLabels(settings.capacity().labels())
                         .setMaxRunning(settings.capacity().maxRunning())
                         .build()));

@@ -215,7 +215,7 @@ class JobTableTest {
     @Test
     void theRunningCountOfAWorkerFollowsItsCurrentJobsAndTellsOfEachEnd() {
         java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
-        JobTable index = new JobTable(3, ends::incrementAndGet);
+        JobTable index = new JobTable(3, SchedulerMeters.NONE, ends::incrementAndGet);
         index.record(job("a", 1), true);
         index.record(job("b", 2), true);
         index.record(job("c", 3), false);   // not kept current by events: never counted

@@ -150,7 +150,7 @@ class SchedulerRestartTest {
                 workerId = workerId(scheduler, worker);
             }
             String jobId = UUID.randomUUID().toString();
-            StoreRecord.Start start = new StoreRecord.Start("sh", "", List.of("-c", "echo once >> ran.txt"), Map.of(), 0, "");
+            StoreRecord.Start start = new StoreRecord.Start("sh", "", List.of("-c", "echo once >> ran.txt"), Map.of(), 0, "", Map.of());
             try (JournalStore journal = new JournalStore(data.resolve("scheduler"))) {
                 journal.load();
                 journal.append(new StoreRecord.Queued(jobId, start, Map.of(), "", 0, 0, 0, null));

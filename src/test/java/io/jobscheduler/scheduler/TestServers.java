@@ -28,7 +28,7 @@ public final class TestServers {
     public static SchedulerSettings settings(Optional<ServerTls> grpcTls, String http, String grpc) {
         return new SchedulerSettings(Address.parse(http, true), Address.parse(grpc, true), grpcTls, Optional.empty(),
                 Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(5), TTL, Duration.ofMinutes(10), 1000,
-                Duration.ofSeconds(30), Duration.ofMinutes(5), 100_000, Optional.empty(), Duration.ofHours(24));
+                Duration.ofSeconds(30), Duration.ofMinutes(5));
     }
 
     public static Path tlsFile(String name) {

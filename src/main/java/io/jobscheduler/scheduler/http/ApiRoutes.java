@@ -32,14 +32,18 @@ public final class ApiRoutes {
         return routes;
     }
 
-    /** Registers every route, and for each path the 405 answer for the methods it does not serve. */
-    public void register(HttpRules rules) {
+    /**
+     * Registers every route, each behind {@code access}'s check of its role (and its audit line)
+     * and labelled for the metrics ({@link RouteLabels}), and for each path the 405 answer for the
+     * methods it does not serve.
+     */
+    public void register(HttpRules rules, ApiAccess access) {
         Map<String, List<Method>> methodsByPath = new LinkedHashMap<>();
         for (ApiRoute route : routes) {
             methodsByPath.computeIfAbsent(route.path(), path -> new ArrayList<>()).add(route.method());
-            rules.route(route.method(), route.path(), route.handler());
+            rules.route(route.method(), route.path(), RouteLabels.labelled(route, access.guard(route)));
         }
         methodsByPath.forEach((path, methods) ->
-                rules.any(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new))));
+                rules.any(path, RouteLabels.labelled(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new)))));
     }
 }

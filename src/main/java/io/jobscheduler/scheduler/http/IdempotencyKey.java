@@ -49,11 +49,11 @@ final class IdempotencyKey {
     }
 
     /**
-     * Whose keys these are. The one place that says it: every caller is {@code "anonymous"} until
-     * API tokens exist, then it is the token's identity, so two callers' keys never meet.
+     * Whose keys these are, the one place that says it: the caller's identity (its token's name), so
+     * two callers' keys never meet; without tokens every caller is the same one.
      */
     static String scope(ServerRequest request) {
-        return "anonymous";
+        return request.context().get(Caller.class).orElse(Caller.UNCHECKED).who();
     }
 
     /** The start as parsed, with defaults filled in: what "the same request" means. */

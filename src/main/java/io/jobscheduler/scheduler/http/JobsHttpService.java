@@ -65,7 +65,7 @@ final class JobsHttpService {
     public record StartRequest(String workerId,
                                @JsonProperty(required = true) String command,
                                String path, List<String> args, Map<String, String> env, String timeout, String user,
-                               Map<String, String> constraints, Integer priority) {
+                               LimitsBody limits, Map<String, String> constraints, Integer priority) {
         public StartRequest {
             command = StringField.COMMAND.required(command);
             constraints = checkedConstraints(constraints);
@@ -128,7 +128,7 @@ final class JobsHttpService {
         /** The job's start as the gateway sends it; a timeout that is no duration is 400. */
         JobStart start() {
             return new JobStart(command, path == null ? "" : path, args, env, timeoutDuration(),
-                    Optional.ofNullable(user).filter(u -> !u.isEmpty()));
+                    Optional.ofNullable(user).filter(u -> !u.isEmpty()), LimitsBody.of(limits));
         }
 
         private Optional<Duration> timeoutDuration() {
@@ -204,12 +204,17 @@ final class JobsHttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
+        HttpAudit.before(request, entry -> {
+            var audited = entry.command(body.command(), body.path(), body.args(), body.env().keySet());
+            return workerId.map(id -> audited.worker(id.toString())).orElse(audited);
+        });
         Optional<JobGateway.Idempotency> idempotency = IdempotencyKey.of(request)
                 .map(key -> new JobGateway.Idempotency(IdempotencyKey.scope(request), key,
                         IdempotencyKey.sha256(body, workerId)));
         JobGateway.Placed placed = gateway.submit(body.start(), new Constraints(body.constraints()), workerId,
                 body.priority() == null ? 0 : body.priority(), idempotency);
         Job job = placed.job();
+        HttpAudit.made(request, job.jobId());
         if (placed.repeat()) {
             // The same request made before: the job it made, as it is now.
             JsonBody.send(response, Status.OK_200, JobBody.of(job));
@@ -225,6 +230,7 @@ final class JobsHttpService {
         JobRequest body = JsonBody.read(request, JobRequest.class);
         String jobId = jobId(body.jobId());
         Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(body.workerId()));
         gateway.stop(jobId, workerId);
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
@@ -313,6 +319,7 @@ final class JobsHttpService {
             throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
         }).orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
 
         boolean onWorker;
         try {

@@ -41,7 +41,7 @@ import static java.lang.System.Logger.Level.WARNING;
 public final class SchedulerHttp {
     private static final System.Logger LOGGER = System.getLogger(SchedulerHttp.class.getName());
     /** The root of Helidon's health routes. */
-    private static final String HEALTH = "/observe/health";
+    private static final String HEALTH = ObserveRoutes.HEALTH;
 
     private SchedulerHttp() {
     }
@@ -53,6 +53,18 @@ public final class SchedulerHttp {
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
+        routing(routing, registry, gateway, readiness, RequestMeter.NONE, ApiAccess.open());
+    }
+
+    /**
+     * As {@link #routing(HttpRouting.Builder, WorkerRegistry, JobGateway, Readiness)}, every
+     * request timed by {@code meter} (refusals too), then through {@code access}: a token is
+     * checked before anything else is looked at.
+     */
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
+                               Readiness readiness, RequestMeter meter, ApiAccess access) {
+        RouteLabels.measure(routing, meter);
+        routing.addFilter(access::filter);
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();
@@ -67,7 +79,7 @@ public final class SchedulerHttp {
                 chain.proceed();
             }
         });
-        ApiRoutes.of(registry, gateway).register(routing);
+        ApiRoutes.of(registry, gateway).register(routing, access);
     }
 
     /**

@@ -14,7 +14,10 @@ import java.util.TreeMap;
 import java.util.Objects;
 import java.util.UUID;
 
-/** {@code /workers}: the registered workers, as the registry knows them; draining one and resuming it. */
+/**
+ * {@code /workers}: the registered workers, as the registry knows them; an admin forgets one that
+ * is down, or drains one and resumes it.
+ */
 final class WorkersHttpService {
     private final WorkerRegistry registry;
     private final JobGateway gateway;
@@ -29,6 +32,7 @@ final class WorkersHttpService {
         return List.of(
                 ApiRoute.get("/workers", ApiRole.VIEWER, this::list),
                 ApiRoute.get("/workers/{id}", ApiRole.VIEWER, this::one),
+                ApiRoute.delete("/workers/{id}", ApiRole.ADMIN, this::remove),
                 ApiRoute.post("/workers/{id}/drain", ApiRole.ADMIN, (req, res) -> drain(req, res, true)),
                 ApiRoute.post("/workers/{id}/resume", ApiRole.ADMIN, (req, res) -> drain(req, res, false)));
     }
@@ -36,18 +40,12 @@ final class WorkersHttpService {
     /** Stops (or resumes) new placements on the worker; its jobs run on. Answers the worker as listed. */
     private void drain(ServerRequest request, ServerResponse response, boolean draining) {
         QueryParameters.only(request);
-        UUID id = id(request);
+        UUID id = pathId(request);
         if (!gateway.drain(id, draining)) {
             throw new SchedulerException.UnknownWorker(id);
         }
         WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
         JsonBody.send(response, Status.OK_200, body(worker));
-    }
-
-    private static UUID id(ServerRequest request) {
-        String text = request.path().pathParameters().get("id");
-        return WorkerRegistry.parseId(text)
-                .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
@@ -58,9 +56,24 @@ final class WorkersHttpService {
 
     private void one(ServerRequest request, ServerResponse response) {
         QueryParameters.only(request);
-        UUID id = id(request);
+        UUID id = pathId(request);
         WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
         JsonBody.send(response, Status.OK_200, body(worker));
+    }
+
+    /** {@code DELETE /workers/{id}}: forgets a worker that is down; its unfinished jobs are LOST. */
+    private void remove(ServerRequest request, ServerResponse response) {
+        QueryParameters.only(request);
+        UUID id = pathId(request);
+        HttpAudit.before(request, entry -> entry.worker(id.toString()));
+        int lost = gateway.forget(id);
+        JsonBody.send(response, Status.OK_200, new RemovedBody(id.toString(), lost));
+    }
+
+    private static UUID pathId(ServerRequest request) {
+        String text = request.path().pathParameters().get("id");
+        return WorkerRegistry.parseId(text)
+                .orElseThrow(() -> ApiException.badRequest("worker id '" + text + "' is not a UUID"));
     }
 
     private static WorkerBody body(WorkerRegistry.Listed listed) {
@@ -68,16 +81,21 @@ final class WorkersHttpService {
         var health = listed.health();
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
                 JsonBody.time(worker.registeredAt()), health.state().name().toLowerCase(Locale.ROOT),
-                JsonBody.time(health.lastSeen()), health.runningJobs(), new TreeMap<>(listed.labels()),
+                JsonBody.time(health.lastSeen()), health.runningJobs(), worker.limits(), new TreeMap<>(listed.labels()),
                 health.maxRunning(), health.draining());
     }
 
     /**
-     * One worker as the API shows it: {@code state} is {@code alive} or {@code down}; {@code max_running}
-     * 0 is unlimited; a draining worker takes no new jobs.
+     * One worker as the API shows it: {@code state} is {@code alive} or {@code down}; {@code limits} what it
+     * enforces (README, "Limits"); {@code max_running} 0 is unlimited; a draining worker takes no new jobs.
      */
     public record WorkerBody(String id, String address, String registeredAt, String state, String lastSeen,
-                             int runningJobs, Map<String, String> labels, int maxRunning, boolean draining) {
+                             int runningJobs, List<String> limits, Map<String, String> labels, int maxRunning,
+                             boolean draining) {
+    }
+
+    /** {@code DELETE /workers/{id}}: the worker forgotten, and how many of its jobs are now {@code LOST}. */
+    public record RemovedBody(String workerId, int jobsLost) {
     }
 
     /** {@code GET /workers}. */

@@ -24,15 +24,20 @@ import java.util.Objects;
 public sealed interface StoreRecord {
     String jobId();
 
-    /** What a start runs (the scheduler's {@code JobStart}, as data); {@code timeoutMillis} 0 and {@code user} "" are none. */
+    /**
+     * What a start runs (the scheduler's {@code JobStart}, as data); {@code timeoutMillis} 0 and
+     * {@code user} "" are none; {@code limits} maps a limit's name ({@code memory}, {@code cpu} in
+     * thousandths of a core, {@code pids}, {@code output}) to its value, a limit not set absent.
+     */
     record Start(String command, String path, List<String> args, Map<String, String> env, long timeoutMillis,
-                 String user) {
+                 String user, Map<String, Long> limits) {
         public Start {
             Objects.requireNonNull(command, "command");
             Objects.requireNonNull(path, "path");
             args = List.copyOf(args);
             env = Map.copyOf(env);
             Objects.requireNonNull(user, "user");
+            limits = limits == null ? Map.of() : Map.copyOf(limits);
         }
     }
 

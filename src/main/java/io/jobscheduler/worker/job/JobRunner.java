@@ -21,8 +21,10 @@ import java.util.function.Supplier;
  * recovery and marked failed, never re-run.
  *
  * <p>A job ends once its process has exited and its output is complete: a background descendant
- * that keeps the output open keeps the job running (stop ends both). Descendants that leave the
- * process group (setsid) are beyond a group signal; stop then cuts their output loose.
+ * that keeps the output open keeps the job running (stop ends both). With job cgroups
+ * ({@link JobConfinement}) the kill after the grace period reaches every process of the job, and
+ * what is left when the job ends is killed with its cgroup; without them, descendants that leave
+ * the process group (setsid) are beyond a group signal, and stop cuts their output loose.
  *
  * <p>Thread-safe; every method may be called from virtual threads.
  */
@@ -35,10 +37,12 @@ public final class JobRunner implements AutoCloseable {
     private final JobStore store;
     private final ProcessDriver driver;
     private final EventLog events;
+    private final DescriptorReserve descriptors = DescriptorReserve.ofThisProcess();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, RunningJob> running = new HashMap<>();   // guarded by lock
     private boolean closed;                                          // guarded by lock
+    private final RunnerMeters meters;
 
     /**
      * A runner of the original contract: any command, as the worker's user, in {@code workDir}.
@@ -61,13 +65,25 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
                      long keepOutputBytes) throws IOException {
+        this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, RunnerMeters.NONE);
+    }
+
+    /** As the constructor above, telling {@code meters} of every spawn and every output byte written. */
+    public JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+                     long keepOutputBytes, RunnerMeters meters) throws IOException {
         this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog(),
-                new PosixProcessDriver("job-watcher " + dataDir.getFileName()));
+                new PosixProcessDriver("job-watcher " + dataDir.getFileName()), meters);
     }
 
     /** A runner on a driver of the caller's; it closes the driver, also when it cannot load the store. */
     JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
               long keepOutputBytes, EventLog events, ProcessDriver driver) throws IOException {
+        this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, events, driver, RunnerMeters.NONE);
+    }
+
+    private JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+                      long keepOutputBytes, EventLog events, ProcessDriver driver, RunnerMeters meters) throws IOException {
+        this.meters = meters;
         try {
             Objects.requireNonNull(stopGrace, "stopGrace");
             if (stopGrace.isNegative()) {
@@ -123,6 +139,7 @@ public final class JobRunner implements AutoCloseable {
             throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
         JobShaper.Plan plan = shaper.plan(request);
         ensureOpen();
+        descriptors.check();
         OutputLog output;
         try {
             output = store.create(id);
@@ -132,7 +149,9 @@ public final class JobRunner implements AutoCloseable {
         ProcessDriver.Started process;
         try {
             Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
-            process = driver.start(plan.launch(id, workerId.get(), cwd));
+            long spawning = System.nanoTime();
+            process = shaper.confinement().start(driver, id, plan.limits(), plan.launch(id, workerId.get(), cwd));
+            meters.spawned(Duration.ofNanos(System.nanoTime() - spawning));
         } catch (IOException e) {
             forget(id, output);
             throw JobStore.storageFailure("cannot create the job's working folder in data_dir", e);
@@ -170,7 +189,7 @@ public final class JobRunner implements AutoCloseable {
         }
         // The answer describes the job as started: once watched, a short job may end at any moment.
         JobStatus started = job.status();
-        process.watch(new JobReports(entry, events, this::ended));
+        process.watch(new JobReports(entry, plan.limits().outputBytes(), events, this::ended, meters));
         if (unrecorded != null) {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
@@ -355,6 +374,8 @@ public final class JobRunner implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // Whatever is left of the job (descendants that left its group, in its cgroup) goes with it.
+        entry.process().release();
         try {
             if (entry.recorded()) {
                 store.finished(job);

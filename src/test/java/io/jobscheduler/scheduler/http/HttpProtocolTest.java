@@ -39,7 +39,7 @@ class HttpProtocolTest {
         SchedulerSettings s = TestServers.plaintext();
         server = SchedulerServer.start(new SchedulerSettings(s.httpAddress(), s.grpcAddress(), s.grpcTls(), s.workerTls(),
                 s.callTimeout(), s.stopTimeout(), s.drainTimeout(), s.workerTtl(), s.workerExpiry(), s.jobIndexSize(),
-                HEADER_TIMEOUT, IDLE_TIMEOUT, s.maxQueued(), s.storeDir(), s.idempotencyTtl()));
+                HEADER_TIMEOUT, IDLE_TIMEOUT));
     }
 
     @AfterAll

@@ -81,7 +81,7 @@ class JobRoutesServerTest {
         SchedulerSettings base = TestServers.plaintext();
         return new SchedulerSettings(base.httpAddress(), base.grpcAddress(), base.grpcTls(), base.workerTls(),
                 Duration.ofMillis(300), base.stopTimeout(), base.drainTimeout(), base.workerTtl(), base.workerExpiry(),
-                base.jobIndexSize(), base.headerTimeout(), base.idleTimeout(), base.maxQueued(), base.storeDir(), base.idempotencyTtl());
+                base.jobIndexSize(), base.headerTimeout(), base.idleTimeout());
     }
 
     /** StartJob: command "ok" starts job "ok-job", "never" never answers, any other is the gRPC status of that name. */

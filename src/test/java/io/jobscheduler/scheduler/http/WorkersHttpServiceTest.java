@@ -95,8 +95,8 @@ class WorkersHttpServiceTest {
         HttpResponse<String> response = send(request("/workers/" + first.id())
                 .POST(HttpRequest.BodyPublishers.ofString("{}")));
 
-        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET");
-        assertEquals("GET", response.headers().firstValue("Allow").orElseThrow());
+        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET, DELETE");
+        assertEquals("GET, DELETE", response.headers().firstValue("Allow").orElseThrow());
     }
 
     @Test
@@ -211,11 +211,14 @@ class WorkersHttpServiceTest {
         assertTrue(worker.get("state").asText().matches("alive|down"), worker.toString());
         assertTrue(worker.get("last_seen").asText().matches(API_TIME), worker.toString());
         assertTrue(worker.get("running_jobs").isInt(), worker.toString());
+        // What the worker enforces, as it registered (none here: registered without enforced_limits).
+        assertTrue(worker.get("limits").isArray(), worker.toString());
+        assertEquals(expected.limits().size(), worker.get("limits").size(), worker.toString());
         // Placement: its labels, max_running (0: unlimited) and whether it is draining.
         assertTrue(worker.get("labels").isObject(), worker.toString());
         assertTrue(worker.get("max_running").isInt(), worker.toString());
         assertTrue(worker.get("draining").isBoolean(), worker.toString());
-        assertEquals(9, worker.size(), worker.toString());
+        assertEquals(10, worker.size(), worker.toString());
     }
 
     static void assertJson(HttpResponse<String> response, int status) {

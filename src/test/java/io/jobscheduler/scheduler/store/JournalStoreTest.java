@@ -23,7 +23,7 @@ class JournalStoreTest {
     Path dir;
 
     private static StoreRecord queued(int i) {
-        return new StoreRecord.Queued("job-" + i, new StoreRecord.Start("sh", "x.sh", List.of("a"), Map.of("K", "v"), 0, ""),
+        return new StoreRecord.Queued("job-" + i, new StoreRecord.Start("sh", "x.sh", List.of("a"), Map.of("K", "v"), 0, "", Map.of("memory", 1L << 28, "cpu", 500L)),
                 Map.of("zone", "a"), "", i % 3, i, 1_000 + i, null);
     }
 
