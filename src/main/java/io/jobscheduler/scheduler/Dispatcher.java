@@ -117,7 +117,7 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * Resumes from the journal before the first start: the queue as it was (over its bound if need
-     * be), a dispatch cut short queued again for its worker. Nothing is
+     * be), a dispatch cut short queued again for its worker, the jobs placed known by id. Nothing is
      * dispatched until every worker the journal names is back, or {@code hold} has passed, so the
      * capacity is known first.
      */
@@ -131,7 +131,14 @@ final class Dispatcher implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        // Placed jobs are not put in the table: their workers list them, with their real state, once back.
+        // Placed jobs answer by id at once (LOST while their worker is not back). Not live, so never
+        // counted against a worker's capacity: its listing, once back, brings their real state.
+        for (StoreRecord.Placed p : restored.placed()) {
+            WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
+                    p.command(), p.path(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                    p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
+                    Optional.empty()), false));
+        }
     }
 
     void start() {
