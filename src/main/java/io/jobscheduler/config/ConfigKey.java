@@ -11,6 +11,20 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
         this(section, name, kind, defaultValue, null);
     }
 
+    /** The name of a key that stands for every key of its section (a free table such as {@code [labels]}). */
+    public static final String ANY = "*";
+
+    /** A section whose keys are free names, each a string value ({@code [labels] zone = "a"}). */
+    public static ConfigKey anyKey(String section) {
+        return new ConfigKey(section, ANY, Kind.STRING, null);
+    }
+
+    /** True when {@code path} ({@code section.name}) is this key, or one of its free section's. */
+    boolean matches(String path) {
+        return name.equals(ANY) ? path.startsWith(section + ".") && path.indexOf('.', section.length() + 1) < 0
+                : path.equals(path());
+    }
+
     /** The same setting overridden by another flag ({@code null}: none), as one command names it. */
     public ConfigKey withFlag(String otherFlag) {
         return new ConfigKey(section, name, kind, defaultValue, otherFlag);

@@ -155,7 +155,7 @@ public final class ConfigLoader {
     }
 
     private Optional<ConfigKey> find(String path) {
-        return schema.stream().filter(k -> k.path().equals(path)).findFirst();
+        return schema.stream().filter(k -> k.matches(path)).findFirst();
     }
 
     private static String expected(ConfigKey.Kind kind) {

@@ -1,6 +1,7 @@
 package io.jobscheduler.config;
 
 import io.helidon.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -25,13 +26,18 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param httpTls TLS for the HTTP API socket, when {@code [http_server] use_tls = true}
  * @param grpcInsecure {@code [grpc_server] insecure}: serve gRPC off loopback without mutual TLS
  * @param access API tokens, the audit log and the HTTP insecure override ({@code [auth]}, {@code [audit]})
+ * @param maxQueued {@code [queue] max_size}: how many jobs may wait for room (beyond it a start is 429)
+ * @param storeDir {@code [store] data_dir}, where the queue, dispatches and idempotency keys are
+ *                 journalled; empty: kept in memory only (tests)
+ * @param idempotencyTtl {@code [store] idempotency_ttl}: how long an {@code Idempotency-Key} is remembered
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize,
                                 Duration headerTimeout, Duration idleTimeout, Optional<ServerTls> httpTls,
-                                boolean grpcInsecure, AccessSettings access) {
+                                boolean grpcInsecure, AccessSettings access,
+                                int maxQueued, Optional<Path> storeDir, Duration idempotencyTtl) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -65,13 +71,25 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("workers", "stop_timeout", DURATION, "30s"),
             new ConfigKey("workers", "ttl", DURATION, "5s"),
             new ConfigKey("workers", "expiry", DURATION, "10m"),
-            new ConfigKey("jobs", "index_size", INTEGER, "100000"));
+            new ConfigKey("jobs", "index_size", INTEGER, "100000"),
+            new ConfigKey("queue", "max_size", INTEGER, "100000"),
+            new ConfigKey("store", "data_dir", PATH, null),
+            new ConfigKey("store", "idempotency_ttl", DURATION, "24h"));
 
     public static SchedulerSettings from(Config config) {
+        return from(config, Path.of("").toAbsolutePath());
+    }
+
+    /** @param workingDir the scheduler's current folder, where the default {@code data_dir} is */
+    public static SchedulerSettings from(Config config, Path workingDir) {
         Settings grpc = Settings.of(config, "grpc_server");
         Settings http = Settings.of(config, "http_server");
         Settings workers = Settings.of(config, "workers");
         Settings jobs = Settings.of(config, "jobs");
+        Settings queue = Settings.of(config, "queue");
+        Settings store = Settings.of(config, "store");
+        Address grpcAddress = grpc.address("addr");
+        String dataDir = store.string("data_dir");
         return new SchedulerSettings(
                 http.address("addr"),
                 grpc.address("addr"),
@@ -87,29 +105,49 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 positive("http_server.idle_timeout", http.duration("idle_timeout")),
                 ServerTls.from(http, "http_server", false),
                 grpc.bool("insecure"),
-                AccessSettings.from(Settings.of(config, "auth"), http, Settings.of(config, "audit")));
+                AccessSettings.from(Settings.of(config, "auth"), http, Settings.of(config, "audit")),
+                (int) Math.min(Integer.MAX_VALUE, queue.integer("max_size")),
+                Optional.of(dataDir.isEmpty() ? workingDir.resolve("data/scheduler-" + grpcAddress.port())
+                        : workingDir.resolve(dataDir)),
+                positive("store.idempotency_ttl", store.duration("idempotency_ttl")));
     }
 
-    /** Settings with a plaintext HTTP socket, the safe gRPC default ({@code insecure = false}), no tokens and no audit log. */
+    /**
+     * Settings with a plaintext HTTP socket, the safe gRPC default ({@code insecure = false}), no
+     * tokens and no audit log ({@link AccessSettings#OPEN}), the queue's default bound and its state
+     * in memory only.
+     */
     public SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                              Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                              Duration drainTimeout, Duration workerTtl, Duration workerExpiry, int jobIndexSize,
                              Duration headerTimeout, Duration idleTimeout) {
         this(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout, drainTimeout, workerTtl,
-                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, Optional.empty(), false, AccessSettings.OPEN);
+                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, Optional.empty(), false, AccessSettings.OPEN, 100_000,
+                Optional.empty(), Duration.ofHours(24));
+    }
+
+    /** Settings with {@code access}, the queue's default bound and its state in memory only. */
+    public SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
+                             Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
+                             Duration drainTimeout, Duration workerTtl, Duration workerExpiry, int jobIndexSize,
+                             Duration headerTimeout, Duration idleTimeout, AccessSettings access) {
+        this(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout, drainTimeout, workerTtl,
+                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, Optional.empty(), false, access, 100_000,
+                Optional.empty(), Duration.ofHours(24));
     }
 
     /** These settings with {@code access} instead. */
     public SchedulerSettings withAccess(AccessSettings other) {
         return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
                 drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, httpTls, grpcInsecure,
-                other);
+                other, maxQueued, storeDir, idempotencyTtl);
     }
 
     /** The same settings with these TLS choices (tests and {@code dev} build on the defaults). */
     public SchedulerSettings withTls(Optional<ServerTls> grpc, Optional<ClientTls> workers, Optional<ServerTls> http) {
         return new SchedulerSettings(httpAddress, grpcAddress, grpc, workers, callTimeout, stopTimeout, drainTimeout,
-                workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, http, grpcInsecure, access);
+                workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, http, grpcInsecure, access,
+                maxQueued, storeDir, idempotencyTtl);
     }
 
     static Duration positive(String key, Duration value) {
@@ -117,5 +155,19 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             throw new ConfigException(key + ": must be more than 0");
         }
         return value;
+    }
+
+    /** The same settings with another {@code [queue] max_size}. */
+    public SchedulerSettings withMaxQueued(int other) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, httpTls, grpcInsecure,
+                access, other, storeDir, idempotencyTtl);
+    }
+
+    /** The same settings journalling in {@code dir} (empty: in memory only). */
+    public SchedulerSettings withStoreDir(Optional<Path> dir) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, httpTls, grpcInsecure,
+                access, maxQueued, dir, idempotencyTtl);
     }
 }

@@ -24,11 +24,12 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param keepOutputBytes how many bytes of finished jobs' output are kept in all
  * @param jobRules how jobs are shaped and confined (arguments, environment, timeout, run-as)
  * @param grpcInsecure {@code [grpc_server] insecure}: serve off loopback without mutual TLS, or as root without run_as
+ * @param capacity {@code [jobs] max_running} and {@code [labels]}, sent at registration
  */
 public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
                              Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
                              Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
-                             long keepOutputBytes, JobRules jobRules, boolean grpcInsecure) {
+                             long keepOutputBytes, JobRules jobRules, boolean grpcInsecure, WorkerCapacity capacity) {
 
     public static final String FILE_NAME = "worker.toml";
 
@@ -52,7 +53,9 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("jobs", "data_dir", PATH, null),
             new ConfigKey("jobs", "stop_grace", DURATION, "5s"),
             new ConfigKey("jobs", "keep_finished", INTEGER, "1000"),
-            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30))),
+            new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30)),
+            new ConfigKey("jobs", "max_running", INTEGER, "0"),
+            ConfigKey.anyKey("labels")),
             java.util.stream.Stream.concat(JobRules.KEYS.stream(), ObserveSettings.KEYS.stream())).toList();
 
     /** @param workingDir the worker's current folder, the default {@code work_dir} */
@@ -82,16 +85,8 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("keep_finished")),
                 jobs.integer("keep_output_bytes"),
                 JobRules.from(jobs),
-                grpc.bool("insecure"));
-    }
-
-    /** Settings with the safe default {@code insecure = false}. */
-    public WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
-                          Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
-                          Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
-                          long keepOutputBytes, JobRules jobRules) {
-        this(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout, workDir, dataDir,
-                stopGrace, keepFinished, keepOutputBytes, jobRules, false);
+                grpc.bool("insecure"),
+                WorkerCapacity.from(config, jobs));
     }
 
     /** The same settings once the socket is bound: a listener on port 0 advertises the port it got. */
@@ -101,6 +96,21 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
         }
         return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
                 schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules,
-                grpcInsecure);
+                grpcInsecure, capacity);
+    }
+
+    /** Settings of a worker with the safe default {@code insecure = false}, without a capacity limit or labels. */
+    public WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
+                          Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
+                          Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
+                          long keepOutputBytes, JobRules jobRules) {
+        this(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout, workDir, dataDir,
+                stopGrace, keepFinished, keepOutputBytes, jobRules, false, WorkerCapacity.UNLIMITED);
+    }
+
+    /** The same settings with another capacity and labels. */
+    public WorkerSettings withCapacity(WorkerCapacity other) {
+        return new WorkerSettings(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout,
+                workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules, grpcInsecure, other);
     }
 }

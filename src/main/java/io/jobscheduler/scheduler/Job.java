@@ -10,7 +10,8 @@ import java.util.UUID;
 
 /**
  * A job as the scheduler knows it: where it runs, what it runs (empty when learnt from an event
- * or a direct query), and its status. The one status type of the scheduler; the protobuf
+ * or a direct query), and its status. {@code workerId} is null only for a job no worker has: one
+ * queued (unpinned), or stopped while queued; such a job never enters the {@link JobTable}. The one status type of the scheduler; the protobuf
  * messages and the JSON bodies are its shapes at the edges.
  */
 public record Job(String jobId, UUID workerId, String command, String path, JobState state, String errorText,
@@ -19,7 +20,9 @@ public record Job(String jobId, UUID workerId, String command, String path, JobS
 
     public Job {
         Objects.requireNonNull(jobId, "jobId");
-        Objects.requireNonNull(workerId, "workerId");
+        if (workerId == null && state != JobState.QUEUED && state != JobState.STOPPED) {
+            throw new NullPointerException("workerId");
+        }
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(state, "state");
@@ -30,6 +33,13 @@ public record Job(String jobId, UUID workerId, String command, String path, JobS
     static Job started(String jobId, UUID workerId, String command, String path, Instant startedAt) {
         return new Job(jobId, workerId, command, path, JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
                 Optional.of(startedAt), Optional.empty());
+    }
+
+    /** A job no worker has yet ({@code QUEUED}), or never will ({@code STOPPED} while queued). */
+    static Job waiting(String jobId, Optional<UUID> target, JobStart start, JobState state) {
+        return new Job(jobId, target.orElse(null), start.command(), start.path(), state,
+                state == JobState.STOPPED ? "stopped before it started" : "", OptionalInt.empty(), OptionalInt.empty(),
+                Optional.empty(), Optional.empty());
     }
 
     /** What a worker answered to {@code QueryJob} (or listed) about a job. */

@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsReq;
 import io.jobscheduler.grpc.QueryJobReq;
+import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.grpc.StopJobReq;
 import io.jobscheduler.grpc.WorkerGrpc;
@@ -19,6 +20,10 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.store.MemoryStore;
+import io.jobscheduler.scheduler.store.SchedulerStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
 
 /**
  * The gateway's operations on jobs. Each looks its worker up once ({@link WorkerRegistry#lookup}:
@@ -36,6 +41,9 @@ public final class JobGateway {
     private final Duration callTimeout;
     private final Duration stopTimeout;
     private final Clock clock;
+    private final Wakeup placement;
+    private final Dispatcher dispatcher;
+    private final IdempotencyKeys keys;
     private final SchedulerMeters meters;
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock) {
@@ -44,6 +52,21 @@ public final class JobGateway {
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
                SchedulerMeters meters) {
+        this(registry, table, callTimeout, stopTimeout, clock, meters, new Queueing(Integer.MAX_VALUE, new Wakeup(),
+                new MemoryStore(), List.of(), Duration.ZERO, Duration.ofHours(24)));
+    }
+
+    /**
+     * How the gateway queues and remembers: {@code [queue] max_size}, the wake-up whatever frees
+     * room signals, the store and what it loaded, how long dispatch waits for the workers of
+     * before a restart, and {@code [store] idempotency_ttl}.
+     */
+    record Queueing(int maxQueued, Wakeup placement, SchedulerStore store, List<StoreRecord> journal, Duration hold,
+                    Duration idempotencyTtl) {
+    }
+
+    JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
+               SchedulerMeters meters, Queueing queueing) {
         this.meters = meters;
         this.registry = registry;
         this.table = table;
@@ -51,6 +74,103 @@ public final class JobGateway {
         this.callTimeout = callTimeout;
         this.stopTimeout = stopTimeout;
         this.clock = clock;
+        this.placement = queueing.placement();
+        this.keys = new IdempotencyKeys(queueing.idempotencyTtl(), clock);
+        this.dispatcher = new Dispatcher(registry, table, this::start, queueing.maxQueued(), clock, placement,
+                queueing.store());
+        JournalRecords.Restored restored = JournalRecords.replay(queueing.journal());
+        restored.keys().forEach(keys::restore);
+        dispatcher.restore(restored, queueing.hold());
+        dispatcher.keysFrom(keys::live);
+        dispatcher.start();
+    }
+
+    /**
+     * An {@code Idempotency-Key} of a start: the caller's scope, the key, and the SHA-256 of the
+     * canonical start, which a repeat must match.
+     */
+    public record Idempotency(String scope, String key, String sha256) {
+    }
+
+    /**
+     * A start to place: sent now to the best worker with room (or the one pinned), else queued.
+     * With an idempotency key, a repeat of the same request answers the job made the first time.
+     */
+    public Placed submit(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority,
+                         Optional<Idempotency> idempotency) {
+        if (idempotency.isEmpty()) {
+            return placed(dispatcher.submit(new Dispatcher.Submission(start, constraints, pinned, priority,
+                    Optional.empty(), Optional.empty())));
+        }
+        IdempotencyKeys.Scoped key = new IdempotencyKeys.Scoped(idempotency.get().scope(), idempotency.get().key());
+        return switch (keys.claim(key, idempotency.get().sha256())) {
+            case IdempotencyKeys.Claim.Repeat r -> new Placed(query(r.jobId(), Optional.empty()), false, true);
+            case IdempotencyKeys.Claim.Granted g -> {
+                Placed placed;
+                try {
+                    placed = placed(dispatcher.submit(new Dispatcher.Submission(start, constraints, pinned, priority,
+                            Optional.of(g.jobId()), keys.record(key, g.jobId()))));
+                } catch (RuntimeException e) {
+                    keys.release(key);
+                    throw e;
+                }
+                StoreRecord.Key done = keys.complete(key, placed.job().jobId());
+                if (!placed.job().jobId().equals(g.jobId())) {
+                    // The worker named the job (it cannot adopt ids): the key is journalled after.
+                    dispatcher.journal(done);
+                }
+                yield placed;
+            }
+        };
+    }
+
+    private static Placed placed(Dispatcher.Outcome outcome) {
+        return switch (outcome) {
+            case Dispatcher.Outcome.Started s -> new Placed(s.job(), false, false);
+            case Dispatcher.Outcome.Queued q -> new Placed(Job.waiting(q.job().jobId(), q.job().target(),
+                    q.job().start(), JobState.QUEUED), true, false);
+        };
+    }
+
+    /** The answer to a submission: the job, whether it waits in the queue, and whether it was made by an earlier request. */
+    public record Placed(Job job, boolean queued, boolean repeat) {
+    }
+
+    /** Stops (or resumes, {@code draining} false) new placements on a worker; false when it is not registered. */
+    public boolean drain(UUID workerId, boolean draining) {
+        boolean known = registry.drain(workerId, draining);
+        placement.wake();
+        return known;
+    }
+
+    /** How many jobs wait in the queue. */
+    public int queued() {
+        return dispatcher.queueSize();
+    }
+
+    /** The job as the dispatcher holds it, when no worker has it (yet). */
+    private Optional<Job> waiting(String jobId, Optional<UUID> workerId) {
+        return dispatcher.waiting(jobId)
+                .filter(w -> workerId.isEmpty() || workerId.equals(w.job().target()))
+                .map(w -> Job.waiting(jobId, w.job().target(), w.job().start(), w.state()));
+    }
+
+    /**
+     * Whether the job's output can be read from a worker now. A job no worker has yet has no output:
+     * false at once without {@code follow}; with it, waits until it starts (true) or is stopped
+     * before it could (false). A job on a worker: true at once.
+     */
+    public boolean awaitOutput(String jobId, Optional<UUID> workerId, boolean follow) throws InterruptedException {
+        while (true) {
+            Optional<Job> held = waiting(jobId, workerId);
+            if (held.isEmpty()) {
+                return true;
+            }
+            if (!follow || held.get().state() != JobState.QUEUED) {
+                return false;
+            }
+            dispatcher.awaitDispatched(jobId, Duration.ofMinutes(1));
+        }
     }
 
     /** Where a job is: the worker holding it, that worker's standing, and what the table knows of the job there. */
@@ -66,15 +186,27 @@ public final class JobGateway {
      * advertise is never sent (501 over HTTP, naming the feature).
      */
     public Job start(UUID workerId, JobStart start) {
+        return start(workerId, start, Optional.empty());
+    }
+
+    /**
+     * {@link #start(UUID, JobStart)} naming the job: {@code jobId} is sent as
+     * {@code StartJobReq.job_id}, for the worker to adopt (it must advertise {@code job_id}).
+     */
+    Job start(UUID workerId, JobStart start, Optional<String> jobId) {
         WorkerLookup.Alive worker = alive(workerId, registry.lookup(workerId), false);
         for (String feature : start.features()) {
             if (!worker.worker().features.contains(feature)) {
                 throw new SchedulerException.WorkerLacksFeature(workerId, feature);
             }
         }
+        if (jobId.isPresent() && !worker.worker().features.contains(Worker.JOB_ID)) {
+            throw new SchedulerException.WorkerLacksFeature(workerId, Worker.JOB_ID);
+        }
+        StartJobReq request = jobId.map(id -> start.request().toBuilder().setJobId(id).build()).orElseGet(start::request);
         long asked = System.nanoTime();
         StartJobRes started = call(workerId, null, callTimeout, () -> stub(worker.channel(), callTimeout)
-                .startJob(start.request()));
+                .startJob(request));
         meters.jobStarted(Duration.ofNanos(System.nanoTime() - asked));
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
@@ -86,6 +218,16 @@ public final class JobGateway {
 
     /** Stops a job; returns once the worker says it has ended. */
     public void stop(String jobId, Optional<UUID> workerId) {
+        if (waiting(jobId, workerId).isPresent()) {
+            try {
+                if (dispatcher.stopWaiting(jobId, callTimeout)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SchedulerException.ShuttingDown();
+            }
+        }
         Target target = target(jobId, workerId);
         ManagedChannel channel = alive(target.workerId(), target.worker(), target.known().isPresent()).channel();
         call(target.workerId(), jobId, stopTimeout, () -> stub(channel, stopTimeout)
@@ -101,6 +243,10 @@ public final class JobGateway {
      * ({@code LOST} when none is known).
      */
     public Job query(String jobId, Optional<UUID> workerId) {
+        Optional<Job> held = waiting(jobId, workerId);
+        if (held.isPresent()) {
+            return held.get();
+        }
         Target target = target(jobId, workerId);
         return switch (target.worker()) {
             case WorkerLookup.Unknown u -> target.known().filter(Job::done)
@@ -134,6 +280,26 @@ public final class JobGateway {
      * table's state; a job whose refreshed state no longer matches is left out of the page.
      */
     public JobTable.Page list(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
+        // Queued jobs head the first page, in dispatch order; they have no start time, so a
+        // time bound leaves them out.
+        List<JobTable.Entry> queued = after.isPresent() || filter.since().isPresent() || filter.until().isPresent()
+                ? List.of()
+                : dispatcher.queued(Integer.MAX_VALUE).stream()
+                        .map(q -> Job.waiting(q.jobId(), q.target(), q.start(), JobState.QUEUED))
+                        .filter(filter::matches).limit(limit).map(j -> new JobTable.Entry(j, false)).toList();
+        if (queued.size() == limit) {
+            return new JobTable.Page(queued, Optional.of(JobTable.Cursor.NEWEST));
+        }
+        JobTable.Page rest = placedPage(limit - queued.size(), after, filter);
+        if (queued.isEmpty()) {
+            return rest;
+        }
+        List<JobTable.Entry> all = new ArrayList<>(queued);
+        all.addAll(rest.entries());
+        return new JobTable.Page(all, rest.next());
+    }
+
+    private JobTable.Page placedPage(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
         JobTable.Page page = table.page(limit, after, filter);
         Map<UUID, WorkerLookup> workers = new HashMap<>();
         List<Thread> refreshes = new ArrayList<>();
@@ -186,6 +352,7 @@ public final class JobGateway {
      * and refuses new ones, so a shutdown drains in-flight requests without waiting on follows.
      */
     public void endStreams() {
+        dispatcher.close();
         output.endAll();
     }
 

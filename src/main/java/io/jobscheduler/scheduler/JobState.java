@@ -2,14 +2,14 @@ package io.jobscheduler.scheduler;
 
 /**
  * A job's state as the scheduler answers it. The worker's four states, plus {@code LOST} while
- * the job's worker is down (api.md). The scheduler's own type: it never imports worker code, and
+ * the job's worker is down, and {@code QUEUED} while the scheduler holds it for a worker with room (api.md). The scheduler's own type: it never imports worker code, and
  * reads the worker's states from the wire by name.
  */
 public enum JobState {
-    RUNNING, SUCCEEDED, FAILED, STOPPED, LOST;
+    QUEUED, RUNNING, SUCCEEDED, FAILED, STOPPED, LOST;
 
     public boolean done() {
-        return this != RUNNING;
+        return this != RUNNING && this != QUEUED;
     }
 
     /** True when the job ended without success (or its end is out of sight). */
@@ -23,7 +23,7 @@ public enum JobState {
      */
     public static JobState fromWire(String name, boolean done, boolean error) {
         for (JobState state : values()) {
-            if (state != LOST && state.name().equals(name)) {
+            if (state != LOST && state != QUEUED && state.name().equals(name)) {
                 return state;
             }
         }

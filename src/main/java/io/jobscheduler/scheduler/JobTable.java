@@ -40,6 +40,9 @@ public final class JobTable {
             return byTime != 0 ? byTime : Long.compare(sequence, o.sequence);
         }
 
+        /** Before every job: a page after it starts at the newest. */
+        public static final Cursor NEWEST = new Cursor(Long.MAX_VALUE, Long.MAX_VALUE);
+
         public String text() {
             return startedMillis + "-" + sequence;
         }
@@ -70,7 +73,7 @@ public final class JobTable {
 
         public boolean matches(Job job) {
             return (states.isEmpty() || states.contains(job.state()))
-                    && workerId.map(job.workerId()::equals).orElse(true)
+                    && workerId.map(w -> w.equals(job.workerId())).orElse(true)
                     && since.map(s -> job.startedAt().filter(at -> !at.isBefore(s)).isPresent()).orElse(true)
                     && until.map(u -> job.startedAt().filter(at -> at.isBefore(u)).isPresent()).orElse(true);
         }
@@ -81,6 +84,9 @@ public final class JobTable {
     private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
     private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
     private long sequence;                                          // guarded by lock
+    private final Map<UUID, Integer> runningOn = new HashMap<>();   // guarded by lock: RUNNING entries per worker
+    private boolean ended;                                          // guarded by lock: a RUNNING entry ended
+    private final Runnable onEnd;
 
     private final SchedulerMeters meters;
 
@@ -89,8 +95,52 @@ public final class JobTable {
     }
 
     public JobTable(int capacity, SchedulerMeters meters) {
+        this(capacity, meters, () -> { });
+    }
+
+    /** @param onEnd told (under no lock) after a job it held running has ended or left the table */
+    public JobTable(int capacity, SchedulerMeters meters, Runnable onEnd) {
         this.capacity = Math.max(1, capacity);
         this.meters = meters;
+        this.onEnd = onEnd;
+    }
+
+    /**
+     * How many jobs the table holds {@code RUNNING} on the worker and current (kept so by its job
+     * events): the scheduler's count for capacity. A job it only last saw running (its worker no
+     * longer lists it, or it was just stopped) is not counted, so a lost end never holds room for good.
+     */
+    public int runningOn(UUID workerId) {
+        lock.lock();
+        try {
+            return runningOn.getOrDefault(workerId, 0);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every change of an entry goes through here, so the running counts stay true. */
+    private void set(Cursor key, Entry entry) {
+        Entry old = entry == null ? byAge.remove(key) : byAge.put(key, entry);
+        boolean wasRunning = old != null && old.live() && old.job().state() == JobState.RUNNING;
+        boolean isRunning = entry != null && entry.live() && entry.job().state() == JobState.RUNNING;
+        if (wasRunning) {
+            runningOn.merge(old.job().workerId(), -1, (a, b) -> a + b == 0 ? null : a + b);
+        }
+        if (isRunning) {
+            runningOn.merge(entry.job().workerId(), 1, Integer::sum);
+        }
+        ended |= wasRunning && !isRunning;
+    }
+
+    /** Unlocks, then tells {@link #onEnd} if a running job ended meanwhile. */
+    private void unlockAndTell() {
+        boolean tell = ended;
+        ended = false;
+        lock.unlock();
+        if (tell) {
+            onEnd.run();
+        }
     }
 
     /**
@@ -122,7 +172,7 @@ public final class JobTable {
                 ended = Optional.of(after.get().state());
             }
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
         ended.ifPresent(meters::jobEnded);
     }
@@ -146,14 +196,18 @@ public final class JobTable {
                 listed.add(info.getJobID());
                 put(Job.of(info.getJobID(), workerId, info.getCommand(), info.getPath(), info.getStatus()), live);
             }
+            List<Cursor> unlisted = new ArrayList<>();
             for (var e : byAge.entrySet()) {
                 Job job = e.getValue().job();
                 if (e.getValue().live() && job.workerId().equals(workerId) && !listed.contains(job.jobId())) {
-                    e.setValue(new Entry(job, false));
+                    unlisted.add(e.getKey());
                 }
             }
+            for (Cursor key : unlisted) {
+                set(key, new Entry(byAge.get(key).job(), false));
+            }
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
@@ -165,11 +219,12 @@ public final class JobTable {
         lock.lock();
         try {
             Cursor key = keys.get(jobId);
-            if (key != null) {
-                byAge.computeIfPresent(key, (k, e) -> e.job().done() ? e : new Entry(e.job(), false));
+            Entry entry = key == null ? null : byAge.get(key);
+            if (entry != null && !entry.job().done()) {
+                set(key, new Entry(entry.job(), false));
             }
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
@@ -178,15 +233,17 @@ public final class JobTable {
         if (key == null) {
             key = new Cursor(job.startedAt().map(Instant::toEpochMilli).orElse(0L), sequence++);
             keys.put(job.jobId(), key);
-            byAge.put(key, new Entry(job, live));
+            set(key, new Entry(job, live));
             while (byAge.size() > capacity) {
-                keys.remove(byAge.pollFirstEntry().getValue().job().jobId());
+                Cursor oldest = byAge.firstKey();
+                keys.remove(byAge.get(oldest).job().jobId());
+                set(oldest, null);
             }
             return;
         }
         Entry known = byAge.get(key);
         if (known.job().workerId().equals(job.workerId())) {
-            byAge.put(key, new Entry(known.job().merge(job), known.live() || live));
+            set(key, new Entry(known.job().merge(job), known.live() || live));
         }
     }
 

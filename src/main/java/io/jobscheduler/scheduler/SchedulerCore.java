@@ -3,6 +3,13 @@ package io.jobscheduler.scheduler;
 import io.jobscheduler.config.SchedulerSettings;
 import java.time.Clock;
 import java.time.Duration;
+import io.jobscheduler.scheduler.store.JournalStore;
+import io.jobscheduler.scheduler.store.MemoryStore;
+import io.jobscheduler.scheduler.store.SchedulerStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
 
 /**
  * The scheduler's state and operations without its sockets: the worker registry (with each
@@ -15,7 +22,10 @@ public final class SchedulerCore implements AutoCloseable {
     private final JobGateway gateway;
     private final Duration sweepPeriod;
 
-    private SchedulerCore(WorkerRegistry registry, JobGateway gateway, Duration sweepPeriod) {
+    private final SchedulerStore store;
+
+    private SchedulerCore(WorkerRegistry registry, JobGateway gateway, Duration sweepPeriod, SchedulerStore store) {
+        this.store = store;
         this.registry = registry;
         this.gateway = gateway;
         this.sweepPeriod = sweepPeriod;
@@ -29,14 +39,33 @@ public final class SchedulerCore implements AutoCloseable {
     /** As {@link #create(SchedulerSettings, Clock, WorkerRegistry.Listener)}, telling {@code meters} what happens. */
     public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer,
                                        SchedulerMeters meters) {
-        JobTable table = new JobTable(settings.jobIndexSize(), meters);
+        // Whatever frees room (a job's end, a worker joining, returning, resuming) wakes placement.
+        Wakeup placement = new Wakeup();
+        JobTable table = new JobTable(settings.jobIndexSize(), meters, placement::wake);
         WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
-                new JobSync(table, settings.callTimeout(), clock), meters);
+                new JobSync(table, settings.callTimeout(), clock), meters, placement);
         WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls(), meters),
-                watch, observer);
+                watch, new WorkerRegistry.Listener() {
+                    @Override
+                    public void added(WorkerRecord worker) {
+                        observer.added(worker);
+                        placement.wake();
+                    }
+                });
+        SchedulerStore store = settings.storeDir().<SchedulerStore>map(JournalStore::new).orElseGet(MemoryStore::new);
+        List<StoreRecord> journal;
+        try {
+            journal = store.load();
+        } catch (IOException e) {
+            store.close();
+            registry.close();
+            throw new UncheckedIOException("store.data_dir " + settings.storeDir().orElseThrow() + ": " + e.getMessage(), e);
+        }
+        // After a restart, dispatch waits for the workers it knew: three time-to-lives at most.
         JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock,
-                meters);
-        return new SchedulerCore(registry, gateway, watch.sweepPeriod());
+                meters, new JobGateway.Queueing(settings.maxQueued(), placement, store, journal,
+                        settings.workerTtl().multipliedBy(3), settings.idempotencyTtl()));
+        return new SchedulerCore(registry, gateway, watch.sweepPeriod(), store);
     }
 
     public WorkerRegistry registry() {
@@ -62,5 +91,6 @@ public final class SchedulerCore implements AutoCloseable {
     public void close() {
         gateway.endStreams();
         registry.close();
+        store.close();
     }
 }

@@ -112,9 +112,54 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /** No registered worker could ever run the job: it names the first constraint (or feature) none meets. */
+    public static final class Unplaceable extends SchedulerException {
+        public Unplaceable(String what) {
+            super(what);
+        }
+    }
+
+    /** The queue holds {@code [queue] max_size} jobs: retry later. */
+    public static final class QueueFull extends SchedulerException {
+        /** How long a client should wait before retrying. */
+        public static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+        QueueFull(int maxSize) {
+            super("the queue is full (" + maxSize + " jobs, [queue] max_size); retry later");
+        }
+
+        public Duration retryAfter() {
+            return RETRY_AFTER;
+        }
+    }
+
+    /**
+     * An {@code Idempotency-Key} that cannot be answered: it named another request (422), or its
+     * first request is still being made (409).
+     */
+    public static final class IdempotencyConflict extends SchedulerException {
+        private final boolean inFlight;
+
+        IdempotencyConflict(boolean inFlight, String message) {
+            super(message);
+            this.inFlight = inFlight;
+        }
+
+        public boolean inFlight() {
+            return inFlight;
+        }
+    }
+
+    /** The scheduler's journal could not be written: the request was not accepted. */
+    public static final class StoreFailed extends SchedulerException {
+        StoreFailed(String message) {
+            super(message);
+        }
+    }
+
     /** The scheduler is shutting down and takes no new work. */
     public static final class ShuttingDown extends SchedulerException {
-        ShuttingDown() {
+        public ShuttingDown() {
             super("the scheduler is shutting down");
         }
     }

@@ -30,6 +30,7 @@ import java.util.function.Consumer;
  * sends can take another worker's id (docs/architecture.md, "Identity-bound worker ids").
  */
 public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, BindableService {
+    private static final int MAX_LABELS = 64;
     private final WorkerRegistry registry;
     private final Consumer<UUID> departing;
     private final InFlight inFlight = new InFlight();
@@ -104,17 +105,29 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
+        // Labels are kept and shown: a peer's are bounded like a worker.toml's.
+        if (request.getLabelsCount() > MAX_LABELS || request.getLabelsMap().entrySet().stream()
+                .anyMatch(l -> l.getKey().isEmpty() || l.getKey().length() > 63 || l.getValue().length() > 256)) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("labels: at most " + MAX_LABELS
+                    + ", names of 1-63 characters, values of at most 256").asRuntimeException());
+            return;
+        }
+        if (request.getMaxRunning() < 0) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("max_running: must not be negative, was "
+                    + request.getMaxRunning()).asRuntimeException());
+            return;
+        }
+        WorkerRegistry.Advertised advertised = new WorkerRegistry.Advertised(request.getFeaturesList(),
+                request.getEnforcedLimitsList(), request.getLabelsMap(), request.getMaxRunning());
         WorkerRecord worker;
         if (identities.isPresent()) {
             Optional<Caller> owner = owner(identities.get(), address, request.getWorkerID(), responses);
             if (owner.isEmpty()) {
                 return;
             }
-            worker = registry.registerOwned(owner.get().ownedId(), owner.get().identity(), address,
-                    request.getFeaturesList(), request.getEnforcedLimitsList());
+            worker = registry.registerOwned(owner.get().ownedId(), owner.get().identity(), address, advertised);
         } else {
-            worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
-                    request.getEnforcedLimitsList());
+            worker = registry.register(address, request.getWorkerID(), advertised);
         }
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)

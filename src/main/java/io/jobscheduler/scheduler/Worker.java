@@ -3,9 +3,11 @@ package io.jobscheduler.scheduler;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.jobscheduler.grpc.Heartbeat;
 import io.jobscheduler.grpc.WatchReq;
+import io.jobscheduler.scheduler.placement.Candidate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,6 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Worker {
     /** The feature a worker advertises when it pushes job events (docs/architecture.md, "Job events"). */
     static final String EVENTS = "events";
+    /** The feature of a worker whose {@code max_running} is meant and enforced. */
+    static final String CAPACITY = "capacity";
+    /** The feature of a worker that adopts the scheduler's job ids ({@code StartJobReq.job_id}). */
+    static final String JOB_ID = "job_id";
 
     final WorkerRecord record;
     /** True when the worker pushes job events: the scheduler answers its jobs from its own state. */
@@ -25,7 +31,17 @@ final class Worker {
     /** Everything the worker advertised (RegisterReq.features): a start needing another is never sent. */
     final Set<String> features;
     final WorkerConnections connections;
+    /** What the worker said it is ({@code [labels]}): placement constraints match against them. */
+    final Map<String, String> labels;
     final ReentrantLock lock = new ReentrantLock();
+
+    // Placement, guarded by lock.
+    /** How many jobs it runs at once (0: unlimited), as it last said; meant only with feature {@code capacity}. */
+    int maxRunning;
+    /** No new placements while draining; its jobs run on. */
+    boolean draining;
+    /** It refused a start as full: counted full until its next heartbeat. */
+    boolean refusedStart;
 
     // Health, guarded by lock.
     WorkerRegistry.State state = WorkerRegistry.State.ALIVE;
@@ -54,9 +70,16 @@ final class Worker {
     boolean learned;
 
     Worker(WorkerRecord record, Set<String> features, WorkerConnections connections) {
+        this(record, features, Map.of(), 0, connections);
+    }
+
+    Worker(WorkerRecord record, Set<String> features, Map<String, String> labels, int maxRunning,
+           WorkerConnections connections) {
         this.record = record;
         this.events = features.contains(EVENTS);
         this.features = Set.copyOf(features);
+        this.labels = Map.copyOf(labels);
+        this.maxRunning = features.contains(CAPACITY) ? Math.max(0, maxRunning) : 0;
         this.connections = connections;
         this.lastSeen = record.registeredAt();
         this.openedAt = record.registeredAt();
@@ -79,7 +102,22 @@ final class Worker {
     WorkerRegistry.Health health() {
         lock.lock();
         try {
-            return new WorkerRegistry.Health(closed ? WorkerRegistry.State.DOWN : state, lastSeen, runningJobs);
+            return new WorkerRegistry.Health(closed ? WorkerRegistry.State.DOWN : state, lastSeen, runningJobs,
+                    maxRunning, draining);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * This worker as placement sees it now; {@code running} is the count the scheduler keeps
+     * (its table's running jobs on it and dispatches in flight).
+     */
+    Candidate candidate(int running) {
+        lock.lock();
+        try {
+            boolean open = !closed && state == WorkerRegistry.State.ALIVE && !draining && !refusedStart;
+            return new Candidate(record.id(), open, labels, features, maxRunning, running);
         } finally {
             lock.unlock();
         }

@@ -28,7 +28,7 @@ public final class WorkerRegistry implements AutoCloseable {
     public enum State { ALIVE, DOWN }
 
     /** What the scheduler knows of a worker's liveness. */
-    public record Health(State state, Instant lastSeen, int runningJobs) {
+    public record Health(State state, Instant lastSeen, int runningJobs, int maxRunning, boolean draining) {
     }
 
     /**
@@ -45,7 +45,7 @@ public final class WorkerRegistry implements AutoCloseable {
     }
 
     /** A worker as {@code /workers} shows it. */
-    public record Listed(WorkerRecord worker, Health health) {
+    public record Listed(WorkerRecord worker, Health health, Map<String, String> labels) {
     }
 
     private final Clock clock;
@@ -76,15 +76,37 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
-        return register(address, requestedId, features, List.of());
+        return register(address, requestedId, Advertised.only(features));
     }
 
-    /** {@link #register(Address, String, Collection)} of a worker that enforces {@code limits}. */
-    public WorkerRecord register(Address address, String requestedId, Collection<String> features,
-                                 List<String> limits) {
+    /**
+     * What a worker says of itself at registration: the features it supports, the limits it
+     * enforces, its {@code [labels]} and its {@code max_running} (0: unlimited).
+     */
+    public record Advertised(Set<String> features, List<String> limits, Map<String, String> labels,
+                             int maxRunning) {
+        public Advertised {
+            features = Set.copyOf(features);
+            limits = List.copyOf(limits);
+            labels = Map.copyOf(labels);
+        }
+
+        public Advertised(Collection<String> features, List<String> limits, Map<String, String> labels,
+                          int maxRunning) {
+            this(Set.copyOf(features), limits, labels, maxRunning);
+        }
+
+        /** A worker that advertises {@code features} and nothing else. */
+        public static Advertised only(Collection<String> features) {
+            return new Advertised(features, List.of(), Map.of(), 0);
+        }
+    }
+
+    /** {@link #register(Address, String, Collection)} of a worker that advertises {@code advertised}. */
+    public WorkerRecord register(Address address, String requestedId, Advertised advertised) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
-        return add(address, features, limits, channels.connect(address), () -> requested
+        return add(address, advertised, channels.connect(address), () -> requested
                 .filter(wanted -> {
                     Worker holder = byId.get(wanted);
                     return holder == null || holder.record.address().equals(address);
@@ -98,16 +120,15 @@ public final class WorkerRegistry implements AutoCloseable {
      * worker, at its old address) and whatever record held this address. Its channels accept only
      * a server presenting that identity.
      */
-    public WorkerRecord registerOwned(UUID id, Identity identity, Address address, Collection<String> features,
-                                      List<String> limits) {
+    public WorkerRecord registerOwned(UUID id, Identity identity, Address address, Advertised advertised) {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(address, "address");
-        return add(address, features, limits, channels.connect(address, identity), () -> id);
+        return add(address, advertised, channels.connect(address, identity), () -> id);
     }
 
     /** Adds a worker under the id {@code chooseId} picks (called under the lock), replacing the holders of that id and address. */
-    private WorkerRecord add(Address address, Collection<String> features, List<String> limits,
-                             WorkerConnections connections, Supplier<UUID> chooseId) {
+    private WorkerRecord add(Address address, Advertised advertised, WorkerConnections connections,
+                             Supplier<UUID> chooseId) {
         Worker added;
         List<Worker> replaced = new ArrayList<>(2);
         lock.lock();
@@ -122,7 +143,8 @@ public final class WorkerRegistry implements AutoCloseable {
                 byAddress.remove(sameId.record.address());
                 replaced.add(sameId);
             }
-            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features), connections);
+            added = new Worker(new WorkerRecord(id, address, clock.instant(), advertised.limits()),
+                    advertised.features(), advertised.labels(), advertised.maxRunning(), connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {
@@ -221,17 +243,46 @@ public final class WorkerRegistry implements AutoCloseable {
 
     /** Every worker with its health, oldest registration first. */
     public List<Listed> overview() {
-        return workers().stream().map(w -> new Listed(w.record, w.health())).toList();
+        return workers().stream().map(w -> new Listed(w.record, w.health(), w.labels)).toList();
     }
 
     /** One worker with its health. */
     public Optional<Listed> overview(UUID id) {
         lock.lock();
         try {
-            return Optional.ofNullable(byId.get(id)).map(w -> new Listed(w.record, w.health()));
+            return Optional.ofNullable(byId.get(id)).map(w -> new Listed(w.record, w.health(), w.labels));
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Stops (or, {@code draining} false, resumes) new placements on a worker; its jobs run on.
+     * False for an unknown id. The caller wakes placement.
+     */
+    public boolean drain(UUID id, boolean draining) {
+        Worker worker;
+        lock.lock();
+        try {
+            worker = byId.get(id);
+        } finally {
+            lock.unlock();
+        }
+        if (worker == null) {
+            return false;
+        }
+        worker.lock.lock();
+        try {
+            worker.draining = draining;
+        } finally {
+            worker.lock.unlock();
+        }
+        return true;
+    }
+
+    /** Every registered worker, oldest registration first: for placement. */
+    List<Worker> all() {
+        return workers();
     }
 
     private List<Worker> workers() {

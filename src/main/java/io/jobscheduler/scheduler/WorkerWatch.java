@@ -38,13 +38,20 @@ final class WorkerWatch {
     private final Duration expiry;
     private final Clock clock;
     private final JobSync sync;
+    private final Wakeup placement;
     private final SchedulerMeters meters;
 
     WorkerWatch(Duration ttl, Duration expiry, Clock clock, JobSync sync) {
-        this(ttl, expiry, clock, sync, SchedulerMeters.NONE);
+        this(ttl, expiry, clock, sync, SchedulerMeters.NONE, new Wakeup());
     }
 
     WorkerWatch(Duration ttl, Duration expiry, Clock clock, JobSync sync, SchedulerMeters meters) {
+        this(ttl, expiry, clock, sync, meters, new Wakeup());
+    }
+
+    /** @param placement woken when a worker comes back, tells another capacity, or may take starts again */
+    WorkerWatch(Duration ttl, Duration expiry, Clock clock, JobSync sync, SchedulerMeters meters, Wakeup placement) {
+        this.placement = placement;
         this.meters = meters;
         this.ttl = ttl;
         this.heartbeat = heartbeat(ttl);
@@ -92,7 +99,7 @@ final class WorkerWatch {
 
             @Override
             public void onNext(Heartbeat beat) {
-                if (seen(worker, generation, beat.getRunningJobs())) {
+                if (seen(worker, generation, beat.getRunningJobs(), beat.getMaxRunning())) {
                     sync.heartbeat(worker, beat);
                 }
             }
@@ -110,8 +117,9 @@ final class WorkerWatch {
     }
 
     /** A sign of life on the current stream; false for a stream this class cancelled or replaced. */
-    private boolean seen(Worker worker, long generation, int runningJobs) {
+    private boolean seen(Worker worker, long generation, int runningJobs, int maxRunning) {
         boolean revived;
+        boolean roomChanged;
         worker.lock.lock();
         try {
             if (worker.generation != generation || worker.closed) {
@@ -122,11 +130,18 @@ final class WorkerWatch {
             worker.lastSeen = clock.instant();
             worker.downSince = null;
             worker.runningJobs = runningJobs;
+            int capacity = worker.features.contains(Worker.CAPACITY) ? Math.max(0, maxRunning) : 0;
+            roomChanged = worker.refusedStart || worker.maxRunning != capacity;
+            worker.maxRunning = capacity;
+            worker.refusedStart = false;
         } finally {
             worker.lock.unlock();
         }
         if (revived) {
             LOG.log(INFO, "worker " + worker.record.id() + " at " + worker.record.address() + " is alive again");
+        }
+        if (revived || roomChanged) {
+            placement.wake();
         }
         return true;
     }
@@ -171,6 +186,9 @@ final class WorkerWatch {
         }
         if (answered) {
             sync.contact(worker);
+        }
+        if (revived) {
+            placement.wake();
         }
     }
 

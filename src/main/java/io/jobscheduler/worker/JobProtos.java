@@ -89,9 +89,10 @@ final class JobProtos {
         return event.build();
     }
 
-    static Heartbeat heartbeat(EventLog.Batch batch, int runningJobs) {
+    static Heartbeat heartbeat(EventLog.Batch batch, int runningJobs, int maxRunning) {
         Heartbeat.Builder beat = Heartbeat.newBuilder()
                 .setRunningJobs(runningJobs)
+                .setMaxRunning(maxRunning)
                 .setSeq(batch.seq())
                 .setBootId(batch.bootId());
         for (EventLog.Event event : batch.events()) {

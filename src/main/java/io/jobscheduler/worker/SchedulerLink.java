@@ -46,9 +46,11 @@ final class SchedulerLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     /**
      * What this worker supports beyond the original contract: "events" (docs/architecture.md, "Job
-     * events"), and StartJobReq's "args", "env", "timeout", "user" and "limits" (README, "Jobs").
+     * events"), StartJobReq's "args", "env", "timeout", "user" and "limits" (README, "Jobs"),
+     * "capacity" (max_running is enforced) and "job_id" (StartJobReq.job_id is adopted).
      */
-    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "limits");
+    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "limits", "capacity",
+            "job_id");
     private static final Set<Status.Code> REFUSALS = EnumSet.of(Status.Code.PERMISSION_DENIED,
             Status.Code.UNAUTHENTICATED, Status.Code.INVALID_ARGUMENT);
 
@@ -185,6 +187,8 @@ final class SchedulerLink implements AutoCloseable {
                         .setWorkerID(requested)
                         .addAllFeatures(FEATURES)
                         .addAllEnforcedLimits(enforcedLimits)
+                        .putAllLabels(settings.capacity().labels())
+                        .setMaxRunning(settings.capacity().maxRunning())
                         .build()));
                 // Schedulers exist that never set success: an id is what counts.
                 if (!answer.getWorkerID().isEmpty()) {

@@ -31,12 +31,14 @@ final class WatchService {
 
     private final WorkerId workerId;
     private final IntSupplier runningJobs;
+    private final int maxRunning;
     private final EventLog events;
     private final SchedulerContact contact;
 
-    WatchService(WorkerId workerId, IntSupplier runningJobs, EventLog events, SchedulerContact contact) {
+    WatchService(WorkerId workerId, IntSupplier runningJobs, int maxRunning, EventLog events, SchedulerContact contact) {
         this.workerId = workerId;
         this.runningJobs = runningJobs;
+        this.maxRunning = maxRunning;
         this.events = events;
         this.contact = contact;
     }
@@ -69,7 +71,7 @@ final class WatchService {
             try {
                 EventLog.Batch batch = events.current();
                 while (!cancelled.get()) {
-                    call.onNext(JobProtos.heartbeat(batch, runningJobs.getAsInt()));
+                    call.onNext(JobProtos.heartbeat(batch, runningJobs.getAsInt(), maxRunning));
                     batch = events.next(batch.seq(), interval, cancelled::get);
                 }
             } catch (InterruptedException e) {

@@ -38,10 +38,12 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
     static final int MAX_CHUNK = OutputLog.MAX_CHUNK;
 
     private final JobRunner runner;
+    private final StartGate gate;
     private final WatchService watches;
 
-    WorkerGrpcService(JobRunner runner, WatchService watches) {
+    WorkerGrpcService(JobRunner runner, StartGate gate, WatchService watches) {
         this.runner = runner;
+        this.gate = gate;
         this.watches = watches;
     }
 
@@ -58,7 +60,8 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
 
     @Override
     public void startJob(StartJobReq request, StreamObserver<StartJobRes> response) {
-        unary(response, () -> JobProtos.started(runner.start(JobProtos.request(request))));
+        unary(response, () -> JobProtos.started(gate.start(JobProtos.request(request),
+                request.getJobId().isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(request.getJobId()))));
     }
 
     @Override

@@ -97,13 +97,15 @@ public final class WorkerServer implements AutoCloseable {
             confinement.close();
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
-        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
+        StartGate gate = new StartGate(runner, settings.capacity().maxRunning());
+        WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, gate.maxRunning(),
+                runner.events(), contact);
         WebServer server = WebServer.builder()
                 .host(settings.grpcAddress().host())
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
-                .update(b -> serve(b, runner, watches, settings.grpcTls().filter(ServerTls::mutual).isPresent()))
+                .update(b -> serve(b, runner, gate, watches, settings.grpcTls().filter(ServerTls::mutual).isPresent()))
                 .build();
         server.start();
         if (!server.isRunning() || server.port() <= 0) {
@@ -164,13 +166,14 @@ public final class WorkerServer implements AutoCloseable {
      * {@code Worker} gRPC service, on HTTP/2 tuned for the scheduler as its one client, without
      * Nagle's delay (docs/helidon-notes.md, "WebServer").
      */
-    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches) {
-        serve(server, runner, watches, false);
+    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, StartGate gate,
+                      WatchService watches) {
+        serve(server, runner, gate, watches, false);
     }
 
     /** @param schedulerOnly mutual TLS: only callers with the scheduler role are served */
-    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches,
-                      boolean schedulerOnly) {
+    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, StartGate gate,
+                      WatchService watches, boolean schedulerOnly) {
         GrpcRouting.Builder routing = GrpcRouting.builder();
         if (schedulerOnly) {
             routing.intercept(PeerIdentityInterceptor.allowing(PeerRole.SCHEDULER));
@@ -185,7 +188,7 @@ public final class WorkerServer implements AutoCloseable {
                         // reader's business (its stream waits), not a reason to reset the stream.
                         .flowControlTimeout(FOLLOW_STALL_LIMIT)
                         .build())
-                .addRouting(routing.service(new WorkerGrpcService(runner, watches)));
+                .addRouting(routing.service(new WorkerGrpcService(runner, gate, watches)));
     }
 
     public int port() {

@@ -31,7 +31,9 @@ import net.jqwik.api.statistics.Statistics;
 class ConfigLoaderPropertyTest {
     private static final String SEED = "20261201";
     private static final String SETTING = Stream.concat(SchedulerSettings.SCHEMA.stream(), WorkerSettings.SCHEMA.stream())
-            .map(key -> Pattern.quote(key.path())).distinct().collect(java.util.stream.Collectors.joining("|", "(", ")"));
+            // A free section ([labels]) names each of its keys.
+            .map(key -> key.name().equals(ConfigKey.ANY) ? Pattern.quote(key.section() + ".") + "[^:]+"
+                    : Pattern.quote(key.path())).distinct().collect(java.util.stream.Collectors.joining("|", "(", ")"));
     /** A one-line message naming a line of the file, an unknown key or section of it, or a setting. */
     private static final Pattern NAMES_A_KEY_OR_LINE = Pattern.compile(
             "config\\.(toml|conf)(:\\d+)+: .+"

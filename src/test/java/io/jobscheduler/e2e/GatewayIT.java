@@ -298,7 +298,10 @@ class GatewayIT {
         cluster.post("/start", "{\"worker_id\": ").assertError(400);
         cluster.post("/start", "[1, 2]").assertError(400);
         cluster.post("/start", object("worker_id", worker0).toString()).assertError(400);
-        cluster.post("/start", object("command", "true").toString()).assertError(400);
+        // Without worker_id the scheduler places the start (api.md, "Placement and the queue").
+        assertEquals(201, cluster.post("/start", object("command", "true").toString()).status());
+        cluster.post("/start", object("command", "true", "priority", "high").toString()).assertError(400);
+        cluster.post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":5}}").assertError(400);
         cluster.post("/start", object("worker_id", worker0, "command", "").toString()).assertError(400);
         cluster.post("/start", object("worker_id", "not-a-uuid", "command", "true").toString()).assertError(400);
         cluster.post("/query", "{}").assertError(400);

@@ -211,4 +211,27 @@ class JobTableTest {
         assertThat(JobTable.Cursor.parse("12-x").isPresent(), is(false));
         assertThat(JobTable.Cursor.parse("12-3").orElseThrow(), is(new JobTable.Cursor(12, 3)));
     }
+
+    @Test
+    void theRunningCountOfAWorkerFollowsItsCurrentJobsAndTellsOfEachEnd() {
+        java.util.concurrent.atomic.AtomicInteger ends = new java.util.concurrent.atomic.AtomicInteger();
+        JobTable index = new JobTable(3, SchedulerMeters.NONE, ends::incrementAndGet);
+        index.record(job("a", 1), true);
+        index.record(job("b", 2), true);
+        index.record(job("c", 3), false);   // not kept current by events: never counted
+        assertThat(index.runningOn(WORKER), is(2));
+        index.apply(WORKER, ended("a", "SUCCEEDED"));
+        assertThat(index.runningOn(WORKER), is(1));
+        assertThat(ends.get(), is(1));
+        index.unsettle("b");                // just stopped: its end event may still be on its way
+        assertThat(index.runningOn(WORKER), is(0));
+        index.record(job("d", 4), true);
+        index.replace(WORKER, List.of(), true);   // the worker no longer lists it
+        assertThat(index.runningOn(WORKER), is(0));
+        index.record(job("e", 5), true);
+        index.record(job("f", 6), true);
+        index.record(job("g", 7), true);    // evicts the oldest
+        assertThat(index.runningOn(WORKER), is(3));
+        assertThat(index.runningOn(UUID.randomUUID()), is(0));
+    }
 }

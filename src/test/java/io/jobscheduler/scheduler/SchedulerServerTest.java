@@ -100,6 +100,30 @@ class SchedulerServerTest {
         }
     }
 
+    @Test
+    void aRegistrationWithTooManyOrOversizeLabelsOrANegativeCapacityIsRefused() {
+        try (SchedulerServer server = SchedulerServer.start(TestServers.plaintext())) {
+            ManagedChannel channel = channel(server, InsecureChannelCredentials.create());
+            try {
+                java.util.Map<String, String> many = new java.util.HashMap<>();
+                for (int i = 0; i < 65; i++) {
+                    many.put("l" + i, "v");
+                }
+                for (RegisterReq bad : List.of(
+                        RegisterReq.newBuilder().setAddress("127.0.0.1:1").putAllLabels(many).build(),
+                        RegisterReq.newBuilder().setAddress("127.0.0.1:1").putLabels("zone", "v".repeat(257)).build(),
+                        RegisterReq.newBuilder().setAddress("127.0.0.1:1").setMaxRunning(-1).build())) {
+                    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub(channel)
+                            .withDeadlineAfter(10, TimeUnit.SECONDS).registerWorker(bad));
+                    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+                }
+                assertTrue(server.registry().list().isEmpty());
+            } finally {
+                close(channel);
+            }
+        }
+    }
+
     /** A refusal quoting a huge address would hang Helidon's HPACK encoder (docs/helidon-notes.md, "HPACK"). */
     @Test
     void aRefusalQuotingAHugeAddressComesBackBoundedAndTheSchedulerKeepsServing() {

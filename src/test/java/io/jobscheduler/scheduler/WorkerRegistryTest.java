@@ -113,10 +113,10 @@ class WorkerRegistryTest {
     @Test
     void anOwnedIdFollowsItsWorkerToANewAddressAndClosesTheOldRecord() {
         UUID owned = UUID.randomUUID();
-        WorkerRecord first = registry.registerOwned(owned, ALPHA, A, List.of(), List.of());
+        WorkerRecord first = registry.registerOwned(owned, ALPHA, A, WorkerRegistry.Advertised.only(List.of()));
         ManagedChannel old = channel(owned);
 
-        WorkerRecord moved = registry.registerOwned(owned, ALPHA, B, List.of(), List.of());
+        WorkerRecord moved = registry.registerOwned(owned, ALPHA, B, WorkerRegistry.Advertised.only(List.of()));
 
         assertEquals(owned, moved.id());
         assertEquals(B, moved.address());
@@ -129,7 +129,7 @@ class WorkerRegistryTest {
         WorkerRecord before = registry.register(A, null, List.of());
         UUID owned = UUID.randomUUID();
 
-        WorkerRecord worker = registry.registerOwned(owned, ALPHA, A, List.of(), List.of());
+        WorkerRecord worker = registry.registerOwned(owned, ALPHA, A, WorkerRegistry.Advertised.only(List.of()));
 
         assertEquals(List.of(worker), registry.list());
         assertTrue(registry.find(before.id()).isEmpty());

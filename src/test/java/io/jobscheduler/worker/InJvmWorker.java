@@ -23,9 +23,14 @@ final class InJvmWorker {
     }
 
     static void serve(WebServerConfig.Builder server, JobRunner runner) {
-        WatchService watches = new WatchService(() -> Optional.of(WORKER_ID), runner::runningCount, runner.events(),
-                new SchedulerContact(Clock.systemUTC()));
-        WorkerServer.serve(server, runner, watches);
+        serve(server, runner, 0);
+    }
+
+    /** @param maxRunning the worker's {@code [jobs] max_running}, 0: unlimited */
+    static void serve(WebServerConfig.Builder server, JobRunner runner, int maxRunning) {
+        WatchService watches = new WatchService(() -> Optional.of(WORKER_ID), runner::runningCount, maxRunning,
+                runner.events(), new SchedulerContact(Clock.systemUTC()));
+        WorkerServer.serve(server, runner, new StartGate(runner, maxRunning), watches);
     }
 
     static void deleteTree(Path root) {

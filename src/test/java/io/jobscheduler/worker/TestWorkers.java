@@ -5,6 +5,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.JobRules;
+import io.jobscheduler.config.WorkerCapacity;
 import io.jobscheduler.config.WorkerSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +20,7 @@ public final class TestWorkers {
     public static WorkerSettings settings(int schedulerPort, Path workDir, Path dataDir) {
         return new WorkerSettings(Address.parse("127.0.0.1:0", true), Address.parse("127.0.0.1:0", true),
                 Optional.empty(), new Address("127.0.0.1", schedulerPort), Optional.empty(), Duration.ofSeconds(2),
-                workDir, dataDir, Duration.ofMillis(500), 1000, 1L << 30, JobRules.OPEN);
+                workDir, dataDir, Duration.ofMillis(500), 1000, 1L << 30, JobRules.OPEN, false, WorkerCapacity.UNLIMITED);
     }
 
     public static ManagedChannel channel(int port) {

@@ -28,6 +28,11 @@ final class ErrorStatus {
             case SchedulerException.WorkerTooSlow t -> Status.GATEWAY_TIMEOUT_504;
             case SchedulerException.WorkerBroke b -> Status.BAD_GATEWAY_502;
             case SchedulerException.WorkerLacksFeature f -> Status.NOT_IMPLEMENTED_501;
+            case SchedulerException.Unplaceable u -> Status.UNPROCESSABLE_CONTENT_422;
+            case SchedulerException.QueueFull q -> Status.TOO_MANY_REQUESTS_429;
+            case SchedulerException.IdempotencyConflict c -> c.inFlight() ? Status.CONFLICT_409
+                    : Status.UNPROCESSABLE_CONTENT_422;
+            case SchedulerException.StoreFailed f -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.WorkerRefused r -> switch (r.code()) {
                 case INVALID_ARGUMENT -> Status.BAD_REQUEST_400;
                 case PERMISSION_DENIED -> Status.FORBIDDEN_403;
@@ -41,8 +46,14 @@ final class ErrorStatus {
 
     /** Headers the answer carries: {@code Retry-After} when the worker is out of resources. */
     static List<Header> headers(SchedulerException e) {
-        return e instanceof SchedulerException.WorkerOutOfResources r
-                ? List.of(HeaderValues.create(HeaderNames.RETRY_AFTER, Long.toString(r.retryAfter().toSeconds())))
-                : List.of();
+        return switch (e) {
+            case SchedulerException.WorkerOutOfResources r -> retryAfter(r.retryAfter());
+            case SchedulerException.QueueFull q -> retryAfter(q.retryAfter());
+            default -> List.of();
+        };
+    }
+
+    private static List<Header> retryAfter(java.time.Duration wait) {
+        return List.of(HeaderValues.create(HeaderNames.RETRY_AFTER, Long.toString(Math.max(1, wait.toSeconds()))));
     }
 }

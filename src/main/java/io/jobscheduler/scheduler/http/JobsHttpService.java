@@ -13,7 +13,9 @@ import io.jobscheduler.scheduler.JobStart;
 import io.jobscheduler.scheduler.JobOutput;
 import io.jobscheduler.scheduler.JobState;
 import io.jobscheduler.scheduler.JobTable;
+import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.scheduler.placement.Constraints;
 import io.jobscheduler.security.ApiRole;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -39,6 +41,8 @@ final class JobsHttpService {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9_-]{1,63}");
+    private static final int MAX_CONSTRAINTS = 64;
 
     private final JobGateway gateway;
 
@@ -58,15 +62,13 @@ final class JobsHttpService {
     }
 
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
-    public record StartRequest(@JsonProperty(required = true) String workerId,
+    public record StartRequest(String workerId,
                                @JsonProperty(required = true) String command,
                                String path, List<String> args, Map<String, String> env, String timeout, String user,
-                               LimitsBody limits) {
+                               LimitsBody limits, Map<String, String> constraints, Integer priority) {
         public StartRequest {
-            if (workerId == null) {
-                throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
-            }
             command = StringField.COMMAND.required(command);
+            constraints = checkedConstraints(constraints);
             path = StringField.PATH.check(path);
             args = checkedArgs(args);
             env = checkedEnv(env);
@@ -82,6 +84,30 @@ final class JobsHttpService {
                 new StringField("args[" + i + "]", StringField.ARG_BYTES).required(args.get(i));
             }
             return List.copyOf(args);
+        }
+
+        /** Label names and values as a worker's {@code [labels]} may have them; a value may start with '!' (not equal). */
+        private static Map<String, String> checkedConstraints(Map<String, String> constraints) {
+            if (constraints == null) {
+                return Map.of();
+            }
+            if (constraints.size() > MAX_CONSTRAINTS) {
+                throw new IllegalArgumentException("field 'constraints': at most " + MAX_CONSTRAINTS + " labels, was "
+                        + constraints.size());
+            }
+            for (Map.Entry<String, String> c : constraints.entrySet()) {
+                if (!LABEL_NAME.matcher(c.getKey()).matches()) {
+                    throw new IllegalArgumentException("field 'constraints': '" + c.getKey()
+                            + "' is not a label name (1-63 of A-Z a-z 0-9 _ -)");
+                }
+                String value = c.getValue();
+                String bare = value == null ? null : value.startsWith("!") ? value.substring(1) : value;
+                if (bare == null || bare.isEmpty() || bare.length() > 256) {
+                    throw new IllegalArgumentException("field 'constraints." + c.getKey()
+                            + "' must be a string of 1-256 characters (\"!value\" for not equal)");
+                }
+            }
+            return Map.copyOf(constraints);
         }
 
         private static Map<String, String> checkedEnv(Map<String, String> env) {
@@ -134,6 +160,10 @@ final class JobsHttpService {
     public record StartedBody(String jobId, String workerId) {
     }
 
+    /** {@code 202}: the job waits for room; {@code worker_id} is the worker it is pinned to, else null. */
+    public record QueuedBody(String jobId, String workerId, String state) {
+    }
+
     public record SuccessBody(boolean success) {
     }
 
@@ -141,7 +171,7 @@ final class JobsHttpService {
     public record JobBody(String jobId, String workerId, boolean done, boolean error, String errorText, String state,
                           Integer exitCode, Integer signal, String startedAt, String finishedAt) {
         static JobBody of(Job job) {
-            return new JobBody(job.jobId(), job.workerId().toString(), job.done(), job.error(), job.errorText(),
+            return new JobBody(job.jobId(), workerText(job), job.done(), job.error(), job.errorText(),
                     job.state().name(), job.exitCode().isPresent() ? job.exitCode().getAsInt() : null,
                     job.signal().isPresent() ? job.signal().getAsInt() : null,
                     job.startedAt().map(JsonBody::time).orElse(null),
@@ -153,7 +183,7 @@ final class JobsHttpService {
     public record JobSummary(String jobId, String workerId, String command, String path, String state,
                              String startedAt, String finishedAt, Integer exitCode) {
         static JobSummary of(Job job) {
-            return new JobSummary(job.jobId(), job.workerId().toString(), job.command(), job.path(), job.state().name(),
+            return new JobSummary(job.jobId(), workerText(job), job.command(), job.path(), job.state().name(),
                     job.startedAt().map(JsonBody::time).orElse(null), job.finishedAt().map(JsonBody::time).orElse(null),
                     job.exitCode().isPresent() ? job.exitCode().getAsInt() : null);
         }
@@ -162,18 +192,37 @@ final class JobsHttpService {
     public record JobsBody(List<JobSummary> jobs, String next) {
     }
 
+    /** A job no worker has (queued, or stopped while queued) has no worker id yet. */
+    private static String workerText(Job job) {
+        return job.workerId() == null ? null : job.workerId().toString();
+    }
+
     private void start(ServerRequest request, ServerResponse response) {
         QueryParameters.only(request);
         StartRequest body = JsonBody.read(request, StartRequest.class);
-        UUID workerId = workerId(body.workerId(), "worker_id");
+        Optional<UUID> workerId = optionalWorkerId(body.workerId());
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
-        HttpAudit.before(request, entry -> entry.worker(workerId.toString())
-                .command(body.command(), body.path(), body.args(), body.env().keySet()));
-        Job job = gateway.start(workerId, body.start());
+        HttpAudit.before(request, entry -> {
+            var audited = entry.command(body.command(), body.path(), body.args(), body.env().keySet());
+            return workerId.map(id -> audited.worker(id.toString())).orElse(audited);
+        });
+        Optional<JobGateway.Idempotency> idempotency = IdempotencyKey.of(request)
+                .map(key -> new JobGateway.Idempotency(IdempotencyKey.scope(request), key,
+                        IdempotencyKey.sha256(body, workerId)));
+        JobGateway.Placed placed = gateway.submit(body.start(), new Constraints(body.constraints()), workerId,
+                body.priority() == null ? 0 : body.priority(), idempotency);
+        Job job = placed.job();
         HttpAudit.made(request, job.jobId());
-        JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
+        if (placed.repeat()) {
+            // The same request made before: the job it made, as it is now.
+            JsonBody.send(response, Status.OK_200, JobBody.of(job));
+        } else if (placed.queued()) {
+            JsonBody.send(response, Status.ACCEPTED_202, new QueuedBody(job.jobId(), workerText(job), job.state().name()));
+        } else {
+            JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
+        }
     }
 
     private void stop(ServerRequest request, ServerResponse response) {
@@ -272,6 +321,19 @@ final class JobsHttpService {
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
         HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
 
+        boolean onWorker;
+        try {
+            onWorker = gateway.awaitOutput(jobId, workerId, follow);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchedulerException.ShuttingDown();
+        }
+        if (!onWorker) {
+            // Queued (without follow), or stopped before it started: no output, and none to come.
+            response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
+            response.send(new byte[0]);
+            return;
+        }
         try (JobOutput.Call call = gateway.output(jobId, workerId, offset, follow)) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
             // Deliberately not closed on failure: closing would send the final chunk and make a

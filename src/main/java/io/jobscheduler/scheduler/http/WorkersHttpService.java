@@ -9,10 +9,15 @@ import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.security.ApiRole;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.UUID;
 
-/** {@code /workers}: the registered workers, as the registry knows them; an admin forgets one that is down. */
+/**
+ * {@code /workers}: the registered workers, as the registry knows them; an admin forgets one that
+ * is down, or drains one and resumes it.
+ */
 final class WorkersHttpService {
     private final WorkerRegistry registry;
     private final JobGateway gateway;
@@ -27,7 +32,20 @@ final class WorkersHttpService {
         return List.of(
                 ApiRoute.get("/workers", ApiRole.VIEWER, this::list),
                 ApiRoute.get("/workers/{id}", ApiRole.VIEWER, this::one),
-                ApiRoute.delete("/workers/{id}", ApiRole.ADMIN, this::remove));
+                ApiRoute.delete("/workers/{id}", ApiRole.ADMIN, this::remove),
+                ApiRoute.post("/workers/{id}/drain", ApiRole.ADMIN, (req, res) -> drain(req, res, true)),
+                ApiRoute.post("/workers/{id}/resume", ApiRole.ADMIN, (req, res) -> drain(req, res, false)));
+    }
+
+    /** Stops (or resumes) new placements on the worker; its jobs run on. Answers the worker as listed. */
+    private void drain(ServerRequest request, ServerResponse response, boolean draining) {
+        QueryParameters.only(request);
+        UUID id = pathId(request);
+        if (!gateway.drain(id, draining)) {
+            throw new SchedulerException.UnknownWorker(id);
+        }
+        WorkerRegistry.Listed worker = registry.overview(id).orElseThrow(() -> new SchedulerException.UnknownWorker(id));
+        JsonBody.send(response, Status.OK_200, body(worker));
     }
 
     private void list(ServerRequest request, ServerResponse response) {
@@ -63,15 +81,17 @@ final class WorkersHttpService {
         var health = listed.health();
         return new WorkerBody(worker.id().toString(), worker.address().toString(),
                 JsonBody.time(worker.registeredAt()), health.state().name().toLowerCase(Locale.ROOT),
-                JsonBody.time(health.lastSeen()), health.runningJobs(), worker.limits());
+                JsonBody.time(health.lastSeen()), health.runningJobs(), worker.limits(), new TreeMap<>(listed.labels()),
+                health.maxRunning(), health.draining());
     }
 
     /**
      * One worker as the API shows it: {@code state} is {@code alive} or {@code down}; {@code limits} what it
-     * enforces (README, "Limits").
+     * enforces (README, "Limits"); {@code max_running} 0 is unlimited; a draining worker takes no new jobs.
      */
     public record WorkerBody(String id, String address, String registeredAt, String state, String lastSeen,
-                             int runningJobs, List<String> limits) {
+                             int runningJobs, List<String> limits, Map<String, String> labels, int maxRunning,
+                             boolean draining) {
     }
 
     /** {@code DELETE /workers/{id}}: the worker forgotten, and how many of its jobs are now {@code LOST}. */

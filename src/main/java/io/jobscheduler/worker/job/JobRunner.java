@@ -127,10 +127,19 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobStatus start(JobRequest request)
             throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
+        return start(request, UUID.randomUUID().toString());
+    }
+
+    /**
+     * {@link #start(JobRequest)} under an id the caller chose (the scheduler's, for a job it
+     * queued): the job's folder, which holds the id on disk, is made before the process is spawned.
+     * The caller makes sure the id is new ({@code worker.StartGate}).
+     */
+    public JobStatus start(JobRequest request, String id)
+            throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
         JobShaper.Plan plan = shaper.plan(request);
         ensureOpen();
         descriptors.check();
-        String id = UUID.randomUUID().toString();
         OutputLog output;
         try {
             output = store.create(id);

@@ -134,7 +134,7 @@ class ApiAccessServerTest {
             String name = route.method().text() + " " + route.path();
             ApiRole expected = switch (name) {
                 case "POST /start", "POST /stop" -> ApiRole.OPERATOR;
-                case "DELETE /workers/{id}" -> ApiRole.ADMIN;
+                case "DELETE /workers/{id}", "POST /workers/{id}/drain", "POST /workers/{id}/resume" -> ApiRole.ADMIN;
                 default -> ApiRole.VIEWER;
             };
             assertEquals(expected, route.role(), name);

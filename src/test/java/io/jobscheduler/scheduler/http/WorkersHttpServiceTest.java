@@ -214,7 +214,11 @@ class WorkersHttpServiceTest {
         // What the worker enforces, as it registered (none here: registered without enforced_limits).
         assertTrue(worker.get("limits").isArray(), worker.toString());
         assertEquals(expected.limits().size(), worker.get("limits").size(), worker.toString());
-        assertEquals(7, worker.size(), worker.toString());
+        // Placement: its labels, max_running (0: unlimited) and whether it is draining.
+        assertTrue(worker.get("labels").isObject(), worker.toString());
+        assertTrue(worker.get("max_running").isInt(), worker.toString());
+        assertTrue(worker.get("draining").isBoolean(), worker.toString());
+        assertEquals(10, worker.size(), worker.toString());
     }
 
     static void assertJson(HttpResponse<String> response, int status) {

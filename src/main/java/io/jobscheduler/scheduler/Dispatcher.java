@@ -1,0 +1,713 @@
+package io.jobscheduler.scheduler;
+
+import io.jobscheduler.concurrent.Conditions;
+import io.jobscheduler.scheduler.placement.Candidate;
+import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.placement.JobQueue;
+import io.jobscheduler.scheduler.placement.Placement;
+import io.jobscheduler.scheduler.placement.QueuedJob;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
+import java.time.Instant;
+import io.jobscheduler.scheduler.store.SchedulerStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.UUID;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Places starts on workers and runs the queue (docs/architecture.md, "Placement and the queue").
+ * A start with room somewhere and nothing queued is sent at once, on the caller's thread; any
+ * other waits in the {@link JobQueue} and is sent by this class's own thread when room frees, in
+ * priority then arrival order. Room is what the scheduler counts: the {@link JobTable}'s running
+ * jobs on a worker plus the dispatches in flight to it, never above its {@code max_running}.
+ *
+ * <p>One lock guards the queue, the placement counters and the dispatches in flight; under it
+ * this class reads the registry, each worker and the table (lock order: dispatcher, registry,
+ * worker, table), and nobody calls into it while holding one of those. No call to a worker is made
+ * under it.
+ */
+final class Dispatcher implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
+    /** A pass runs at least this often even if nothing woke it: a safety net, not the mechanism. */
+    private static final Duration IDLE_PASS = Duration.ofSeconds(1);
+    /** How many stopped-while-queued jobs are remembered, to answer their state. */
+    private static final int KEEP_STOPPED = 10_000;
+
+    /**
+     * What a client asked to start, and where it may run. {@code jobId}: the id it must have (its
+     * idempotency key's), else a new one; {@code key}: that key, journalled with the job.
+     */
+    record Submission(JobStart start, Constraints constraints, Optional<UUID> pinned, int priority,
+                      Optional<String> jobId, Optional<StoreRecord.Key> key) {
+    }
+
+    /** The answer to a submission: started on a worker now, or queued. */
+    sealed interface Outcome {
+        record Started(Job job) implements Outcome {
+        }
+
+        record Queued(QueuedJob<JobStart> job) implements Outcome {
+        }
+    }
+
+    /** A job the scheduler holds that no worker has (yet): queued, being sent, or stopped while queued. */
+    record Waiting(QueuedJob<JobStart> job, JobState state) {
+    }
+
+    private final WorkerRegistry registry;
+    private final JobTable table;
+    private final Starter gateway;
+    private final Clock clock;
+    private final Wakeup wakeup;
+    private final SchedulerStore store;
+    /** The idempotency keys of jobs no longer queued, for compaction. */
+    private java.util.function.Supplier<List<StoreRecord.Key>> keys = List::of;
+    /** Compaction's slack: the journal is rewritten once it holds this many records beyond twice the live ones. */
+    private static final long COMPACT_SLACK = 10_000;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever a job leaves the queue or a dispatch in flight ends. */
+    private final Condition moved = lock.newCondition();
+    private final JobQueue<JobStart> queue;                                  // guarded by lock
+    private final Placement placement = new Placement();                    // guarded by lock
+    private final Map<UUID, Integer> inFlight = new HashMap<>();            // guarded by lock: per worker
+    private final Map<String, QueuedJob<JobStart>> sending = new HashMap<>(); // guarded by lock: by job id
+    private final Map<String, UUID> sendingTo = new HashMap<>();             // guarded by lock: their workers
+    private final Map<String, QueuedJob<JobStart>> stopped = new LinkedHashMap<>() {   // guarded by lock
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, QueuedJob<JobStart>> eldest) {
+            return size() > KEEP_STOPPED;
+        }
+    };
+    private long arrivals;                                                   // guarded by lock
+    private boolean closed;                                                  // guarded by lock
+    /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
+    private final Set<UUID> awaited = new HashSet<>();                       // guarded by lock
+    private Instant holdUntil = Instant.MIN;                                 // guarded by lock
+    /** Keys of the jobs queued or being sent, journalled again at a compaction. */
+    private final Map<String, StoreRecord.Key> keyOf = new HashMap<>();      // guarded by lock
+    private final Thread loop;
+
+    /** Sends one start to one worker and records it ({@link JobGateway}'s start). */
+    interface Starter {
+        Job start(UUID workerId, JobStart start, Optional<String> jobId);
+    }
+
+    Dispatcher(WorkerRegistry registry, JobTable table, Starter gateway, int maxQueued, Clock clock, Wakeup wakeup,
+               SchedulerStore store) {
+        this.registry = registry;
+        this.table = table;
+        this.gateway = gateway;
+        this.clock = clock;
+        this.wakeup = wakeup;
+        this.store = store;
+        this.queue = new JobQueue<>(maxQueued);
+        this.loop = Thread.ofVirtual().name("dispatcher").unstarted(this::run);
+    }
+
+    /**
+     * Resumes from the journal before the first start: the queue as it was (over its bound if need
+     * be), a dispatch cut short queued again for its worker, the jobs placed known by id. Nothing is
+     * dispatched until every worker the journal names is back, or {@code hold} has passed, so the
+     * capacity is known first.
+     */
+    void restore(JournalRecords.Restored restored, Duration hold) {
+        lock.lock();
+        try {
+            restored.queue().forEach(queue::putBack);
+            arrivals = restored.arrivals();
+            awaited.addAll(restored.workers());
+            holdUntil = awaited.isEmpty() ? Instant.MIN : clock.instant().plus(hold);
+        } finally {
+            lock.unlock();
+        }
+        // Placed jobs answer by id at once (LOST while their worker is not back). Not live, so never
+        // counted against a worker's capacity: its listing, once back, brings their real state.
+        for (StoreRecord.Placed p : restored.placed()) {
+            WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
+                    p.command(), p.path(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                    p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
+                    Optional.empty()), false));
+        }
+    }
+
+    void start() {
+        loop.start();
+    }
+
+    /** Where compaction finds the idempotency keys to keep. */
+    void keysFrom(java.util.function.Supplier<List<StoreRecord.Key>> live) {
+        this.keys = live;
+    }
+
+    /** Whether dispatch still waits for the workers of before a restart. Under the lock. */
+    private boolean holding(List<Worker> workers) {
+        if (awaited.isEmpty()) {
+            return false;
+        }
+        if (!clock.instant().isBefore(holdUntil)) {
+            awaited.clear();
+            return false;
+        }
+        for (Worker w : workers) {
+            if (w.lookup() instanceof WorkerLookup.Alive) {
+                awaited.remove(w.record.id());
+            }
+        }
+        return !awaited.isEmpty();
+    }
+
+    /** Waits until a journalled change is durable; a failure refuses the request it belongs to. */
+    private static void durable(SchedulerStore.Commit commit) {
+        try {
+            commit.await();
+        } catch (java.io.IOException e) {
+            throw new SchedulerException.StoreFailed("the scheduler could not write its journal: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SchedulerException.ShuttingDown();
+        }
+    }
+
+    /** Rewrites the journal once it holds far more than what is live. Under the lock. */
+    private void compactIfDue() {
+        long live = queue.size() + 2L * sending.size() + keyOf.size();
+        if (store.size() <= 2 * live + COMPACT_SLACK) {
+            return;
+        }
+        List<StoreRecord> records = new ArrayList<>();
+        for (QueuedJob<JobStart> job : queue.inOrder()) {
+            records.add(JournalRecords.queued(job, keyOf.get(job.jobId())));
+            job.resendTo().ifPresent(w -> records.add(new StoreRecord.Requeued(job.jobId(), w.toString())));
+        }
+        for (var e : sending.entrySet()) {
+            records.add(JournalRecords.queued(e.getValue(), keyOf.get(e.getKey())));
+            UUID to = sendingTo.get(e.getKey());
+            if (to != null) {
+                records.add(new StoreRecord.Dispatching(e.getKey(), to.toString(), null, null));
+            }
+        }
+        records.addAll(keys.get());
+        store.replaceAll(records);   // durable with the next commit anyone waits for
+    }
+
+    /**
+     * Starts the job on the best worker with room, or queues it. A pinned start goes to its worker
+     * only (which must be registered and alive, and advertise what the start needs); an unpinned
+     * one that no registered worker could ever run is refused, naming why.
+     */
+    Outcome submit(Submission submission) {
+        List<Worker> workers = registry.all();
+        List<String> needs = submission.start().features();
+        if (submission.pinned().isPresent()) {
+            UUID id = submission.pinned().get();
+            Worker worker = workers.stream().filter(w -> w.record.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new SchedulerException.UnknownWorker(id));
+            if (worker.lookup() instanceof WorkerLookup.Down down) {
+                throw new SchedulerException.WorkerDown(id, down.lastSeen());
+            }
+            for (String feature : needs) {
+                if (!worker.features.contains(feature)) {
+                    throw new SchedulerException.WorkerLacksFeature(id, feature);
+                }
+            }
+            submission.constraints().firstUnmet(worker.labels).ifPresent(c -> {
+                throw new SchedulerException.Unplaceable("worker '" + id + "' does not meet constraint " + c);
+            });
+        } else {
+            unplaceable(workers, submission.constraints(), needs).ifPresent(why -> {
+                throw new SchedulerException.Unplaceable(why);
+            });
+        }
+        Candidate chosen = null;
+        QueuedJob<JobStart> job;
+        SchedulerStore.Commit recorded;
+        lock.lock();
+        try {
+            if (closed) {
+                throw new SchedulerException.ShuttingDown();
+            }
+            job = new QueuedJob<>(submission.jobId().orElseGet(() -> UUID.randomUUID().toString()), submission.start(),
+                    submission.constraints(), needs, submission.pinned(), submission.priority(), arrivals++,
+                    clock.instant(), Optional.empty());
+            List<Candidate> candidates = candidates(workers);
+            // A worker that cannot adopt ids never takes a queued job, and has no capacity to respect:
+            // a start pinned to it is sent at once (the original contract's behaviour).
+            boolean unqueueable = job.target().isPresent() && candidates.stream()
+                    .anyMatch(c -> c.id().equals(job.target().get()) && !c.features().contains(Worker.JOB_ID));
+            if (unqueueable) {
+                chosen = candidates.stream().filter(c -> c.id().equals(job.target().get())).findFirst().orElseThrow();
+            } else if (!holding(workers)) {
+                chosen = placement.choose(candidates, job.constraints(), needs, job.target())
+                        .filter(c -> !queuedAheadFor(c, job.priority())).orElse(null);
+            }
+            if (chosen == null) {
+                enqueue(job);
+                recorded = store.append(JournalRecords.queued(job, submission.key().orElse(null)));
+                submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
+                compactIfDue();
+            } else {
+                placement.placed(chosen.id());
+                inFlight.merge(chosen.id(), 1, Integer::sum);
+                sending.put(job.jobId(), job);
+                sendingTo.put(job.jobId(), chosen.id());
+                // A start the worker adopts the id of is recorded before it is sent; one the worker
+                // names cannot be, and is never repeated.
+                recorded = chosen.features().contains(Worker.JOB_ID)
+                        ? store.append(new StoreRecord.Dispatching(job.jobId(), chosen.id().toString(),
+                                JournalRecords.start(job.start()), submission.key().orElse(null)))
+                        : SchedulerStore.Commit.DONE;
+                submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (chosen == null) {
+            try {
+                durable(recorded);
+            } catch (SchedulerException e) {
+                forget(job.jobId());
+                throw e;
+            }
+            wakeup.wake();
+            return new Outcome.Queued(job);
+        }
+        try {
+            durable(recorded);
+        } catch (SchedulerException e) {
+            sent(job, chosen.id(), null);
+            throw e;
+        }
+        return startNow(job, chosen);
+    }
+
+    /** A job the journal could not take: gone, as if never asked for. */
+    private void forget(String jobId) {
+        lock.lock();
+        try {
+            queue.remove(jobId);
+            keyOf.remove(jobId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends a start chosen on the caller's thread: a worker that turns out full gets it queued instead. */
+    private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen) {
+        // A worker that adopts ids gets the scheduler's, so the job keeps it if it must be queued.
+        boolean named = chosen.features().contains(Worker.JOB_ID);
+        StoreRecord ending = null;
+        try {
+            Job started = gateway.start(chosen.id(), job.start(), named ? Optional.of(job.jobId()) : Optional.empty());
+            ending = named ? placed(started) : null;
+            return new Outcome.Started(started);
+        } catch (SchedulerException.WorkerOutOfResources e) {
+            if (!named || !chosen.features().contains(Worker.CAPACITY)) {
+                ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+                throw e;   // out of descriptors, memory or disk, or a worker no queued job can go to
+            }
+            refused(chosen.id());
+            return requeue(job);
+        } catch (SchedulerException.WorkerUnavailable | SchedulerException.WorkerTooSlow e) {
+            if (!named) {
+                throw e;
+            }
+            // It may have reached the worker: it waits to be sent there again, never elsewhere, and
+            // the client holds its id (202), so a retry never makes a second job.
+            refused(chosen.id());
+            return requeue(job.resendingTo(chosen.id()));
+        } catch (SchedulerException e) {
+            // Anything else is the client's answer, as before placement; a start that may have
+            // reached the worker is not repeated behind the client's back.
+            ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+            throw e;
+        } finally {
+            sent(job, chosen.id(), ending);
+        }
+    }
+
+    /** A start sent at once that goes back to the queue after all; answered 202. */
+    private Outcome requeue(QueuedJob<JobStart> job) {
+        SchedulerStore.Commit requeued;
+        lock.lock();
+        try {
+            queue.putBack(job);   // it was accepted already: over the bound if need be
+            requeued = store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
+        } finally {
+            lock.unlock();
+        }
+        durable(requeued);
+        wakeup.wake();
+        return new Outcome.Queued(job);
+    }
+
+    private static StoreRecord placed(Job job) {
+        return new StoreRecord.Placed(job.jobId(), job.workerId().toString(), job.command(), job.path(),
+                job.startedAt().map(Instant::toEpochMilli).orElse(0L));
+    }
+
+    private static StoreRecord removed(QueuedJob<JobStart> job, UUID workerId, JobState state, String why) {
+        return new StoreRecord.Removed(job.jobId(), workerId == null ? "" : workerId.toString(), state.name(), why);
+    }
+
+    /** Whether a queued job of at least this priority could take the worker's room: it goes first. Under the lock. */
+    private boolean queuedAheadFor(Candidate worker, int priority) {
+        for (QueuedJob<JobStart> queued : queue.view()) {
+            if (queued.priority() < priority) {
+                return false;
+            }
+            List<String> needs = new ArrayList<>(queued.needs());
+            needs.add(Worker.JOB_ID);
+            if (Placement.fits(worker, queued.constraints(), needs, queued.target())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void enqueue(QueuedJob<JobStart> job) {
+        if (!queue.offer(job)) {
+            throw new SchedulerException.QueueFull(queue.size());
+        }
+    }
+
+    /** The first thing no registered worker offers: a constraint, or a feature; empty when some worker could run it. */
+    private static Optional<String> unplaceable(List<Worker> workers, Constraints constraints, List<String> needs) {
+        if (workers.isEmpty() && constraints.byLabel().isEmpty()) {
+            return Optional.empty();   // any worker that joins can run it
+        }
+        Optional<String> label = constraints.unmetByAll(workers.stream().map(w -> w.labels).toList());
+        if (label.isPresent()) {
+            return Optional.of("no registered worker meets constraint " + label.get());
+        }
+        for (String feature : needs) {
+            if (workers.stream().noneMatch(w -> w.features.contains(feature))) {
+                return Optional.of("no registered worker supports '" + feature + "'");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Every worker as placement sees it now, with the scheduler's count of its jobs. Under the lock. */
+    private List<Candidate> candidates(List<Worker> workers) {
+        List<Candidate> all = new ArrayList<>(workers.size());
+        for (Worker worker : workers) {
+            UUID id = worker.record.id();
+            all.add(worker.candidate(table.runningOn(id) + inFlight.getOrDefault(id, 0)));
+        }
+        return all;
+    }
+
+    private void run() {
+        while (true) {
+            try {
+                wakeup.await(IDLE_PASS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            lock.lock();
+            try {
+                if (closed) {
+                    return;
+                }
+            } finally {
+                lock.unlock();
+            }
+            try {
+                pass();
+            } catch (RuntimeException e) {
+                // A pass must never end the loop: the queue would stall for good.
+                LOG.log(System.Logger.Level.WARNING, "dispatch pass failed", e);
+            }
+        }
+    }
+
+    /** Takes every queued job that has room now, in order, and sends each on a thread of its own. */
+    private void pass() {
+        List<Worker> workers = registry.all();
+        Map<QueuedJob<JobStart>, UUID> chosen = new LinkedHashMap<>();
+        SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
+        lock.lock();
+        try {
+            if (queue.isEmpty() || holding(workers)) {
+                return;
+            }
+            List<Candidate> candidates = candidates(workers);
+            for (QueuedJob<JobStart> job : queue.view()) {
+                if (candidates.stream().noneMatch(c -> c.open() && c.hasRoom())) {
+                    break;
+                }
+                if (job.resendTo().isPresent() && workers.stream().noneMatch(w -> w.record.id().equals(job.resendTo().get()))) {
+                    // The worker it may have reached left the cluster: what became of it is out of sight.
+                    chosen.put(job, null);
+                    continue;
+                }
+                List<String> needs = new ArrayList<>(job.needs());
+                needs.add(Worker.JOB_ID);   // the job already has the id its client was given
+                Optional<Candidate> pick = placement.choose(candidates, job.constraints(), needs, job.target());
+                if (pick.isEmpty()) {
+                    continue;
+                }
+                placement.placed(pick.get().id());
+                candidates.replaceAll(c -> c.id().equals(pick.get().id()) ? c.withOneMore() : c);
+                chosen.put(job, pick.get().id());
+            }
+            for (var e : chosen.entrySet()) {
+                QueuedJob<JobStart> job = e.getKey();
+                queue.remove(job.jobId());
+                if (e.getValue() != null) {
+                    inFlight.merge(e.getValue(), 1, Integer::sum);
+                    sending.put(job.jobId(), job);
+                    sendingTo.put(job.jobId(), e.getValue());
+                    recorded = store.append(new StoreRecord.Dispatching(job.jobId(), e.getValue().toString(), null, null));
+                } else {
+                    keyOf.remove(job.jobId());
+                    recorded = store.append(removed(job, job.resendTo().get(), JobState.LOST, Job.LOST_TEXT));
+                }
+            }
+            compactIfDue();
+            moved.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            // One sync for the whole pass: every dispatch is on disk before any is sent.
+            recorded.await();
+        } catch (java.io.IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "cannot write the journal; " + chosen.size()
+                    + " dispatches stay queued: " + e.getMessage());
+            for (var c : chosen.entrySet()) {
+                if (c.getValue() != null) {
+                    sent(c.getKey(), c.getValue(), null);
+                    lock.lock();
+                    try {
+                        queue.putBack(c.getKey());
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        for (var e : chosen.entrySet()) {
+            QueuedJob<JobStart> job = e.getKey();
+            if (e.getValue() == null) {
+                table.record(lost(job, job.resendTo().get()), false);
+            } else {
+                UUID workerId = e.getValue();
+                Thread.ofVirtual().name("dispatch-" + job.jobId()).start(() -> send(job, workerId));
+            }
+        }
+    }
+
+    /** Sends one queued job: started, back in the queue (full, or perhaps not reached), or failed for good. */
+    private void send(QueuedJob<JobStart> job, UUID workerId) {
+        StoreRecord ending = null;
+        try {
+            ending = placed(gateway.start(workerId, job.start(), Optional.of(job.jobId())));
+        } catch (SchedulerException.WorkerOutOfResources e) {
+            refused(workerId);
+            putBack(job);
+        } catch (SchedulerException.WorkerUnavailable | SchedulerException.WorkerTooSlow e) {
+            // The start may have reached the worker: only the same start, to the same worker, is
+            // safe; not before its next heartbeat, so a failing worker is not asked in a loop.
+            refused(workerId);
+            putBack(job.resendingTo(workerId));
+        } catch (SchedulerException.WorkerRefused e) {
+            if (mayHaveStarted(e.code())) {
+                refused(workerId);
+                putBack(job.resendingTo(workerId));
+            } else {
+                ending = fail(job, workerId, e);
+            }
+        } catch (SchedulerException.WorkerDown | SchedulerException.ShuttingDown e) {
+            // Never called: it may go anywhere, unless it may already be on this worker.
+            putBack(job);
+        } catch (SchedulerException e) {
+            // Refused for good (the command cannot start, a policy forbids it, the worker left): the
+            // job ends here and says why.
+            ending = fail(job, workerId, e);
+        } finally {
+            sent(job, workerId, ending);
+        }
+    }
+
+    private StoreRecord fail(QueuedJob<JobStart> job, UUID workerId, SchedulerException e) {
+        table.record(failed(job, workerId, e.getMessage()), false);
+        return removed(job, workerId, JobState.FAILED, e.getMessage());
+    }
+
+    /** A refusal that does not say the start was not made (a start of the same id in progress, a broken call). */
+    private static boolean mayHaveStarted(io.grpc.Status.Code code) {
+        return switch (code) {
+            case ABORTED, CANCELLED, UNKNOWN -> true;
+            default -> false;
+        };
+    }
+
+    /** Back in the queue, journalled with the change (a later dispatch of it is ordered after). */
+    private void putBack(QueuedJob<JobStart> job) {
+        lock.lock();
+        try {
+            queue.putBack(job);
+            store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A dispatch is over; {@code ending} (null: none) journals how, with the change. */
+    private void sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
+        lock.lock();
+        try {
+            inFlight.merge(workerId, -1, (a, b) -> a + b == 0 ? null : a + b);
+            sending.remove(job.jobId());
+            sendingTo.remove(job.jobId());
+            if (ending != null) {
+                store.append(ending);
+                keyOf.remove(job.jobId());
+            }
+            moved.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        wakeup.wake();
+    }
+
+    /** The worker refused a start as full (or failed it): it is counted full until its next heartbeat. */
+    private void refused(UUID workerId) {
+        for (Worker worker : registry.all()) {
+            // Only a worker with capacity sends the heartbeats that clear it again.
+            if (worker.record.id().equals(workerId) && worker.features.contains(Worker.CAPACITY)) {
+                worker.lock.lock();
+                try {
+                    worker.refusedStart = true;
+                } finally {
+                    worker.lock.unlock();
+                }
+            }
+        }
+    }
+
+    private static Job failed(QueuedJob<JobStart> job, UUID workerId, String why) {
+        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), JobState.FAILED, why,
+                OptionalInt.empty(), OptionalInt.empty(), java.util.Optional.empty(), java.util.Optional.empty());
+    }
+
+    private static Job lost(QueuedJob<JobStart> job, UUID workerId) {
+        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), JobState.LOST, Job.LOST_TEXT,
+                OptionalInt.empty(), OptionalInt.empty(), java.util.Optional.empty(), java.util.Optional.empty());
+    }
+
+    /** A job the scheduler holds that no worker has yet (queued or being sent), or one stopped while queued. */
+    Optional<Waiting> waiting(String jobId) {
+        lock.lock();
+        try {
+            QueuedJob<JobStart> job = queue.find(jobId).orElse(sending.get(jobId));
+            if (job != null) {
+                return Optional.of(new Waiting(job, JobState.QUEUED));
+            }
+            return Optional.ofNullable(stopped.get(jobId)).map(j -> new Waiting(j, JobState.STOPPED));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops a job that has not reached a worker: a queued one is removed (it ends {@code STOPPED},
+     * never started). One being sent is waited for (up to {@code timeout}); false when the job is
+     * not the dispatcher's (any more): it is on a worker, and is stopped there.
+     */
+    boolean stopWaiting(String jobId, Duration timeout) throws InterruptedException {
+        SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
+        boolean mine;
+        lock.lock();
+        try {
+            Conditions.await(moved, () -> !sending.containsKey(jobId), timeout);
+            Optional<QueuedJob<JobStart>> removed = queue.remove(jobId);
+            if (removed.isPresent()) {
+                stopped.put(jobId, removed.get());
+                keyOf.remove(jobId);
+                recorded = store.append(removed(removed.get(), null, JobState.STOPPED, "stopped before it started"));
+            }
+            mine = removed.isPresent() || stopped.containsKey(jobId);
+        } finally {
+            lock.unlock();
+        }
+        durable(recorded);
+        return mine;
+    }
+
+    /** Journals a change that belongs to no queued job (an idempotency key of a job its worker named), durably. */
+    void journal(StoreRecord record) {
+        SchedulerStore.Commit recorded;
+        lock.lock();
+        try {
+            recorded = store.append(record);
+        } finally {
+            lock.unlock();
+        }
+        durable(recorded);
+    }
+
+    /** Waits until the job is no longer queued nor being sent (it started, or ended before it could), up to {@code timeout}. */
+    boolean awaitDispatched(String jobId, Duration timeout) throws InterruptedException {
+        lock.lock();
+        try {
+            return Conditions.await(moved, () -> queue.find(jobId).isEmpty() && !sending.containsKey(jobId), timeout);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Up to {@code limit} queued jobs, in dispatch order. */
+    List<QueuedJob<JobStart>> queued(int limit) {
+        lock.lock();
+        try {
+            List<QueuedJob<JobStart>> jobs = new ArrayList<>(Math.min(limit, queue.size()));
+            for (QueuedJob<JobStart> job : queue.view()) {
+                if (jobs.size() == limit) {
+                    break;
+                }
+                jobs.add(job);
+            }
+            return jobs;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int queueSize() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            moved.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        wakeup.wake();
+    }
+}

@@ -1,0 +1,215 @@
+package io.jobscheduler.scheduler;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.WorkerCapacity;
+import io.jobscheduler.grpc.StartJobReq;
+import io.jobscheduler.grpc.WorkerGrpc;
+import io.jobscheduler.scheduler.store.JournalStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
+import io.jobscheduler.worker.TestWorkers;
+import io.jobscheduler.worker.WorkerServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What survives a scheduler restart (docs/architecture.md, "Placement and the queue"): the queue,
+ * in order, and dispatches recorded but not answered, repeated with the same job id so that a job
+ * runs exactly once. The scheduler restarts on the same ports and data folder; its worker runs on.
+ */
+class SchedulerRestartTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path work;
+    @TempDir
+    Path data;
+
+    private final int grpcPort = freePort();
+    private final int httpPort = freePort();
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private SchedulerSettings settings() {
+        return TestServers.settings(Optional.empty(), "127.0.0.1:" + httpPort, "127.0.0.1:" + grpcPort)
+                .withStoreDir(Optional.of(data.resolve("scheduler")));
+    }
+
+    private WorkerServer worker(int maxRunning) {
+        return WorkerServer.start(TestWorkers.settings(grpcPort, work, data.resolve("worker"))
+                .withCapacity(new WorkerCapacity(maxRunning, Map.of())));
+    }
+
+    private HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path)).timeout(WAIT)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path)).timeout(WAIT)
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String state(String jobId) {
+        try {
+            return JSON.readTree(post("/query", "{\"job_id\":\"" + jobId + "\"}").body()).path("state").asText();
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + " not reached within " + WAIT.toSeconds() + " s");
+            Thread.sleep(20);
+        }
+    }
+
+    private static String append(String name) {
+        return "\"command\":\"sh\",\"args\":[\"-c\",\"echo " + name + " >> ran.txt\"]";
+    }
+
+    /** The worker's id, once the scheduler has it alive (found by its address: a port is reused between tests). */
+    private String workerId(SchedulerServer scheduler, WorkerServer worker) throws InterruptedException {
+        String address = "127.0.0.1:" + worker.port();
+        await("the worker registered", () -> scheduler.registry().overview().stream()
+                .anyMatch(w -> w.worker().address().toString().equals(address)
+                        && w.health().state() == WorkerRegistry.State.ALIVE));
+        return scheduler.registry().list().stream().filter(w -> w.address().toString().equals(address))
+                .findFirst().orElseThrow().id().toString();
+    }
+
+    @Test
+    void theQueueSurvivesARestartAndIsDispatchedInOrderEachJobOnce() throws Exception {
+        List<String> queued = new ArrayList<>();
+        String[] names = {"low", "high", "mid"};
+        int[] priorities = {0, 9, 4};
+        try (WorkerServer worker = worker(1)) {
+            String blocker;
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                workerId(scheduler, worker);
+                HttpResponse<String> started = post("/start",
+                        "{\"command\":\"sh\",\"args\":[\"-c\",\"while [ ! -f go ]; do sleep 0.02; done\"]}");
+                assertEquals(201, started.statusCode(), started.body());
+                blocker = JSON.readTree(started.body()).get("job_id").asText();
+                for (int i = 0; i < names.length; i++) {
+                    HttpResponse<String> accepted = post("/start", "{" + append(names[i]) + ",\"priority\":"
+                            + priorities[i] + "}");
+                    assertEquals(202, accepted.statusCode(), accepted.body());
+                    queued.add(JSON.readTree(accepted.body()).get("job_id").asText());
+                }
+            }
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                JsonNode listed = JSON.readTree(get("/jobs?state=QUEUED").body());
+                assertEquals(List.of(queued.get(1), queued.get(2), queued.get(0)),
+                        listed.get("jobs").findValuesAsText("job_id"), "the queue, in order, after the restart");
+                workerId(scheduler, worker);
+                Files.writeString(work.resolve("go"), "");
+                for (String id : queued) {
+                    await("job " + id + " ran", () -> state(id).equals("SUCCEEDED"));
+                }
+                await("the blocker ended", () -> state(blocker).equals("SUCCEEDED"));
+            }
+        }
+        assertEquals(List.of("high", "mid", "low"), Files.readAllLines(work.resolve("ran.txt")), "each ran once, in order");
+    }
+
+    /** A restart that finds a dispatch recorded and never answered: the same start goes to the same worker. */
+    private void restartWithARecordedDispatch(boolean alreadyOnTheWorker) throws Exception {
+        try (WorkerServer worker = worker(0)) {
+            String workerId;
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                workerId = workerId(scheduler, worker);
+            }
+            String jobId = UUID.randomUUID().toString();
+            StoreRecord.Start start = new StoreRecord.Start("sh", "", List.of("-c", "echo once >> ran.txt"), Map.of(), 0, "", Map.of());
+            try (JournalStore journal = new JournalStore(data.resolve("scheduler"))) {
+                journal.load();
+                journal.append(new StoreRecord.Queued(jobId, start, Map.of(), "", 0, 0, 0, null));
+                journal.append(new StoreRecord.Dispatching(jobId, workerId, null, null)).await();
+            }
+            if (alreadyOnTheWorker) {
+                // The crash came after the worker got the start and before its answer was recorded.
+                var channel = TestWorkers.channel(worker.port());
+                try {
+                    WorkerGrpc.newBlockingStub(channel).startJob(StartJobReq.newBuilder().setCommand("sh")
+                            .addArgs("-c").addArgs("echo once >> ran.txt").setJobId(jobId).build());
+                } finally {
+                    TestWorkers.close(channel);
+                }
+                await("the job ran", () -> Files.exists(work.resolve("ran.txt")));
+            }
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                assertEquals("QUEUED", state(jobId), "held until its worker is back");
+                await("the job " + jobId + " succeeded", () -> state(jobId).equals("SUCCEEDED"));
+                assertEquals(workerId, JSON.readTree(post("/query", "{\"job_id\":\"" + jobId + "\"}").body())
+                        .get("worker_id").asText());
+            }
+        }
+        assertEquals(List.of("once"), Files.readAllLines(work.resolve("ran.txt")), "the job ran exactly once");
+    }
+
+    @Test
+    void aDispatchRecordedButNeverSentIsSentOnceTheWorkerIsBack() throws Exception {
+        restartWithARecordedDispatch(false);
+    }
+
+    @Test
+    void aDispatchTheWorkerGotBeforeTheCrashIsNotRunTwice() throws Exception {
+        restartWithARecordedDispatch(true);
+    }
+
+    @Test
+    void anIdempotentRetryAfterARestartAnswersTheSameJob() throws Exception {
+        String body = "{" + append("idem") + "}";
+        String first;
+        try (WorkerServer worker = worker(0)) {
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                workerId(scheduler, worker);
+                HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                        + "/start")).header("Idempotency-Key", "restart-1").POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(201, started.statusCode(), started.body());
+                first = JSON.readTree(started.body()).get("job_id").asText();
+            }
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                workerId(scheduler, worker);
+                HttpResponse<String> again = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                        + "/start")).header("Idempotency-Key", "restart-1").POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, again.statusCode(), again.body());
+                assertEquals(first, JSON.readTree(again.body()).get("job_id").asText());
+                await("the job succeeded", () -> state(first).equals("SUCCEEDED"));
+            }
+        }
+        assertEquals(List.of("idem"), Files.readAllLines(work.resolve("ran.txt")));
+    }
+}
