@@ -2,6 +2,8 @@ package io.jobscheduler.scheduler;
 
 import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.JobInfo;
+import io.jobscheduler.concurrent.Conditions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -78,6 +81,8 @@ public final class JobTable {
 
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever an entry changes, for {@link #awaitChange}. */
+    private final Condition changed = lock.newCondition();
     private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
     private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
     private long sequence;                                          // guarded by lock
@@ -122,6 +127,7 @@ public final class JobTable {
                 Job job = e.getValue().job();
                 if (e.getValue().live() && job.workerId().equals(workerId) && !listed.contains(job.jobId())) {
                     e.setValue(new Entry(job, false));
+                    changed.signalAll();
                 }
             }
         } finally {
@@ -139,6 +145,7 @@ public final class JobTable {
             Cursor key = keys.get(jobId);
             if (key != null) {
                 byAge.computeIfPresent(key, (k, e) -> e.job().done() ? e : new Entry(e.job(), false));
+                changed.signalAll();
             }
         } finally {
             lock.unlock();
@@ -146,6 +153,7 @@ public final class JobTable {
     }
 
     private void put(Job job, boolean live) {
+        changed.signalAll();
         Cursor key = keys.get(job.jobId());
         if (key == null) {
             key = new Cursor(job.startedAt().map(Instant::toEpochMilli).orElse(0L), sequence++);
@@ -199,6 +207,26 @@ public final class JobTable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Waits until {@code jobId}'s entry differs from {@code seen} (an event or an answer changed
+     * it) or {@code timeout} has passed, and answers the entry then.
+     */
+    Optional<Entry> awaitChange(String jobId, Optional<Entry> seen, Duration timeout) throws InterruptedException {
+        lock.lock();
+        try {
+            Conditions.await(changed, () -> !entry(jobId).equals(seen), timeout);
+            return entry(jobId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Caller holds the lock. */
+    private Optional<Entry> entry(String jobId) {
+        Cursor key = keys.get(jobId);
+        return key == null ? Optional.empty() : Optional.of(byAge.get(key));
     }
 
     public int size() {
