@@ -26,6 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -38,6 +40,7 @@ import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -140,6 +143,7 @@ class DashboardBrowserTest {
         startFromTheForm("sh", List.of("-c", "echo first; while [ ! -e go ]; do sleep 0.05; done; echo second; exit 4"));
 
         waitForText("output", "first\n");
+        assertFalse(browser.findElement(By.id("overview")).isDisplayed(), "a job's page is a page of its own");
         assertEquals("RUNNING", text("job-state"), "the job runs while its first line shows");
         assertEquals("-", text("job-exit"));
 
@@ -148,7 +152,7 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("job-exit"), "4"));
         assertEquals("FAILED", text("job-state"));
         assertEquals("(ended)", text("follow-state"));
-        assertTrue(!browser.findElement(By.id("stop")).isEnabled(), "a finished job cannot be stopped");
+        assertFalse(browser.findElement(By.id("stop")).isEnabled(), "a finished job cannot be stopped");
     }
 
     @Test
@@ -168,7 +172,7 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("job-exit"), "0"));
         waitForText("output", markup);
         assertEquals(0, browser.findElements(By.cssSelector("#output *")).size(), "no element inside the output");
-        assertEquals(null, ((ChromeDriver) browser).executeScript("return window.injected;"));
+        assertEquals(null, ((JavascriptExecutor) browser).executeScript("return window.injected;"));
     }
 
     @Test
@@ -195,6 +199,28 @@ class DashboardBrowserTest {
         wait.until(driver -> driver.findElements(By.cssSelector("#jobs tbody tr")).stream()
                 .allMatch(row -> row.findElements(By.tagName("td")).get(1).getText().equals("FAILED"))
                 && !driver.findElements(By.cssSelector("#jobs tr[data-id='" + first + "']")).isEmpty());
+    }
+
+    @Test
+    void onAPhoneNeitherTheListsNorAJobsPageAreWiderThanTheScreen() throws Exception {
+        browser.manage().window().setSize(new Dimension(390, 844));
+        try {
+            browser.navigate().refresh();
+            wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#workers tr[data-id='" + workerId + "']")));
+            assertEquals(0L, overflow(), "the overview scrolls sideways only inside its tables");
+            String job = startThroughTheApi("printf '%0500d' 0");   // one line far wider than the screen
+            browser.get(url("/ui#job=" + job));
+            wait.until(ExpectedConditions.textToBe(By.id("job-exit"), "0"));
+            assertEquals(0L, overflow(), "a job's page wraps its output");
+        } finally {
+            browser.manage().window().setSize(new Dimension(1280, 1000));
+        }
+    }
+
+    /** How much wider than the window the page is. */
+    private long overflow() {
+        return (Long) ((JavascriptExecutor) browser).executeScript(
+                "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth);");
     }
 
     private void startFromTheForm(String command, List<String> args) {
