@@ -54,6 +54,10 @@ final class Api {
         }
     }
 
+    /** How a followed event stream ended: the {@code end} event's status, after {@code bytes} of output. */
+    record Followed(JsonNode end, long bytes) {
+    }
+
     /** The output stream ended without its final chunk: the server aborted it (api.md). */
     static final class OutputCut extends Exception {
         OutputCut(String message) {
@@ -115,12 +119,12 @@ final class Api {
     /**
      * Follows the job's event stream ({@code GET /jobs/{id}/events}, api.md) from byte 0: writes
      * its output to {@code out} as it arrives, unchanged, hands each {@code state} event's status
-     * to {@code onState}, and answers the final status that the {@code end} event carries.
+     * to {@code onState}, and answers the status that the {@code end} event carries.
      *
      * @throws OutputCut when the stream ends before its {@code end} event (the server aborted it,
      *         or the connection broke)
      */
-    JsonNode followEvents(String jobId, String workerId, PrintStream out, Consumer<JsonNode> onState) throws OutputCut {
+    Followed followEvents(String jobId, String workerId, PrintStream out, Consumer<JsonNode> onState) throws OutputCut {
         String query = workerId == null ? "" : "?worker_id=" + PercentEncoding.segment(workerId);
         HttpRequest request = request("/jobs/" + PercentEncoding.segment(jobId) + "/events" + query)
                 .header("Accept", "text/event-stream").GET().build();
@@ -135,12 +139,17 @@ final class Api {
                 switch (event.name()) {
                     case "output" -> {
                         byte[] chunk = Base64.getDecoder().decode(event.data());
+                        // The id is the offset after the chunk: anything else would lose or repeat bytes.
+                        if (event.id() != null && !event.id().equals(String.valueOf(written + chunk.length))) {
+                            throw new CliException("the scheduler sent output ending at byte " + event.id()
+                                    + " after " + written + " bytes and a chunk of " + chunk.length);
+                        }
                         write(out, jobId, chunk, chunk.length);
                         written += chunk.length;
                     }
                     case "state" -> onState.accept(json(event));
                     case "end" -> {
-                        return json(event);
+                        return new Followed(json(event), written);
                     }
                     default -> {
                         // An event this client does not know is left alone, as EventSource does.

@@ -101,14 +101,15 @@ final class JobCommands {
      * Follows the job's event stream, its output to stdout, until the job ends, then answers the
      * exit status its end event says; each state the job passes through is told on a terminal.
      * A cut stream is reported, the job's state is still asked for and told, and the status is 125
-     * — unless the job is LOST, which is why its stream broke. A stream refused with 503 is 69
-     * when the job is LOST (its worker is down), else the error it is.
+     * — unless the job is LOST, which is why its stream broke; an end event saying LOST (the
+     * scheduler ended the stream as the worker went down) is told the same way. A stream refused
+     * with 503 is 69 when the job is LOST (its worker is down), else the error it is.
      */
     static int followToTheEnd(Context context, Api api, String jobId, String workerId) {
         String[] told = {null};
-        JsonNode end;
+        Api.Followed followed;
         try {
-            end = api.followEvents(jobId, workerId, context.out(), state -> {
+            followed = api.followEvents(jobId, workerId, context.out(), state -> {
                 String name = state.path("state").asText();
                 if (!name.equals(told[0])) {
                     told[0] = name;
@@ -130,7 +131,13 @@ final class JobCommands {
             context.err().println("jobscheduler: " + refused.getMessage());
             return ExitCodes.LOST;
         }
-        return ExitCodes.of(end);
+        if (isLost(followed.end())) {
+            // The scheduler ended the stream because the job's worker is down: the output stopped short.
+            context.err().println("jobscheduler: the output of job " + jobId + " was cut off after " + followed.bytes()
+                    + " bytes (its worker is down)");
+            context.err().println("jobscheduler: job " + jobId + " is LOST");
+        }
+        return ExitCodes.of(followed.end());
     }
 
     /**

@@ -68,11 +68,30 @@ class CliTest {
     }
 
     @Test
+    void outputWhoseOffsetDoesNotFollowOnIsAnErrorNotSilentlyWrongBytes() throws IOException {
+        scheduler = new FakeScheduler(request -> events("event: output\nid: 5\ndata: aGVsbG8=\n\n"
+                + "event: output\nid: 12\ndata: aGk=\n\n") + "0\r\n\r\n");
+        assertEquals(125, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals("hello", out.toString(StandardCharsets.ISO_8859_1));
+        assertTrue(stderr().contains("output ending at byte 12 after 5 bytes and a chunk of 2"), stderr());
+    }
+
+    @Test
     void aStreamCutBecauseTheWorkerIsLostExitsWith69() throws IOException {
         scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/events")
                 ? events("event: output\nid: 2\ndata: aGk=\n\n")
                 : json(200, "{\"job_id\":\"j1\",\"done\":true,\"error\":true,\"error_text\":\"worker lost\",\"state\":\"LOST\"}"));
         assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+    }
+
+    @Test
+    void anEndEventSayingLostIsToldAsACutStreamAndExits69() throws IOException {
+        scheduler = new FakeScheduler(request -> events("event: output\nid: 2\ndata: aGk=\n\n"
+                + "event: end\nid: 2\ndata: {\"job_id\":\"j1\",\"done\":true,\"state\":\"LOST\",\"error_text\":\"worker lost\"}\n\n")
+                + "0\r\n\r\n");
+        assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals("jobscheduler: the output of job j1 was cut off after 2 bytes (its worker is down)\n"
+                + "jobscheduler: job j1 is LOST\n", stderr());
     }
 
     @Test

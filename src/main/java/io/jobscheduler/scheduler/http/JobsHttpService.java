@@ -287,7 +287,8 @@ final class JobsHttpService {
     private void events(ServerRequest request, ServerResponse response) {
         QueryParameters query = QueryParameters.only(request, "offset", "worker_id");
         String jobId = jobId(request.path().pathParameters().get("job_id"));
-        Optional<String> lastEventId = request.headers().first(LAST_EVENT_ID);
+        // An empty one is an EventSource with no last id: the same as none (the HTML standard).
+        Optional<String> lastEventId = request.headers().first(LAST_EVENT_ID).filter(id -> !id.isBlank());
         long offset = lastEventId.map(text -> offset("header Last-Event-ID", text))
                 .or(() -> query.get("offset").map(text -> offset("query parameter 'offset'", text)))
                 .orElse(0L);

@@ -152,13 +152,16 @@ class RealWorkerRoutesTest {
 
     @Test
     void aBadOffsetIsRefusedNamingWhereItCameFrom() throws Exception {
-        String job = start("true");
+        String job = start("echo hello");
         for (String header : new String[] {"abc", "-1", "1.5"}) {
             HttpResponse<String> refused = http.send(request(job, "").header("Last-Event-ID", header).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(400, refused.statusCode(), header);
             assertTrue(JSON.readTree(refused.body()).path("error").asText().contains("Last-Event-ID"), refused.body());
         }
+        List<Event> fromAnEmptyId = read(http.send(request(job, "?offset=2").header("Last-Event-ID", " ").build(),
+                HttpResponse.BodyHandlers.ofLines()).body());
+        assertEquals("2", fromAnEmptyId.getFirst().id(), "an empty Last-Event-ID is none: the offset applies");
         HttpResponse<String> refused = http.send(request(job, "?offset=x").build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(400, refused.statusCode());
         assertTrue(JSON.readTree(refused.body()).path("error").asText().contains("'offset'"), refused.body());
