@@ -92,12 +92,22 @@ function text(value) {
   return value === null || value === undefined ? '-' : String(value);
 }
 
+/** A time of the API (RFC 3339) in the browser's zone; the date only when it is not today. */
 function time(value) {
   if (!value) {
     return '-';
   }
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? value : d.toLocaleString();
+  if (Number.isNaN(d.getTime())) {
+    return value;
+  }
+  return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+function timeCell(row, value) {
+  const td = cell(row, time(value));
+  td.title = value || '';
+  return td;
 }
 
 function cell(row, value, className) {
@@ -192,7 +202,7 @@ function showWorkers() {
     const labels = w.labels ? Object.entries(w.labels).map(([k, v]) => k + '=' + v).join(', ') : '';
     cell(row, labels || '-');
     cell(row, w.running_jobs);
-    cell(row, time(w.last_seen));
+    timeCell(row, w.last_seen);
   }
   $('workers-empty').hidden = workers.length > 0;
   fillWorkerSelect($('start-worker'), 1);
@@ -237,8 +247,8 @@ function showJobs(answer) {
     cell(row, exitOf(job));
     cell(row, shortId(job.worker_id)).title = job.worker_id;
     cell(row, commandLine(job) || '-', 'command');
-    cell(row, time(job.started_at));
-    cell(row, time(job.finished_at));
+    timeCell(row, job.started_at);
+    timeCell(row, job.finished_at);
   }
   $('jobs-empty').hidden = answer.jobs.length > 0;
   pages.length = pageIndex + 1;

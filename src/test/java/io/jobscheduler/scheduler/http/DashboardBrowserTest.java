@@ -15,13 +15,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +38,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -55,7 +61,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration WAIT = Duration.ofSeconds(60);   // generous: the machine may be loaded
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -72,21 +78,37 @@ class DashboardBrowserTest {
     private WebDriverWait wait;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    /** Saves what the browser showed when a test failed, then lets the failure through. */
+    /** Saves what the browser showed (and its console) when a test or its set-up failed, then lets the failure through. */
     @RegisterExtension
-    final TestExecutionExceptionHandler screenshotOnFailure = (ExtensionContext context, Throwable failure) -> {
-        if (browser instanceof TakesScreenshot camera) {
-            try {
-                Path folder = Files.createDirectories(Path.of("target", "dashboard-screenshots"));
-                Path file = folder.resolve(context.getRequiredTestMethod().getName() + ".png");
-                Files.write(file, camera.getScreenshotAs(OutputType.BYTES));
-                failure.addSuppressed(new AssertionError("screenshot of the page: " + file.toAbsolutePath()));
-            } catch (RuntimeException | IOException e) {
-                failure.addSuppressed(e);
-            }
+    final Screenshots screenshotOnFailure = new Screenshots();
+
+    final class Screenshots implements TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler {
+        @Override
+        public void handleTestExecutionException(ExtensionContext context, Throwable failure) throws Throwable {
+            throw saved(context, failure);
         }
-        throw failure;
-    };
+
+        @Override
+        public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable failure)
+                throws Throwable {
+            throw saved(context, failure);
+        }
+
+        private Throwable saved(ExtensionContext context, Throwable failure) {
+            if (browser instanceof TakesScreenshot camera) {
+                try {
+                    Path folder = Files.createDirectories(Path.of("target", "dashboard-screenshots"));
+                    Path file = folder.resolve(context.getRequiredTestMethod().getName() + ".png");
+                    Files.write(file, camera.getScreenshotAs(OutputType.BYTES));
+                    failure.addSuppressed(new AssertionError("screenshot of the page: " + file.toAbsolutePath()
+                            + "; browser console: " + browser.manage().logs().get(LogType.BROWSER).getAll()));
+                } catch (RuntimeException | IOException e) {
+                    failure.addSuppressed(e);
+                }
+            }
+            return failure;
+        }
+    }
 
     @BeforeAll
     void startClusterAndBrowser() throws Exception {
@@ -108,6 +130,9 @@ class DashboardBrowserTest {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                 "--window-size=1280,1000", "--user-data-dir=" + profile);
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, WAIT);
     }
@@ -123,6 +148,14 @@ class DashboardBrowserTest {
         if (scheduler != null) {
             scheduler.close();
         }
+    }
+
+    /** The page runs under its policy: the browser reported no violation (no inline code, no other origin). */
+    @AfterEach
+    void theBrowserRefusedNothingUnderThePolicy() {
+        List<String> refused = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .map(LogEntry::getMessage).filter(m -> m.contains("Content Security Policy")).toList();
+        assertEquals(List.of(), refused);
     }
 
     @BeforeEach
