@@ -1,17 +1,19 @@
 package io.jobscheduler;
 
+import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
 import io.jobscheduler.cli.Cli;
 import io.jobscheduler.config.ConfigException;
 import io.jobscheduler.config.ConfigKey;
 import io.jobscheduler.config.ConfigLoader;
+import io.jobscheduler.config.ObserveSettings;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.ServerStartException;
-import io.jobscheduler.scheduler.WorkerRecord;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.http.Readiness;
+import io.jobscheduler.observe.Meters;
 import io.jobscheduler.security.SecurityCommands;
 import io.jobscheduler.worker.WorkerServer;
 import java.nio.file.Path;
@@ -21,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -59,6 +60,8 @@ public final class Main {
     private static final Component SCHEDULER = new Component("scheduler", SchedulerSettings.SCHEMA);
     private static final Component WORKER = new Component("worker", WorkerSettings.SCHEMA);
     /** dev's worker: its socket is {@code --worker-addr} (dev's {@code --grpc-addr} is the scheduler's); no other flag. */
+    /** What {@code dev}'s readiness waits for, after the sockets ("not ready: waiting for ..."). */
+    public static final String DEV_WORKER_MILESTONE = "the dev worker to register";
     private static final ConfigKey DEV_WORKER_SOCKET = WorkerSettings.SCHEMA.stream()
             .filter(k -> k.path().equals("grpc_server.addr")).findFirst().orElseThrow().withFlag("--worker-addr");
     private static final Component DEV_WORKER = new Component("worker", WorkerSettings.SCHEMA.stream()
@@ -127,9 +130,11 @@ public final class Main {
                     running.add(started(SCHEDULER, false, () -> SchedulerServer.start(scheduler)));
                 }
                 case "worker" -> {
-                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(WORKER.schema(), env, here)
-                            .load(invocation.configFile(), WorkerSettings.FILE_NAME, invocation.flags(WORKER)), here);
-                    running.add(started(WORKER, false, () -> WorkerServer.start(worker)));
+                    Config config = new ConfigLoader(WORKER.schema(), env, here)
+                            .load(invocation.configFile(), WorkerSettings.FILE_NAME, invocation.flags(WORKER));
+                    WorkerSettings worker = WorkerSettings.from(config, here);
+                    ObserveSettings observe = ObserveSettings.from(config);
+                    running.add(started(WORKER, false, () -> WorkerServer.start(worker, observe, Meters.ofProcess())));
                 }
                 default -> {
                     // dev: both halves on the built-in defaults (no files), jobs in the current folder;
@@ -138,14 +143,7 @@ public final class Main {
                             .loadWithoutFile(invocation.flags(SCHEDULER)));
                     // Ready (GET /observe/health/ready) once this worker has registered, not merely listening.
                     Readiness readiness = new Readiness();
-                    AtomicBoolean workerJoined = new AtomicBoolean();
-                    readiness.require("the dev worker to register", workerJoined::get);
-                    WorkerRegistry.Listener joined = new WorkerRegistry.Listener() {
-                        @Override
-                        public void added(WorkerRecord worker) {
-                            workerJoined.set(true);
-                        }
-                    };
+                    WorkerRegistry.Listener joined = readiness.requireAWorker(DEV_WORKER_MILESTONE);
                     SchedulerServer schedulerServer = started(SCHEDULER, true,
                             () -> SchedulerServer.start(scheduler, joined, readiness));
                     running.add(schedulerServer);
@@ -154,9 +152,10 @@ public final class Main {
                     // JOBSCHEDULER_GRPC_SERVER_ADDR is the scheduler's here, as --grpc-addr is.
                     Map<String, String> workerEnv = new HashMap<>(env);
                     workerEnv.remove(DEV_WORKER_SOCKET.envName());
-                    WorkerSettings worker = WorkerSettings.from(new ConfigLoader(DEV_WORKER.schema(), workerEnv, here)
-                            .loadWithoutFile(workerFlags), here);
-                    running.add(started(DEV_WORKER, true, () -> WorkerServer.start(worker)));
+                    Config workerConfig = new ConfigLoader(DEV_WORKER.schema(), workerEnv, here).loadWithoutFile(workerFlags);
+                    WorkerSettings worker = WorkerSettings.from(workerConfig, here);
+                    ObserveSettings observe = ObserveSettings.from(workerConfig);
+                    running.add(started(DEV_WORKER, true, () -> WorkerServer.start(worker, observe, Meters.ofProcess())));
                 }
             }
         } catch (ConfigException e) {

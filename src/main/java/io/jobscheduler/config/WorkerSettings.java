@@ -46,7 +46,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("jobs", "stop_grace", DURATION, "5s"),
             new ConfigKey("jobs", "keep_finished", INTEGER, "1000"),
             new ConfigKey("jobs", "keep_output_bytes", INTEGER, String.valueOf(10L << 30))),
-            JobRules.KEYS.stream()).toList();
+            java.util.stream.Stream.concat(JobRules.KEYS.stream(), ObserveSettings.KEYS.stream())).toList();
 
     /** @param workingDir the worker's current folder, the default {@code work_dir} */
     public static WorkerSettings from(Config config, Path workingDir) {

@@ -36,11 +36,18 @@ public final class JobGateway {
     private final Duration callTimeout;
     private final Duration stopTimeout;
     private final Clock clock;
+    private final SchedulerMeters meters;
 
     JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock) {
+        this(registry, table, callTimeout, stopTimeout, clock, SchedulerMeters.NONE);
+    }
+
+    JobGateway(WorkerRegistry registry, JobTable table, Duration callTimeout, Duration stopTimeout, Clock clock,
+               SchedulerMeters meters) {
+        this.meters = meters;
         this.registry = registry;
         this.table = table;
-        this.output = new JobOutput();
+        this.output = new JobOutput(meters);
         this.callTimeout = callTimeout;
         this.stopTimeout = stopTimeout;
         this.clock = clock;
@@ -65,8 +72,10 @@ public final class JobGateway {
                 throw new SchedulerException.WorkerLacksFeature(workerId, feature);
             }
         }
+        long asked = System.nanoTime();
         StartJobRes started = call(workerId, null, callTimeout, () -> stub(worker.channel(), callTimeout)
                 .startJob(start.request()));
+        meters.jobStarted(Duration.ofNanos(System.nanoTime() - asked));
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
                 : Instant.ofEpochMilli(started.getStartedAtMillis());

@@ -20,9 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * worker ({@link WorkerConnections}), and all of them end at once on shutdown.
  */
 public final class JobOutput {
+    private final SchedulerMeters meters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Set<Call> following = new HashSet<>();   // guarded by lock
     private boolean closing;                               // guarded by lock
+
+    JobOutput(SchedulerMeters meters) {
+        this.meters = meters;
+    }
 
     /**
      * Opens {@code jobId}'s output on {@code worker} from {@code offset}. With {@code confirm}
@@ -134,6 +139,7 @@ public final class JobOutput {
             }
             position += chunk.getOutput().size();
             chunk.getOutput().writeTo(sink);
+            meters.outputStreamed(chunk.getOutput().size());
             return true;
         }
 

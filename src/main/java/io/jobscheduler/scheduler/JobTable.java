@@ -87,8 +87,15 @@ public final class JobTable {
     private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
     private long sequence;                                          // guarded by lock
 
+    private final SchedulerMeters meters;
+
     public JobTable(int capacity) {
+        this(capacity, SchedulerMeters.NONE);
+    }
+
+    public JobTable(int capacity, SchedulerMeters meters) {
         this.capacity = Math.max(1, capacity);
+        this.meters = meters;
     }
 
     /**
@@ -97,17 +104,38 @@ public final class JobTable {
      * under the same id is left alone. {@code live} says whether events keep it current from now on.
      */
     public void record(Job job, boolean live) {
+        record(job, live, false);
+    }
+
+    /**
+     * Applies a job event of {@code workerId}: the job's state is live from now on. An end event
+     * counts as a job's end even for a job not held yet (its {@code StartJob} answer may be behind it).
+     */
+    void apply(UUID workerId, JobEvent event) {
+        record(Job.of(workerId, event), true, true);
+    }
+
+    private void record(Job job, boolean live, boolean event) {
+        Optional<JobState> ended = Optional.empty();
         lock.lock();
         try {
+            Optional<Job> before = held(job.jobId());
             put(job, live);
+            Optional<Job> after = held(job.jobId());
+            boolean wasRunning = before.map(b -> !b.done()).orElse(event);
+            if (wasRunning && after.filter(Job::done).filter(a -> a.workerId().equals(job.workerId())).isPresent()) {
+                ended = Optional.of(after.get().state());
+            }
         } finally {
             lock.unlock();
         }
+        ended.ifPresent(meters::jobEnded);
     }
 
-    /** Applies a job event of {@code workerId}: the job's state is live from now on. */
-    void apply(UUID workerId, JobEvent event) {
-        record(Job.of(workerId, event), true);
+    /** Caller holds the lock. */
+    private Optional<Job> held(String jobId) {
+        Cursor key = keys.get(jobId);
+        return key == null ? Optional.empty() : Optional.of(byAge.get(key).job());
     }
 
     /**

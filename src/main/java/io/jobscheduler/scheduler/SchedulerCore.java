@@ -23,12 +23,19 @@ public final class SchedulerCore implements AutoCloseable {
 
     /** A core with an empty registry; {@code observer} is told of every worker that joins. */
     public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer) {
-        JobTable table = new JobTable(settings.jobIndexSize());
+        return create(settings, clock, observer, SchedulerMeters.NONE);
+    }
+
+    /** As {@link #create(SchedulerSettings, Clock, WorkerRegistry.Listener)}, telling {@code meters} what happens. */
+    public static SchedulerCore create(SchedulerSettings settings, Clock clock, WorkerRegistry.Listener observer,
+                                       SchedulerMeters meters) {
+        JobTable table = new JobTable(settings.jobIndexSize(), meters);
         WorkerWatch watch = new WorkerWatch(settings.workerTtl(), settings.workerExpiry(), clock,
-                new JobSync(table, settings.callTimeout(), clock));
-        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls()), watch,
-                observer);
-        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock);
+                new JobSync(table, settings.callTimeout(), clock), meters);
+        WorkerRegistry registry = new WorkerRegistry(clock, new WorkerConnections.Factory(settings.workerTls(), meters),
+                watch, observer);
+        JobGateway gateway = new JobGateway(registry, table, settings.callTimeout(), settings.stopTimeout(), clock,
+                meters);
         return new SchedulerCore(registry, gateway, watch.sweepPeriod());
     }
 

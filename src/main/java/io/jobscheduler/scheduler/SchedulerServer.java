@@ -4,9 +4,12 @@ import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.openapi.OpenApiFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.observe.Meters;
+import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +39,8 @@ public final class SchedulerServer implements AutoCloseable {
     public static final String GRPC_SOCKET = "grpc";
     /** The largest request body the gateway reads; larger ones are refused before routing (413). */
     public static final long MAX_REQUEST_BYTES = 1 << 20;
+    /** The OpenAPI document {@code /openapi} serves, a resource of the jar (api.md links it). */
+    public static final String OPENAPI_DOCUMENT = "META-INF/openapi.yaml";
 
     private static final System.Logger LOGGER = System.getLogger(SchedulerServer.class.getName());
 
@@ -44,10 +50,13 @@ public final class SchedulerServer implements AutoCloseable {
     private final SchedulerGrpcService grpcService;
     private final Duration drainTimeout;
     private final RequestGuard guard;
+    private final SchedulerMetrics metrics;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
-                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard) {
+                            SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard,
+                            SchedulerMetrics metrics) {
         this.server = server;
+        this.metrics = metrics;
         this.guard = guard;
         this.core = core;
         this.ticker = ticker;
@@ -76,10 +85,23 @@ public final class SchedulerServer implements AutoCloseable {
      * the scheduler adds its own: both sockets up.
      */
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness) {
+        return start(settings, observer, readiness, Meters.ofProcess());
+    }
+
+    /**
+     * As {@link #start(SchedulerSettings, WorkerRegistry.Listener, Readiness)}, counting into
+     * {@code meters}, which {@code /observe/metrics} serves.
+     */
+    public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness,
+                                        Meters meters) {
         Objects.requireNonNull(observer, "observer");
-        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer);
+        SchedulerMetrics metrics = new SchedulerMetrics(meters);
+        SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer, metrics);
         WorkerRegistry registry = core.registry();
         JobGateway gateway = core.gateway();
+        metrics.workers(registry);
+        // The placement queue (issue 15) wires its length here.
+        metrics.queuedJobs(SchedulerMetrics.NO_QUEUE);
         // Liveness sweeps run on one platform thread of their own, so HTTP load on the virtual
         // threads cannot starve them into a false DOWN.
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(
@@ -94,6 +116,7 @@ public final class SchedulerServer implements AutoCloseable {
             guard.close();
             ticker.shutdownNow();
             core.close();
+            metrics.close();
         };
         WebServer server;
         try {
@@ -104,11 +127,16 @@ public final class SchedulerServer implements AutoCloseable {
                     .addFeature(ObserveFeature.just(HealthObserver.builder()
                             .useSystemServices(false)
                             .addCheck(readiness)
-                            .build()))
+                            .build(), meters.observer()))
+                    .addFeature(OpenApiFeature.builder()
+                            .staticFile(OPENAPI_DOCUMENT)
+                            .servicesDiscoverServices(false)
+                            .sockets(Set.of(WebServer.DEFAULT_SOCKET_NAME))
+                            .build())
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness, metrics))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -135,7 +163,7 @@ public final class SchedulerServer implements AutoCloseable {
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics);
     }
 
     public int httpPort() {
@@ -168,6 +196,7 @@ public final class SchedulerServer implements AutoCloseable {
         guard.close();
         ticker.shutdownNow();
         core.close();
+        metrics.close();
     }
 
     /**

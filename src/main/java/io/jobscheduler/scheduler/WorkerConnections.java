@@ -40,9 +40,15 @@ final class WorkerConnections implements AutoCloseable {
     /** Makes channels to workers, with the cluster's credentials. */
     static final class Factory {
         private final ChannelCredentials credentials;
+        private final WorkerCallMeter calls;
 
         Factory(Optional<ClientTls> tls) {
+            this(tls, SchedulerMeters.NONE);
+        }
+
+        Factory(Optional<ClientTls> tls, SchedulerMeters meters) {
             this.credentials = tls.map(Factory::credentials).orElseGet(InsecureChannelCredentials::create);
+            this.calls = new WorkerCallMeter(meters);
         }
 
         private static ChannelCredentials credentials(ClientTls tls) {
@@ -71,6 +77,7 @@ final class WorkerConnections implements AutoCloseable {
                     .decompressorRegistry(DecompressorRegistry.emptyInstance().with(Codec.Identity.NONE, false))
                     // Our calls are never retried, so the per-call retry buffering is pure cost.
                     .disableRetry()
+                    .intercept(calls)
                     .build();
         }
     }

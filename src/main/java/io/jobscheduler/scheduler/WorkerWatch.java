@@ -38,8 +38,14 @@ final class WorkerWatch {
     private final Duration expiry;
     private final Clock clock;
     private final JobSync sync;
+    private final SchedulerMeters meters;
 
     WorkerWatch(Duration ttl, Duration expiry, Clock clock, JobSync sync) {
+        this(ttl, expiry, clock, sync, SchedulerMeters.NONE);
+    }
+
+    WorkerWatch(Duration ttl, Duration expiry, Clock clock, JobSync sync, SchedulerMeters meters) {
+        this.meters = meters;
         this.ttl = ttl;
         this.heartbeat = heartbeat(ttl);
         this.expiry = expiry;
@@ -168,11 +174,12 @@ final class WorkerWatch {
         }
     }
 
-    private void markDown(Worker worker, long generation, String why) {
+    /** True when this made the worker down. */
+    private boolean markDown(Worker worker, long generation, String why) {
         worker.lock.lock();
         try {
             if (worker.generation != generation || worker.closed || worker.state == WorkerRegistry.State.DOWN) {
-                return;
+                return false;
             }
             worker.state = WorkerRegistry.State.DOWN;
             worker.downSince = clock.instant();
@@ -180,6 +187,7 @@ final class WorkerWatch {
             worker.lock.unlock();
         }
         LOG.log(INFO, "worker " + worker.record.id() + " at " + worker.record.address() + " is down: " + why);
+        return true;
     }
 
     /**
@@ -212,7 +220,9 @@ final class WorkerWatch {
             }
         }
         for (Worker worker : silent) {
-            markDown(worker, generationOf(worker), "no heartbeat for " + ttl.toMillis() + " ms");
+            if (markDown(worker, generationOf(worker), "no heartbeat for " + ttl.toMillis() + " ms")) {
+                meters.heartbeatMissed();
+            }
         }
         for (Worker worker : reopen) {
             // A stream silent this long may sit on a dead connection: start a fresh one. Its

@@ -4,7 +4,12 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcRouting;
 import io.helidon.webserver.http2.Http2Config;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.jobscheduler.config.Address;
+import io.jobscheduler.config.ObserveSettings;
 import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.observe.Meters;
 import io.jobscheduler.scheduler.ServerStartException;
 import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.JobShaper;
@@ -12,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A worker: serves the {@code Worker} gRPC service on its socket, then joins the cluster.
@@ -26,15 +32,31 @@ public final class WorkerServer implements AutoCloseable {
     private final WebServer server;
     private final JobRunner runner;
     private final SchedulerLink link;
+    private final WorkerMetrics metrics;
+    private final Optional<WebServer> observe;
 
-    private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link) {
+    private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link, WorkerMetrics metrics,
+                         Optional<WebServer> observe) {
         this.server = server;
         this.runner = runner;
         this.link = link;
+        this.metrics = metrics;
+        this.observe = observe;
     }
 
-    /** Starts serving and begins registering; throws when the socket cannot be bound. */
+    /** Starts serving and begins registering, with no metrics socket; throws when the socket cannot be bound. */
     public static WorkerServer start(WorkerSettings settings) {
+        return start(settings, ObserveSettings.OFF, Meters.ofProcess());
+    }
+
+    /**
+     * Starts serving, and {@code /observe/metrics} with {@code /observe/health} on
+     * {@code observe}'s address if it has one, counting into {@code meters}; then begins registering.
+     *
+     * @throws ServerStartException when a socket cannot be bound
+     */
+    public static WorkerServer start(WorkerSettings settings, ObserveSettings observe, Meters meters) {
+        WorkerMetrics metrics = new WorkerMetrics(meters);
         SchedulerContact contact = new SchedulerContact(Clock.systemUTC());
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
@@ -48,7 +70,7 @@ public final class WorkerServer implements AutoCloseable {
         JobRunner runner;
         try {
             runner = new JobRunner(shaper, () -> link.workerId().orElse(""), settings.dataDir(), settings.stopGrace(),
-                    settings.keepFinished(), settings.keepOutputBytes());
+                    settings.keepFinished(), settings.keepOutputBytes(), metrics);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
@@ -67,11 +89,48 @@ public final class WorkerServer implements AutoCloseable {
             throw ServerStartException.bindFailure("grpc_server.addr", settings.grpcAddress(),
                     ServerStartException.bindError(settings.grpcAddress()).orElse("the listener did not start"), null);
         }
+        metrics.watch(runner, settings.dataDir());
+        Optional<WebServer> observeServer;
+        try {
+            observeServer = observe.address().map(address -> observeServer(address, meters));
+        } catch (RuntimeException e) {
+            server.stop();
+            runner.close();
+            metrics.close();
+            throw e;
+        }
         LOG.log(System.Logger.Level.INFO, "worker gRPC listening on " + settings.grpcAddress().host() + ":"
                 + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "
                 + settings.workDir() + ", data in " + settings.dataDir());
         link.start(settings.withBoundPort(server.port()).advertiseAddress());
-        return new WorkerServer(server, runner, link);
+        return new WorkerServer(server, runner, link, metrics, observeServer);
+    }
+
+    /** The metrics socket: HTTP/1.1, Helidon's metrics and health observers, nothing else. */
+    private static WebServer observeServer(Address address, Meters meters) {
+        WebServer observe = WebServer.builder()
+                .host(address.host())
+                .port(address.port())
+                .shutdownHook(false)
+                .featuresDiscoverServices(false)
+                .connectionOptions(o -> o.tcpNoDelay(true))
+                .addFeature(ObserveFeature.just(HealthObserver.builder().useSystemServices(false).build(),
+                        meters.observer()))
+                .build();
+        observe.start();
+        if (!observe.isRunning() || observe.port() <= 0) {
+            observe.stop();
+            throw ServerStartException.bindFailure("observe.addr", address,
+                    ServerStartException.bindError(address).orElse("the listener did not start"), null);
+        }
+        LOG.log(System.Logger.Level.INFO, "worker metrics on http://" + new Address(address.host(), observe.port())
+                + "/observe/metrics");
+        return observe;
+    }
+
+    /** The metrics socket's port, if the worker serves one. */
+    public Optional<Integer> observePort() {
+        return observe.map(WebServer::port);
     }
 
 
@@ -112,5 +171,7 @@ public final class WorkerServer implements AutoCloseable {
         runner.close();
         link.close();
         server.stop();
+        observe.ifPresent(WebServer::stop);
+        metrics.close();
     }
 }

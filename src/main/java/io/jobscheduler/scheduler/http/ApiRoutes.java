@@ -38,14 +38,17 @@ public final class ApiRoutes {
         return routes;
     }
 
-    /** Registers every route, and for each path the 405 answer for the methods it does not serve. */
+    /**
+     * Registers every route, and for each path the 405 answer for the methods it does not serve;
+     * each handler labels its requests for the metrics ({@link RouteLabels}).
+     */
     public void register(HttpRules rules) {
         Map<String, List<Method>> methodsByPath = new LinkedHashMap<>();
         for (ApiRoute route : routes) {
             methodsByPath.computeIfAbsent(route.path(), path -> new ArrayList<>()).add(route.method());
-            rules.route(route.method(), route.path(), route.handler());
+            rules.route(route.method(), route.path(), RouteLabels.labelled(route));
         }
         methodsByPath.forEach((path, methods) ->
-                rules.any(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new))));
+                rules.any(path, RouteLabels.labelled(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new)))));
     }
 }

@@ -3,9 +3,12 @@ package io.jobscheduler.scheduler.http;
 import io.helidon.health.HealthCheck;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
+import io.jobscheduler.scheduler.WorkerRecord;
+import io.jobscheduler.scheduler.WorkerRegistry;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -39,6 +42,21 @@ public final class Readiness implements HealthCheck {
     /** Adds a milestone; {@code name} completes "waiting for ...". */
     public void require(String name, BooleanSupplier reached) {
         milestones.add(new Milestone(name, reached));
+    }
+
+    /**
+     * Adds the milestone {@code dev} waits for: a worker has registered. The answer is the
+     * listener the scheduler's registry must be given, which reaches it.
+     */
+    public WorkerRegistry.Listener requireAWorker(String name) {
+        AtomicBoolean joined = new AtomicBoolean();
+        require(name, joined::get);
+        return new WorkerRegistry.Listener() {
+            @Override
+            public void added(WorkerRecord worker) {
+                joined.set(true);
+            }
+        };
     }
 
     /** The first milestone not reached yet, if any. */

@@ -41,7 +41,7 @@ import static java.lang.System.Logger.Level.WARNING;
 public final class SchedulerHttp {
     private static final System.Logger LOGGER = System.getLogger(SchedulerHttp.class.getName());
     /** The root of Helidon's health routes. */
-    private static final String HEALTH = "/observe/health";
+    private static final String HEALTH = ObserveRoutes.HEALTH;
 
     private SchedulerHttp() {
     }
@@ -54,6 +54,13 @@ public final class SchedulerHttp {
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
+        routing(routing, registry, gateway, readiness, RequestMeter.NONE);
+    }
+
+    /** As {@link #routing(HttpRouting.Builder, WorkerRegistry, JobGateway, Readiness)}, every request timed by {@code meter}. */
+    public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
+                               Readiness readiness, RequestMeter meter) {
+        RouteLabels.measure(routing, meter);
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();

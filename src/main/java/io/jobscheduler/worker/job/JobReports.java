@@ -21,8 +21,10 @@ final class JobReports implements ProcessDriver.Listener {
     private final RunningJob entry;
     private final EventLog events;
     private final Consumer<RunningJob> ended;
+    private final RunnerMeters meters;
 
-    JobReports(RunningJob entry, EventLog events, Consumer<RunningJob> ended) {
+    JobReports(RunningJob entry, EventLog events, Consumer<RunningJob> ended, RunnerMeters meters) {
+        this.meters = meters;
         this.entry = entry;
         this.events = events;
         this.ended = ended;
@@ -35,7 +37,12 @@ final class JobReports implements ProcessDriver.Listener {
     @Override
     public void output(ByteBuffer bytes) {
         Job job = entry.job();
-        job.output().append(bytes).ifPresent(failure -> {
+        int length = bytes.remaining();
+        Optional<IOException> failed = job.output().append(bytes);
+        if (failed.isEmpty()) {
+            meters.outputWritten(length);
+        }
+        failed.ifPresent(failure -> {
             String why = outputCut(job.output().length(), failure);
             if (job.outputLost(why)) {
                 LOG.log(System.Logger.Level.WARNING, "job " + job.id() + " failed and was killed: " + why);

@@ -39,6 +39,7 @@ public final class JobRunner implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, RunningJob> running = new HashMap<>();   // guarded by lock
     private boolean closed;                                          // guarded by lock
+    private final RunnerMeters meters;
 
     /**
      * A runner of the original contract: any command, as the worker's user, in {@code workDir}.
@@ -61,13 +62,25 @@ public final class JobRunner implements AutoCloseable {
      */
     public JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
                      long keepOutputBytes) throws IOException {
+        this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, RunnerMeters.NONE);
+    }
+
+    /** As the constructor above, telling {@code meters} of every spawn and every output byte written. */
+    public JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+                     long keepOutputBytes, RunnerMeters meters) throws IOException {
         this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, new EventLog(),
-                new PosixProcessDriver("job-watcher " + dataDir.getFileName()));
+                new PosixProcessDriver("job-watcher " + dataDir.getFileName()), meters);
     }
 
     /** A runner on a driver of the caller's; it closes the driver, also when it cannot load the store. */
     JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
               long keepOutputBytes, EventLog events, ProcessDriver driver) throws IOException {
+        this(shaper, workerId, dataDir, stopGrace, keepFinished, keepOutputBytes, events, driver, RunnerMeters.NONE);
+    }
+
+    private JobRunner(JobShaper shaper, Supplier<String> workerId, Path dataDir, Duration stopGrace, int keepFinished,
+                      long keepOutputBytes, EventLog events, ProcessDriver driver, RunnerMeters meters) throws IOException {
+        this.meters = meters;
         try {
             Objects.requireNonNull(stopGrace, "stopGrace");
             if (stopGrace.isNegative()) {
@@ -123,7 +136,9 @@ public final class JobRunner implements AutoCloseable {
         ProcessDriver.Started process;
         try {
             Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
+            long spawning = System.nanoTime();
             process = driver.start(plan.launch(id, workerId.get(), cwd));
+            meters.spawned(Duration.ofNanos(System.nanoTime() - spawning));
         } catch (IOException e) {
             forget(id, output);
             throw JobStore.storageFailure("cannot create the job's working folder in data_dir", e);
@@ -161,7 +176,7 @@ public final class JobRunner implements AutoCloseable {
         }
         // The answer describes the job as started: once watched, a short job may end at any moment.
         JobStatus started = job.status();
-        process.watch(new JobReports(entry, events, this::ended));
+        process.watch(new JobReports(entry, events, this::ended, meters));
         if (unrecorded != null) {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
