@@ -29,6 +29,11 @@ public record Job(String jobId, UUID workerId, String command, String path, List
     }
 
     /** A job just started by this scheduler: running since {@code startedAt}. */
+    static Job started(String jobId, UUID workerId, String command, String path, Instant startedAt) {
+        return started(jobId, workerId, command, path, List.of(), startedAt);
+    }
+
+    /** A job just started by this scheduler with {@code args} after its path: running since {@code startedAt}. */
     static Job started(String jobId, UUID workerId, String command, String path, List<String> args,
                        Instant startedAt) {
         return new Job(jobId, workerId, command, path, args, JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),

@@ -25,7 +25,7 @@ class JobTableTest {
     private static final UUID WORKER = UUID.randomUUID();
 
     private static Job job(String id, long startedSecond) {
-        return Job.started(id, WORKER, "bash", "x.sh", List.of(), Instant.ofEpochSecond(startedSecond));
+        return Job.started(id, WORKER, "bash", "x.sh", Instant.ofEpochSecond(startedSecond));
     }
 
     private static JobEvent ended(String id, String state) {
@@ -144,7 +144,7 @@ class JobTableTest {
         JobTable index = new JobTable(100);
         for (int i = 0; i < 12; i++) {
             UUID worker = i % 2 == 1 ? other : WORKER;
-            index.record(Job.started("job-" + i, worker, "bash", "x.sh", List.of(), Instant.ofEpochSecond(i)), false);
+            index.record(Job.started("job-" + i, worker, "bash", "x.sh", Instant.ofEpochSecond(i)), false);
             if (i % 3 == 0) {
                 index.apply(worker, ended("job-" + i, "FAILED"));
             }
@@ -196,7 +196,7 @@ class JobTableTest {
         assertThat(walk(index, 1, combined), contains("job-10", "job-8", "job-4", "job-2"));
         JobTable.Page first = index.page(2, Optional.empty(), combined);
         assertThat(ids(first), contains("job-10", "job-8"));
-        index.record(Job.started("job-new", WORKER, "bash", "x.sh", List.of(), Instant.ofEpochSecond(5)), false);
+        index.record(Job.started("job-new", WORKER, "bash", "x.sh", Instant.ofEpochSecond(5)), false);
         assertThat("a job arriving behind the cursor is on the next page",
                 ids(index.page(2, first.next(), combined)), contains("job-new", "job-4"));
         assertThat(walk(index, 3, combined), contains("job-10", "job-8", "job-new", "job-4", "job-2"));

@@ -47,11 +47,11 @@ public final class Dashboard {
         return FILES.containsKey(path);
     }
 
-    /** Registers a GET route per file (and 405 for other methods). */
+    /** Registers a GET route per file (and 405 for other methods), each labelled with its path for the metrics. */
     static void register(HttpRules rules) {
         FILES.forEach((path, file) -> {
             byte[] content = read(file.resource());
-            rules.get(path, (request, response) -> {
+            rules.get(path, RouteLabels.labelled(path, (request, response) -> {
                 QueryParameters.only(request);
                 response.status(Status.OK_200);
                 response.header(HeaderNames.CONTENT_TYPE, file.type());
@@ -60,8 +60,8 @@ public final class Dashboard {
                 response.header(HeaderNames.create("Referrer-Policy"), "no-referrer");
                 response.header(HeaderNames.CACHE_CONTROL, "no-cache");
                 response.send(content);
-            });
-            rules.any(path, SchedulerHttp.methodNotAllowed(Method.GET));
+            }));
+            rules.any(path, RouteLabels.labelled(path, SchedulerHttp.methodNotAllowed(Method.GET)));
         });
     }
 
