@@ -10,9 +10,10 @@ import java.util.OptionalInt;
 import java.util.UUID;
 
 /**
- * A job as the scheduler knows it: where it runs, what it runs (empty when learnt from an event,
- * a listing or a direct query: only a start through this scheduler tells the arguments), and its status. The one status type of the scheduler; the protobuf
- * messages and the JSON bodies are its shapes at the edges.
+ * A job as the scheduler knows it: where it runs, what it runs (empty when learnt from an event
+ * or a direct query; only a start through this scheduler tells the arguments), and its status.
+ * The one status type of the scheduler; the protobuf messages and the JSON bodies are its shapes
+ * at the edges.
  */
 public record Job(String jobId, UUID workerId, String command, String path, List<String> args, JobState state, String errorText,
                   OptionalInt exitCode, OptionalInt signal, Optional<Instant> startedAt, Optional<Instant> finishedAt) {

@@ -80,7 +80,7 @@ final class JobEventStream {
             // cut-off stream look complete (api.md). An exception after the headers aborts it.
             OutputStream body = response.outputStream();
             long position = offset;
-            write(body, "state", position, JsonBody.bytes(JobsHttpService.JobBody.of(first)));
+            write(body, "state", position, json(first));
             reader = Thread.ofVirtual().name("events-output-" + jobId).start(() -> read(call, queue));
             watcher = Thread.ofVirtual().name("events-state-" + jobId).start(() -> watch(jobId, workerId, first, queue));
             while (true) {
@@ -92,12 +92,11 @@ final class JobEventStream {
                     }
                     case Output output -> {
                         position += output.bytes().length;
-                        write(body, "output", position,
-                                Base64.getEncoder().encode(output.bytes()));
+                        write(body, "output", position, Base64.getEncoder().encode(output.bytes()));
                     }
-                    case State state -> write(body, "state", position, JsonBody.bytes(JobsHttpService.JobBody.of(state.job())));
+                    case State state -> write(body, "state", position, json(state.job()));
                     case OutputEnd end -> {
-                        write(body, "end", position, JsonBody.bytes(JobsHttpService.JobBody.of(gateway.ended(jobId, workerId))));
+                        write(body, "end", position, json(gateway.ended(jobId, workerId)));
                         body.close();
                         return;
                     }
@@ -108,7 +107,7 @@ final class JobEventStream {
                         if (now.state() != JobState.LOST) {
                             throw failed.failure();
                         }
-                        write(body, "end", position, JsonBody.bytes(JobsHttpService.JobBody.of(now)));
+                        write(body, "end", position, json(now));
                         body.close();
                         return;
                     }
@@ -129,6 +128,11 @@ final class JobEventStream {
             stop(reader);
             stop(watcher);
         }
+    }
+
+    /** A job's status as {@code POST /query} answers it. */
+    private static byte[] json(Job job) {
+        return JsonBody.bytes(JobsHttpService.JobBody.of(job));
     }
 
     private static void write(OutputStream body, String event, long id, byte[] data) throws IOException {
