@@ -13,11 +13,12 @@ import java.nio.charset.StandardCharsets;
  * means nothing to this client.
  */
 final class EventStream {
-    /** One event; {@code name} is {@code message} when the stream named none. */
+    /** One event; {@code name} is {@code message} when the stream named none, {@code id} the last id the stream set. */
     record Event(String name, String id, String data) {
     }
 
     private final BufferedReader lines;
+    private String lastId;
 
     EventStream(InputStream body) {
         this.lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
@@ -26,12 +27,11 @@ final class EventStream {
     /** The next whole event, or null at the end of the stream (an event not closed by a blank line is dropped). */
     Event next() throws IOException {
         String name = null;
-        String id = null;
         StringBuilder data = null;
         for (String line; (line = lines.readLine()) != null; ) {
             if (line.isEmpty()) {
                 if (data != null) {
-                    return new Event(name == null ? "message" : name, id, data.toString());
+                    return new Event(name == null ? "message" : name, lastId, data.toString());
                 }
                 name = null;
                 continue;
@@ -44,7 +44,7 @@ final class EventStream {
             String value = colon < 0 ? "" : line.substring(line.startsWith(" ", colon + 1) ? colon + 2 : colon + 1);
             switch (field) {
                 case "event" -> name = value;
-                case "id" -> id = value;
+                case "id" -> lastId = value;
                 case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
                 default -> {
                     // retry, or a field of a later version: ignored, as the standard says.
