@@ -228,14 +228,15 @@ class RealWorkerRoutesTest {
                 JSON.convertValue(entry.path("args"), List.class));
     }
 
-    /** Descriptors of this JVM (the worker runs in it) open on a file of the job's folder. */
+    /** Descriptors of this JVM (the worker runs in it) open on the job's output log. */
     private int openOutputFiles(String job) throws IOException {
+        Path log = data.resolve("jobs").resolve(job).resolve("output");
         int open = 0;
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             for (Path fd : fds.toList()) {
                 try {
                     Path target = Files.readSymbolicLink(fd);
-                    if (target.startsWith(data) && target.toString().contains(job)) {
+                    if (target.equals(log)) {
                         open++;
                     }
                 } catch (IOException e) {
