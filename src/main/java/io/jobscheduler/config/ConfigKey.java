@@ -25,7 +25,11 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
          * A list of names: an array of strings in a file, comma-separated text in the environment
          * and as a default; no element is empty or holds a comma.
          */
-        STRING_LIST
+        STRING_LIST,
+        /** A size in bytes: {@code "256M"} (K, M, G are powers of 1024) or a plain number of bytes. */
+        BYTES,
+        /** A number of CPU cores, such as {@code 0.5}. */
+        CORES
     }
 
     /** The dotted key Helidon Config knows it by, e.g. {@code http_server.addr}. */
@@ -35,7 +39,7 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
 
     /** The environment variable that overrides it, e.g. {@code JOBSCHEDULER_HTTP_SERVER_ADDR}. */
     public String envName() {
-        return "JOBSCHEDULER_" + (section + "_" + name).toUpperCase(java.util.Locale.ROOT);
+        return "JOBSCHEDULER_" + (section + "_" + name).replace('.', '_').toUpperCase(java.util.Locale.ROOT);
     }
 
     /** Checks a value written as text (environment, flags, defaults); throws with the reason. */
@@ -63,6 +67,8 @@ public record ConfigKey(String section, String name, Kind kind, String defaultVa
                     throw new IllegalArgumentException("'" + value + "' has an empty element");
                 }
             }
+            case BYTES -> Limits.parseBytes(value);
+            case CORES -> Limits.parseCpuMillis(value);
             case STRING, PATH -> {
             }
         }

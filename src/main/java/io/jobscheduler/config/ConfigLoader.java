@@ -90,29 +90,40 @@ public final class ConfigLoader {
             if (!known) {
                 throw new ConfigException(file + ": unknown " + (isTable ? "section [" + section + "]" : "key " + section));
             }
-            for (Map.Entry<?, ?> entry : ((Map<?, ?>) top.getValue()).entrySet()) {
-                String path = section + "." + entry.getKey();
-                ConfigKey key = find(path).orElseThrow(() -> new ConfigException(file + ": unknown key " + path));
-                Object value = entry.getValue();
-                String where = file + ": " + path;
-                String text = switch (value) {
-                    // HOCON and JSON scalars arrive as text; the check below says what is wrong with one.
-                    case ConfigFiles.Text t -> t.value();
-                    case Boolean b when key.kind() == ConfigKey.Kind.BOOLEAN -> b.toString();
-                    case Long l when key.kind() == ConfigKey.Kind.INTEGER -> l.toString();
-                    case List<?> list when key.kind() == ConfigKey.Kind.STRING_LIST -> listText(where, list);
-                    case String s when key.kind() != ConfigKey.Kind.BOOLEAN && key.kind() != ConfigKey.Kind.INTEGER
-                            && key.kind() != ConfigKey.Kind.STRING_LIST -> s;
-                    default -> null;
-                };
-                if (text == null) {
-                    throw new ConfigException(where + ": expected " + expected(key.kind()) + ", found "
-                            + describe(value));
-                }
-                values.put(path, checked(where, key, text, base));
-            }
+            readTable(file, section, (Map<?, ?>) top.getValue(), base, values);
         }
         return values;
+    }
+
+    /** The values of one table; a table inside it ([jobs.max_limits]) is a section of its own if the schema has it. */
+    private void readTable(Path file, String section, Map<?, ?> table, Path base, Map<String, String> values) {
+        for (Map.Entry<?, ?> entry : table.entrySet()) {
+            String path = section + "." + entry.getKey();
+            if (entry.getValue() instanceof Map<?, ?> inner && schema.stream().anyMatch(k -> k.section().equals(path))) {
+                readTable(file, path, inner, base, values);
+                continue;
+            }
+            ConfigKey key = find(path).orElseThrow(() -> new ConfigException(file + ": unknown key " + path));
+            Object value = entry.getValue();
+            String where = file + ": " + path;
+            String text = switch (value) {
+                // HOCON and JSON scalars arrive as text; the check below says what is wrong with one.
+                case ConfigFiles.Text t -> t.value();
+                case Boolean b when key.kind() == ConfigKey.Kind.BOOLEAN -> b.toString();
+                case Long l when key.kind() == ConfigKey.Kind.INTEGER || key.kind() == ConfigKey.Kind.BYTES
+                        || key.kind() == ConfigKey.Kind.CORES -> l.toString();
+                case Double d when key.kind() == ConfigKey.Kind.CORES -> d.toString();
+                case List<?> list when key.kind() == ConfigKey.Kind.STRING_LIST -> listText(where, list);
+                case String s when key.kind() != ConfigKey.Kind.BOOLEAN && key.kind() != ConfigKey.Kind.INTEGER
+                        && key.kind() != ConfigKey.Kind.STRING_LIST && key.kind() != ConfigKey.Kind.CORES -> s;
+                default -> null;
+            };
+            if (text == null) {
+                throw new ConfigException(where + ": expected " + expected(key.kind()) + ", found "
+                        + describe(value));
+            }
+            values.put(path, checked(where, key, text, base));
+        }
     }
 
     /** An array of strings as the list kind's text: its elements joined by commas. */
@@ -155,6 +166,8 @@ public final class ConfigLoader {
             case LISTEN_ADDRESS, ADDRESS -> "a \"host:port\" string";
             case STRING, PATH -> "a string";
             case STRING_LIST -> "an array of strings";
+            case BYTES -> "a size like \"256M\" or a number of bytes";
+            case CORES -> "a number of cores like 0.5";
         };
     }
 

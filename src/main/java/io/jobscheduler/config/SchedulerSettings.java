@@ -22,12 +22,13 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param jobIndexSize how many job-to-worker entries the scheduler remembers
  * @param headerTimeout how long an HTTP request's head may take to arrive
  * @param idleTimeout how long an idle HTTP keep-alive connection is kept open
+ * @param access API tokens, the audit log and the HTTP insecure override ({@code [auth]}, {@code [audit]})
  */
 public record SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
                                 Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
                                 Duration drainTimeout,
                                 Duration workerTtl, Duration workerExpiry, int jobIndexSize,
-                                Duration headerTimeout, Duration idleTimeout) {
+                                Duration headerTimeout, Duration idleTimeout, AccessSettings access) {
 
     public static final String FILE_NAME = "config.toml";
 
@@ -40,6 +41,10 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
             new ConfigKey("http_server", "drain_timeout", DURATION, "10s"),
             new ConfigKey("http_server", "header_timeout", DURATION, "30s"),
             new ConfigKey("http_server", "idle_timeout", DURATION, "5m"),
+            new ConfigKey("http_server", "insecure", BOOLEAN, "false"),
+            new ConfigKey("auth", "tokens_file", PATH, ""),
+            new ConfigKey("audit", "file", PATH, ""),
+            new ConfigKey("audit", "max_size", STRING, "100MB"),
             new ConfigKey("workers", "use_tls", BOOLEAN, "false"),
             new ConfigKey("workers", "ca_file", PATH, ""),
             new ConfigKey("workers", "call_timeout", DURATION, "10s"),
@@ -65,7 +70,23 @@ public record SchedulerSettings(Address httpAddress, Address grpcAddress, Option
                 workers.duration("expiry"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("index_size")),
                 positive("http_server.header_timeout", http.duration("header_timeout")),
-                positive("http_server.idle_timeout", http.duration("idle_timeout")));
+                positive("http_server.idle_timeout", http.duration("idle_timeout")),
+                AccessSettings.from(Settings.of(config, "auth"), http, Settings.of(config, "audit")));
+    }
+
+    /** Settings with no tokens and no audit log ({@link AccessSettings#OPEN}). */
+    public SchedulerSettings(Address httpAddress, Address grpcAddress, Optional<ServerTls> grpcTls,
+                             Optional<ClientTls> workerTls, Duration callTimeout, Duration stopTimeout,
+                             Duration drainTimeout, Duration workerTtl, Duration workerExpiry, int jobIndexSize,
+                             Duration headerTimeout, Duration idleTimeout) {
+        this(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout, drainTimeout, workerTtl,
+                workerExpiry, jobIndexSize, headerTimeout, idleTimeout, AccessSettings.OPEN);
+    }
+
+    /** These settings with {@code access} instead. */
+    public SchedulerSettings withAccess(AccessSettings other) {
+        return new SchedulerSettings(httpAddress, grpcAddress, grpcTls, workerTls, callTimeout, stopTimeout,
+                drainTimeout, workerTtl, workerExpiry, jobIndexSize, headerTimeout, idleTimeout, other);
     }
 
     static Duration positive(String key, Duration value) {

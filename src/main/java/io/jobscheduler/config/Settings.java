@@ -9,6 +9,11 @@ record Settings(Config section) {
         return new Settings(root.get(name));
     }
 
+    /** A table inside this section, such as {@code jobs.max_limits}. */
+    Settings table(String key) {
+        return new Settings(section.get(key));
+    }
+
     String string(String key) {
         return section.get(key).asString().orElse("");
     }

@@ -282,6 +282,18 @@ public final class JobGateway {
         }
     }
 
+    /**
+     * Forgets a worker that is down ({@code DELETE /workers/{id}}): it leaves the registry and
+     * its jobs that had not ended are {@code LOST} from now on. Returns how many were marked.
+     */
+    public int forget(UUID workerId) {
+        return switch (registry.removeIfDown(workerId)) {
+            case REMOVED -> table.loseAll(workerId);
+            case ALIVE -> throw new SchedulerException.WorkerAlive(workerId);
+            case UNKNOWN -> throw new SchedulerException.UnknownWorker(workerId);
+        };
+    }
+
     private static WorkerGrpc.WorkerBlockingStub stub(ManagedChannel channel, Duration deadline) {
         return WorkerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }

@@ -1,5 +1,7 @@
 package io.jobscheduler.scheduler;
 
+import io.jobscheduler.config.Limits;
+import io.jobscheduler.grpc.JobLimits;
 import io.jobscheduler.grpc.StartJobReq;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,11 +12,11 @@ import java.util.Optional;
 
 /**
  * What a start asks a worker to run: {@code command path args…}, variables for its environment,
- * a timeout and a user (README, "Jobs"). Each of the last four needs the worker feature of its
- * name; a worker that does not advertise it is never sent the start.
+ * a timeout, a user and limits (README, "Jobs"). Each of the last five needs the worker feature of
+ * its name; a worker that does not advertise it is never sent the start.
  */
 public record JobStart(String command, String path, List<String> args, Map<String, String> env,
-                       Optional<Duration> timeout, Optional<String> user) {
+                       Optional<Duration> timeout, Optional<String> user, Limits limits) {
 
     public JobStart {
         Objects.requireNonNull(command, "command");
@@ -23,6 +25,13 @@ public record JobStart(String command, String path, List<String> args, Map<Strin
         env = Map.copyOf(env);
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** A start without limits. */
+    public JobStart(String command, String path, List<String> args, Map<String, String> env,
+                    Optional<Duration> timeout, Optional<String> user) {
+        this(command, path, args, env, timeout, user, Limits.NONE);
     }
 
     /** {@code command path} alone: what any worker, of the original contract too, runs. */
@@ -41,6 +50,9 @@ public record JobStart(String command, String path, List<String> args, Map<Strin
         }
         timeout.ifPresent(t -> needed.add("timeout"));
         user.ifPresent(u -> needed.add("user"));
+        if (!limits.isEmpty()) {
+            needed.add("limits");
+        }
         return needed;
     }
 
@@ -49,6 +61,13 @@ public record JobStart(String command, String path, List<String> args, Map<Strin
                 .addAllArgs(args).putAllEnv(env);
         timeout.ifPresent(t -> request.setTimeoutMillis(t.toMillis()));
         user.ifPresent(request::setUser);
+        if (!limits.isEmpty()) {
+            request.setLimits(JobLimits.newBuilder()
+                    .setMemoryBytes(limits.memoryBytes().orElse(0))
+                    .setCpuMillis(limits.cpuMillis().orElse(0))
+                    .setPids(limits.pids().orElse(0))
+                    .setOutputBytes(limits.outputBytes().orElse(0)));
+        }
         return request.build();
     }
 }

@@ -198,6 +198,27 @@ public final class JobTable {
         }
     }
 
+    /**
+     * Marks every job of {@code workerId} that has not ended as {@code LOST}, for good: its worker
+     * was removed from the cluster. Returns how many were marked.
+     */
+    int loseAll(UUID workerId) {
+        lock.lock();
+        try {
+            int lost = 0;
+            for (var e : byAge.entrySet()) {
+                Job job = e.getValue().job();
+                if (job.workerId().equals(workerId) && !job.done()) {
+                    e.setValue(new Entry(job.lost(), false));
+                    lost++;
+                }
+            }
+            return lost;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public Optional<Entry> find(String jobId) {
         lock.lock();
         try {

@@ -40,6 +40,14 @@ public abstract sealed class SchedulerException extends RuntimeException {
         }
     }
 
+    /** The worker is alive, so it may not be forgotten (a worker is removed only once it is down). */
+    public static final class WorkerAlive extends SchedulerException {
+        public WorkerAlive(UUID workerId) {
+            super("worker '" + workerId + "' is alive; only a worker that is down can be removed"
+                    + " (stop the worker, or wait until it is marked down)");
+        }
+    }
+
     /** The worker has left the cluster: what it held is out of reach until it registers again. */
     public static final class WorkerLeft extends SchedulerException {
         public WorkerLeft(UUID workerId) {

@@ -11,6 +11,7 @@ import io.jobscheduler.grpc.RegisterReq;
 import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
 import io.jobscheduler.rpc.StatusText;
+import io.jobscheduler.security.GrpcAudit;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -24,13 +25,17 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     private final InFlight inFlight = new InFlight();
     private final long ttlMillis;
     private final long heartbeatMillis;
+    private final GrpcAudit audit;
 
     /**
      * @param workerTtl how long a worker may stay silent; heartbeats are asked for as {@link WorkerWatch#heartbeat} says
      * @param departing told of a registered worker that deregisters, before it is removed (it may
      *                  still call the worker, within a deadline: no lock is held)
+     * @param audit where each registration and deregistration is recorded
      */
-    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing) {
+    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing,
+                                GrpcAudit audit) {
+        this.audit = Objects.requireNonNull(audit, "audit");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.departing = Objects.requireNonNull(departing, "departing");
         this.ttlMillis = workerTtl.toMillis();
@@ -49,7 +54,10 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     }
 
     @Override
-    public void registerWorker(RegisterReq request, StreamObserver<RegisterRes> responses) {
+    public void registerWorker(RegisterReq request, StreamObserver<RegisterRes> answer) {
+        StreamObserver<RegisterRes> responses = audit.observing("worker_register", "RegisterWorker", answer,
+                entry -> entry.address(request.getAddress()).worker(request.getWorkerID()),
+                res -> new GrpcAudit.Outcome(res.getWorkerID(), "OK"));
         if (!inFlight.enter()) {
             responses.onError(shuttingDown());
             return;
@@ -75,7 +83,8 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
-        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList());
+        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
+                request.getEnforcedLimitsList());
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())
@@ -86,7 +95,10 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     }
 
     @Override
-    public void deregisterWorker(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
+    public void deregisterWorker(DeregisterReq request, StreamObserver<DeregisterRes> answer) {
+        StreamObserver<DeregisterRes> responses = audit.observing("worker_deregister", "DeregisterWorker", answer,
+                entry -> entry.worker(request.getWorkerID()),
+                res -> new GrpcAudit.Outcome(null, res.getSuccess() ? "OK" : "NOT_FOUND"));
         if (!inFlight.enter()) {
             responses.onError(shuttingDown());
             return;

@@ -9,10 +9,16 @@ import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
 import io.jobscheduler.observe.Meters;
+import io.jobscheduler.scheduler.http.ApiAccess;
 import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
 import io.jobscheduler.scheduler.http.Readiness;
 import io.jobscheduler.scheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
+import io.jobscheduler.security.AuditException;
+import io.jobscheduler.security.AuditLog;
+import io.jobscheduler.security.GrpcAudit;
+import io.jobscheduler.security.TokenFile;
+import io.jobscheduler.security.TokenFileException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -51,12 +57,14 @@ public final class SchedulerServer implements AutoCloseable {
     private final Duration drainTimeout;
     private final RequestGuard guard;
     private final SchedulerMetrics metrics;
+    private final AuditLog audit;
 
     private SchedulerServer(WebServer server, SchedulerCore core, ScheduledExecutorService ticker,
                             SchedulerGrpcService grpcService, Duration drainTimeout, RequestGuard guard,
-                            SchedulerMetrics metrics) {
+                            SchedulerMetrics metrics, AuditLog audit) {
         this.server = server;
         this.metrics = metrics;
+        this.audit = audit;
         this.guard = guard;
         this.core = core;
         this.ticker = ticker;
@@ -95,6 +103,9 @@ public final class SchedulerServer implements AutoCloseable {
     public static SchedulerServer start(SchedulerSettings settings, WorkerRegistry.Listener observer, Readiness readiness,
                                         Meters meters) {
         Objects.requireNonNull(observer, "observer");
+        HttpExposure.check(settings);
+        Optional<TokenFile> tokens = tokens(settings);
+        AuditLog audit = audit(settings);
         SchedulerMetrics metrics = new SchedulerMetrics(meters);
         SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer, metrics);
         WorkerRegistry registry = core.registry();
@@ -108,7 +119,9 @@ public final class SchedulerServer implements AutoCloseable {
                 Thread.ofPlatform().name("liveness").daemon().factory());
         long period = core.sweepPeriod().toMillis();
         ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
-        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing);
+        ticker.scheduleWithFixedDelay(audit::flushRefused, 1, 1, TimeUnit.SECONDS);
+        SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing,
+                new GrpcAudit(audit));
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
@@ -117,6 +130,7 @@ public final class SchedulerServer implements AutoCloseable {
             ticker.shutdownNow();
             core.close();
             metrics.close();
+            audit.close();
         };
         WebServer server;
         try {
@@ -136,7 +150,8 @@ public final class SchedulerServer implements AutoCloseable {
                     .update(http -> httpListener(http, settings, guard))
                     .maxPayloadSize(MAX_REQUEST_BYTES)
                     .directHandlers(SchedulerHttp.directHandlers())
-                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness, metrics))
+                    .routing(routing -> SchedulerHttp.routing(routing, registry, gateway, readiness, metrics,
+                            ApiAccess.of(tokens, audit)))
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
@@ -160,10 +175,30 @@ public final class SchedulerServer implements AutoCloseable {
             throw bindFailure(settings, null);
         }
         socketsUp.set(true);
-        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port()));
+        LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port())
+                + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse("")
+                + settings.access().auditFile().map(f -> ", audit log " + f).orElse(""));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
                 + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
-        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics);
+        return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics, audit);
+    }
+
+    private static Optional<TokenFile> tokens(SchedulerSettings settings) {
+        try {
+            return settings.access().tokensFile().map(file -> TokenFile.open(file, Clock.systemUTC()));
+        } catch (TokenFileException e) {
+            throw new ServerStartException("auth.tokens_file: " + e.getMessage(), e);
+        }
+    }
+
+    private static AuditLog audit(SchedulerSettings settings) {
+        try {
+            return settings.access().auditFile()
+                    .map(file -> AuditLog.open(file, settings.access().auditMaxBytes(), Clock.systemUTC()))
+                    .orElseGet(AuditLog::disabled);
+        } catch (AuditException e) {
+            throw new ServerStartException(e.getMessage(), e);
+        }
     }
 
     public int httpPort() {
@@ -197,6 +232,7 @@ public final class SchedulerServer implements AutoCloseable {
         ticker.shutdownNow();
         core.close();
         metrics.close();
+        audit.close();
     }
 
     /**

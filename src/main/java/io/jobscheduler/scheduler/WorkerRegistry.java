@@ -74,6 +74,12 @@ public final class WorkerRegistry implements AutoCloseable {
      * already held by this address is replaced. {@code features} is what the worker advertised.
      */
     public WorkerRecord register(Address address, String requestedId, Collection<String> features) {
+        return register(address, requestedId, features, List.of());
+    }
+
+    /** {@link #register(Address, String, Collection)} of a worker that enforces {@code limits}. */
+    public WorkerRecord register(Address address, String requestedId, Collection<String> features,
+                                 List<String> limits) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
         WorkerConnections connections = channels.connect(address);
@@ -89,7 +95,8 @@ public final class WorkerRegistry implements AutoCloseable {
                     .orElseGet(UUID::randomUUID);
             UUID previous = byAddress.remove(address);
             replaced = previous == null ? null : byId.remove(previous);
-            added = new Worker(new WorkerRecord(id, address, clock.instant()), Set.copyOf(features), connections);
+            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features),
+                    connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {
@@ -116,6 +123,34 @@ public final class WorkerRegistry implements AutoCloseable {
         }
         retire(removed);
         return true;
+    }
+
+    /** What {@link #removeIfDown} did. */
+    public enum Removal { REMOVED, ALIVE, UNKNOWN }
+
+    /**
+     * Removes the worker with this id if it is down (an operator forgetting a machine that is
+     * gone); a worker that is alive, or an unknown id, is left as it is. Health is read and the
+     * worker removed under the registry's lock, so a heartbeat cannot slip in between.
+     */
+    public Removal removeIfDown(UUID id) {
+        Worker removed;
+        lock.lock();
+        try {
+            removed = byId.get(id);
+            if (removed == null) {
+                return Removal.UNKNOWN;
+            }
+            if (removed.health().state() == State.ALIVE) {
+                return Removal.ALIVE;
+            }
+            byId.remove(id);
+            byAddress.remove(removed.record.address(), id);
+        } finally {
+            lock.unlock();
+        }
+        retire(removed);
+        return Removal.REMOVED;
     }
 
     private static void retire(Worker worker) {

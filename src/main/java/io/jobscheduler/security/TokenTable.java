@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,7 +33,8 @@ public final class TokenTable {
     private static final Set<String> KEYS = Set.of("name", "role", "sha256");
 
     private final List<Entry> entries;
-    private final Map<String, Entry> byDigest;
+    /** Each entry's digest as the ASCII bytes of its hex, in entry order, for {@link #lookup}. */
+    private final List<byte[]> digests;
 
     /** One token: who holds it, what it may do, and the digest it is looked up by. */
     public record Entry(String name, ApiRole role, String sha256) {
@@ -40,10 +42,7 @@ public final class TokenTable {
 
     private TokenTable(List<Entry> entries) {
         this.entries = List.copyOf(entries);
-        this.byDigest = new HashMap<>();
-        for (Entry entry : entries) {
-            byDigest.put(entry.sha256(), entry);
-        }
+        this.digests = entries.stream().map(e -> e.sha256().getBytes(StandardCharsets.US_ASCII)).toList();
     }
 
     public static TokenTable empty() {
@@ -105,15 +104,22 @@ public final class TokenTable {
     }
 
     /**
-     * The entry whose digest is the SHA-256 of {@code presentedToken}. A map lookup by digest
-     * need not be constant-time: what its timing could reveal is how much of a stored digest
-     * the digest of a guess matches, and a preimage of that digest stays out of reach.
+     * The entry whose digest is the SHA-256 of {@code presentedToken}. Every stored digest is
+     * compared, each in constant time ({@link MessageDigest#isEqual}), so the time taken says
+     * nothing of how close a guess came nor which entry matched; a table holds tens of tokens.
      */
     public Optional<Entry> lookup(String presentedToken) {
         if (presentedToken.isEmpty() || presentedToken.length() > MAX_TOKEN_LENGTH) {
             return Optional.empty();
         }
-        return Optional.ofNullable(byDigest.get(ApiToken.sha256(presentedToken)));
+        byte[] presented = ApiToken.sha256(presentedToken).getBytes(StandardCharsets.US_ASCII);
+        Entry found = null;
+        for (int i = 0; i < digests.size(); i++) {
+            if (MessageDigest.isEqual(presented, digests.get(i))) {
+                found = entries.get(i);
+            }
+        }
+        return Optional.ofNullable(found);
     }
 
     public List<Entry> entries() {

@@ -5,7 +5,10 @@ import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.ListJobsRes;
 import io.jobscheduler.grpc.QueryJobRes;
+import io.jobscheduler.grpc.JobLimits;
 import io.jobscheduler.grpc.StartJobReq;
+import io.jobscheduler.config.Limits;
+import java.util.OptionalLong;
 import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.worker.job.EventLog;
 import io.jobscheduler.worker.job.JobRequest;
@@ -41,7 +44,24 @@ final class JobProtos {
     static JobRequest request(StartJobReq start) {
         return new JobRequest(start.getCommand(), start.getPath(), start.getArgsList(), start.getEnvMap(),
                 start.getTimeoutMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(start.getTimeoutMillis())),
-                start.getUser().isEmpty() ? Optional.empty() : Optional.of(start.getUser()));
+                start.getUser().isEmpty() ? Optional.empty() : Optional.of(start.getUser()), limits(start.getLimits()));
+    }
+
+    /** A negative limit is malformed (INVALID_ARGUMENT naming it); 0 is a limit not set. */
+    private static Limits limits(JobLimits limits) {
+        try {
+            return new Limits(limit("memory_bytes", limits.getMemoryBytes()), limit("cpu_millis", limits.getCpuMillis()),
+                    limit("pids", limits.getPids()), limit("output_bytes", limits.getOutputBytes()));
+        } catch (IllegalArgumentException e) {
+            throw GrpcErrors.invalid("limits: " + e.getMessage());
+        }
+    }
+
+    private static OptionalLong limit(String field, long value) {
+        if (value < 0) {
+            throw GrpcErrors.invalid("limits." + field + ": must not be negative, not " + value);
+        }
+        return value == 0 ? OptionalLong.empty() : OptionalLong.of(value);
     }
 
     static StartJobRes started(JobStatus job) {

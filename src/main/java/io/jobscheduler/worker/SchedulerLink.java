@@ -42,12 +42,13 @@ final class SchedulerLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
     /**
      * What this worker supports beyond the original contract: "events" (docs/architecture.md, "Job
-     * events"), and StartJobReq's "args", "env", "timeout" and "user" (README, "Jobs").
+     * events"), and StartJobReq's "args", "env", "timeout", "user" and "limits" (README, "Jobs").
      */
-    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user");
+    static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "limits");
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;
+    private final List<String> enforcedLimits;
     private final GrpcClient client;
     private final Path idFile;
     private final ReentrantLock lock = new ReentrantLock();
@@ -60,6 +61,12 @@ final class SchedulerLink implements AutoCloseable {
     private volatile Address advertised;
 
     SchedulerLink(WorkerSettings settings, SchedulerContact contact) {
+        this(settings, contact, List.of());
+    }
+
+    /** @param enforcedLimits what the worker enforces, sent at registration (RegisterReq.enforced_limits) */
+    SchedulerLink(WorkerSettings settings, SchedulerContact contact, List<String> enforcedLimits) {
+        this.enforcedLimits = List.copyOf(enforcedLimits);
         this.settings = settings;
         this.contact = contact;
         this.idFile = settings.dataDir().resolve("worker-id");
@@ -165,6 +172,7 @@ final class SchedulerLink implements AutoCloseable {
                         .setAddress(advertised.toString())
                         .setWorkerID(requested)
                         .addAllFeatures(FEATURES)
+                        .addAllEnforcedLimits(enforcedLimits)
                         .build()));
                 // Schedulers exist that never set success: an id is what counts.
                 if (!answer.getWorkerID().isEmpty()) {

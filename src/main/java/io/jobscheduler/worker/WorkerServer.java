@@ -11,6 +11,7 @@ import io.jobscheduler.config.ObserveSettings;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.observe.Meters;
 import io.jobscheduler.scheduler.ServerStartException;
+import io.jobscheduler.worker.job.JobConfinement;
 import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.JobShaper;
 import java.io.IOException;
@@ -32,14 +33,16 @@ public final class WorkerServer implements AutoCloseable {
     private final WebServer server;
     private final JobRunner runner;
     private final SchedulerLink link;
+    private final JobConfinement confinement;
     private final WorkerMetrics metrics;
     private final Optional<WebServer> observe;
 
-    private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link, WorkerMetrics metrics,
-                         Optional<WebServer> observe) {
+    private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link, JobConfinement confinement,
+                         WorkerMetrics metrics, Optional<WebServer> observe) {
         this.server = server;
         this.runner = runner;
         this.link = link;
+        this.confinement = confinement;
         this.metrics = metrics;
         this.observe = observe;
     }
@@ -60,18 +63,26 @@ public final class WorkerServer implements AutoCloseable {
         SchedulerContact contact = new SchedulerContact(Clock.systemUTC());
         // Made before the server (watches ask it for the id), started after it: the worker serves
         // before it announces itself.
-        SchedulerLink link = new SchedulerLink(settings, contact);
+        // Before the runner: leftover job cgroups of a previous worker process are killed first.
+        JobConfinement confinement = JobConfinement.open(settings.dataDir());
+        LOG.log(System.Logger.Level.INFO, "job limits: " + confinement.describe());
+        SchedulerLink link = new SchedulerLink(settings, contact, confinement.enforcedLimits());
         JobShaper shaper;
         try {
-            shaper = JobShaper.of(settings.workDir(), settings.jobRules(), System.getenv());
+            shaper = JobShaper.of(settings.workDir(), settings.jobRules(), System.getenv(), confinement);
         } catch (IOException e) {
+            confinement.close();
             throw new UncheckedIOException("cannot use work_dir " + settings.workDir() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            confinement.close();
+            throw e;
         }
         JobRunner runner;
         try {
             runner = new JobRunner(shaper, () -> link.workerId().orElse(""), settings.dataDir(), settings.stopGrace(),
                     settings.keepFinished(), settings.keepOutputBytes(), metrics);
         } catch (IOException e) {
+            confinement.close();
             throw new UncheckedIOException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
         WatchService watches = new WatchService(link::settledWorkerId, runner::runningCount, runner.events(), contact);
@@ -86,6 +97,7 @@ public final class WorkerServer implements AutoCloseable {
         if (!server.isRunning() || server.port() <= 0) {
             server.stop();
             runner.close();
+            confinement.close();
             throw ServerStartException.bindFailure("grpc_server.addr", settings.grpcAddress(),
                     ServerStartException.bindError(settings.grpcAddress()).orElse("the listener did not start"), null);
         }
@@ -103,7 +115,7 @@ public final class WorkerServer implements AutoCloseable {
                 + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "
                 + settings.workDir() + ", data in " + settings.dataDir());
         link.start(settings.withBoundPort(server.port()).advertiseAddress());
-        return new WorkerServer(server, runner, link, metrics, observeServer);
+        return new WorkerServer(server, runner, link, confinement, metrics, observeServer);
     }
 
     /** The metrics socket: HTTP/1.1, Helidon's metrics and health observers, nothing else. */
@@ -169,6 +181,7 @@ public final class WorkerServer implements AutoCloseable {
     @Override
     public void close() {
         runner.close();
+        confinement.close();
         link.close();
         server.stop();
         observe.ifPresent(WebServer::stop);

@@ -149,7 +149,8 @@ class FakeWorkerIT {
                 "args", object("worker_id", fakeId, "command", "printf", "args", List.of("%s", "x")),
                 "env", object("worker_id", fakeId, "command", "env", "env", Map.of("A", "1")),
                 "timeout", object("worker_id", fakeId, "command", "sleep", "path", "5", "timeout", "1s"),
-                "user", object("worker_id", fakeId, "command", "id", "user", "nobody"));
+                "user", object("worker_id", fakeId, "command", "id", "user", "nobody"),
+                "limits", object("worker_id", fakeId, "command", "true", "limits", Map.of("memory", "64M")));
         byFeature.forEach((feature, body) -> {
             JsonNode error = cluster.post("/start", body).assertError(501);
             assertEquals("worker '" + fakeId + "' does not support '" + feature + "' (it does not advertise the feature)",

@@ -61,11 +61,13 @@ class SchedulerLinkFeaturesTest {
     @Test
     void aWorkerAdvertisesJobEventsAndTheShapesOfAStart() throws Exception {
         var settings = TestWorkers.settings(scheduler.port(), data, data);
-        try (SchedulerLink link = new SchedulerLink(settings, new SchedulerContact(Clock.systemUTC()))) {
+        try (SchedulerLink link = new SchedulerLink(settings, new SchedulerContact(Clock.systemUTC()),
+                List.of("memory", "output"))) {
             link.start(new Address("127.0.0.1", 1234));
             assertTrue(link.awaitRegistered(Duration.ofSeconds(30)));
             RegisterReq request = RECEIVED.get(30, TimeUnit.SECONDS);
-            assertEquals(List.of("events", "args", "env", "timeout", "user"), request.getFeaturesList());
+            assertEquals(List.of("events", "args", "env", "timeout", "user", "limits"), request.getFeaturesList());
+            assertEquals(List.of("memory", "output"), request.getEnforcedLimitsList());
             assertEquals("127.0.0.1:1234", request.getAddress());
         }
     }

@@ -30,7 +30,7 @@ public final class ApiRoutes {
 
     /** The gateway's routes, the event streams sending a keep-alive comment after {@code eventsKeepalive} of silence. */
     public static ApiRoutes of(WorkerRegistry registry, JobGateway gateway, Duration eventsKeepalive) {
-        return new ApiRoutes(Stream.concat(new WorkersHttpService(registry).routes().stream(),
+        return new ApiRoutes(Stream.concat(new WorkersHttpService(registry, gateway).routes().stream(),
                 new JobsHttpService(gateway, eventsKeepalive).routes().stream()).toList());
     }
 
@@ -39,14 +39,15 @@ public final class ApiRoutes {
     }
 
     /**
-     * Registers every route, and for each path the 405 answer for the methods it does not serve;
-     * each handler labels its requests for the metrics ({@link RouteLabels}).
+     * Registers every route, each behind {@code access}'s check of its role (and its audit line)
+     * and labelled for the metrics ({@link RouteLabels}), and for each path the 405 answer for the
+     * methods it does not serve.
      */
-    public void register(HttpRules rules) {
+    public void register(HttpRules rules, ApiAccess access) {
         Map<String, List<Method>> methodsByPath = new LinkedHashMap<>();
         for (ApiRoute route : routes) {
             methodsByPath.computeIfAbsent(route.path(), path -> new ArrayList<>()).add(route.method());
-            rules.route(route.method(), route.path(), RouteLabels.labelled(route));
+            rules.route(route.method(), route.path(), RouteLabels.labelled(route, access.guard(route)));
         }
         methodsByPath.forEach((path, methods) ->
                 rules.any(path, RouteLabels.labelled(path, SchedulerHttp.methodNotAllowed(methods.toArray(Method[]::new)))));

@@ -16,7 +16,7 @@ import java.util.Map;
  * this origin only, no inline code, no frames) and {@code nosniff}. Only the files named here
  * are served: no directory, no path resolved from the request. They hold no data: everything the
  * page shows comes from the API, with the token the user gives it, so {@link #PATH} and below is
- * open to every caller (this is the one place that says which paths the dashboard is).
+ * open to every caller ({@link ApiAccess} leaves it open).
  */
 public final class Dashboard {
     /** The dashboard's page; its files are below it. */
@@ -40,11 +40,6 @@ public final class Dashboard {
         files.put(PATH + "/app.css", new File("ui/app.css", "text/css; charset=utf-8"));
         files.put(PATH + "/icon.svg", new File("ui/icon.svg", "image/svg+xml"));
         return Map.copyOf(files);
-    }
-
-    /** True for the paths of the dashboard's files, which need no token. */
-    public static boolean serves(String path) {
-        return FILES.containsKey(path);
     }
 
     /** Registers a GET route per file (and 405 for other methods), each labelled with its path for the metrics. */

@@ -21,6 +21,7 @@ final class ErrorStatus {
             case SchedulerException.UnknownJob u -> Status.NOT_FOUND_404;
             case SchedulerException.WorkerDown d -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.WorkerLeft l -> Status.SERVICE_UNAVAILABLE_503;
+            case SchedulerException.WorkerAlive a -> Status.CONFLICT_409;
             case SchedulerException.WorkerUnavailable u -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.WorkerOutOfResources r -> Status.SERVICE_UNAVAILABLE_503;
             case SchedulerException.ShuttingDown s -> Status.SERVICE_UNAVAILABLE_503;

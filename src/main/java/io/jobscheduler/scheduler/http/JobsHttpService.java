@@ -65,7 +65,8 @@ final class JobsHttpService {
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
     public record StartRequest(@JsonProperty(required = true) String workerId,
                                @JsonProperty(required = true) String command,
-                               String path, List<String> args, Map<String, String> env, String timeout, String user) {
+                               String path, List<String> args, Map<String, String> env, String timeout, String user,
+                               LimitsBody limits) {
         public StartRequest {
             if (workerId == null) {
                 throw new IllegalArgumentException("field 'worker_id' must be a string, not null");
@@ -106,7 +107,7 @@ final class JobsHttpService {
         /** The job's start as the gateway sends it; a timeout that is no duration is 400. */
         JobStart start() {
             return new JobStart(command, path == null ? "" : path, args, env, timeoutDuration(),
-                    Optional.ofNullable(user).filter(u -> !u.isEmpty()));
+                    Optional.ofNullable(user).filter(u -> !u.isEmpty()), LimitsBody.of(limits));
         }
 
         private Optional<Duration> timeoutDuration() {
@@ -174,7 +175,10 @@ final class JobsHttpService {
         if (body.command().isEmpty()) {
             throw ApiException.badRequest("field 'command' must not be empty");
         }
+        HttpAudit.before(request, entry -> entry.worker(workerId.toString())
+                .command(body.command(), body.path(), body.args(), body.env().keySet()));
         Job job = gateway.start(workerId, body.start());
+        HttpAudit.made(request, job.jobId());
         JsonBody.send(response, Status.CREATED_201, new StartedBody(job.jobId(), job.workerId().toString()));
     }
 
@@ -183,6 +187,7 @@ final class JobsHttpService {
         JobRequest body = JsonBody.read(request, JobRequest.class);
         String jobId = jobId(body.jobId());
         Optional<UUID> workerId = optionalWorkerId(body.workerId());
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(body.workerId()));
         gateway.stop(jobId, workerId);
         JsonBody.send(response, Status.OK_200, new SuccessBody(true));
     }
@@ -261,6 +266,7 @@ final class JobsHttpService {
         }).orElse(true);
         long offset = query.get("offset").map(text -> offset("query parameter 'offset'", text)).orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
 
         try (JobOutput.Call call = gateway.output(jobId, workerId, offset, follow)) {
             response.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");

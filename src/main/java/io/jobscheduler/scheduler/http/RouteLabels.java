@@ -56,9 +56,8 @@ final class RouteLabels {
         });
     }
 
-    /** {@code route}'s handler, labelling the request with the route's method and template. */
-    static Handler labelled(ApiRoute route) {
-        Handler handler = route.handler();
+    /** {@code handler}, serving {@code route}, labelling the request with the route's method and template. */
+    static Handler labelled(ApiRoute route, Handler handler) {
         String method = route.method().text();
         return (request, response) -> {
             request.context().get(Matched.class).ifPresent(m -> {

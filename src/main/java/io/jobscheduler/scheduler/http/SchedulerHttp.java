@@ -54,13 +54,18 @@ public final class SchedulerHttp {
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
-        routing(routing, registry, gateway, readiness, RequestMeter.NONE);
+        routing(routing, registry, gateway, readiness, RequestMeter.NONE, ApiAccess.open());
     }
 
-    /** As {@link #routing(HttpRouting.Builder, WorkerRegistry, JobGateway, Readiness)}, every request timed by {@code meter}. */
+    /**
+     * As {@link #routing(HttpRouting.Builder, WorkerRegistry, JobGateway, Readiness)}, every
+     * request timed by {@code meter} (refusals too), then through {@code access}: a token is
+     * checked before anything else is looked at.
+     */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
-                               Readiness readiness, RequestMeter meter) {
+                               Readiness readiness, RequestMeter meter, ApiAccess access) {
         RouteLabels.measure(routing, meter);
+        routing.addFilter(access::filter);
         errorHandling(routing);
         routing.addFilter((chain, request, response) -> {
             String path = request.path().absolute().path();
@@ -75,7 +80,7 @@ public final class SchedulerHttp {
                 chain.proceed();
             }
         });
-        ApiRoutes.of(registry, gateway).register(routing);
+        ApiRoutes.of(registry, gateway).register(routing, access);
         Dashboard.register(routing);
     }
 

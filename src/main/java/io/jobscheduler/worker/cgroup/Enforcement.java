@@ -44,7 +44,7 @@ public final class Enforcement {
     }
 
     /** Without cgroups: only the rlimit stand-ins that are sound. */
-    static Enforcement withoutCgroups(String reason) {
+    public static Enforcement withoutCgroups(String reason) {
         Map<Control, Entry> entries = new EnumMap<>(Control.class);
         for (Control control : Control.values()) {
             entries.put(control, fallback(control, reason));

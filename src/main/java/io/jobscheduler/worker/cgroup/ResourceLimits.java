@@ -59,13 +59,6 @@ public record ResourceLimits(OptionalLong memoryBytes, OptionalDouble cpuCores, 
 
     /** Bytes in the largest binary unit that divides them exactly: "256 MiB", "1536 KiB", "1000 bytes". */
     public static String describeBytes(long bytes) {
-        String[] units = {"GiB", "MiB", "KiB"};
-        long[] sizes = {1L << 30, 1L << 20, 1L << 10};
-        for (int i = 0; i < units.length; i++) {
-            if (bytes % sizes[i] == 0) {
-                return bytes / sizes[i] + " " + units[i];
-            }
-        }
-        return bytes + " bytes";
+        return io.jobscheduler.config.Limits.describeBytes(bytes);
     }
 }

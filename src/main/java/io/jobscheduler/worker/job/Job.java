@@ -35,6 +35,7 @@ final class Job {
     private boolean stopRequested;
     private String stopFailure;                   // why a stop the worker made fails the job (a timeout)
     private String outputLost;                    // why the output could not be stored, if it could not
+    private String limitExceeded;                 // which limit of the job ended it, if one did
     private boolean reaped;
     private boolean outputEnded;
     private boolean settled;                      // ended, and its final record stored
@@ -154,6 +155,23 @@ final class Job {
         }
     }
 
+    /**
+     * A limit of the job ended it (its output limit, its memory): the job will end FAILED saying why. True
+     * the first time only (the caller then kills the job, if the kernel has not already).
+     */
+    boolean limitExceeded(String why) {
+        lock.lock();
+        try {
+            if (limitExceeded != null || outputLost != null || state.done()) {
+                return false;
+            }
+            limitExceeded = why;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The process was reaped; true if the job has thereby ended. */
     boolean reaped(OptionalInt exitCode, OptionalInt signal, Instant at) {
         lock.lock();
@@ -184,6 +202,8 @@ final class Job {
         }
         if (outputLost != null) {
             fail(outputLost, at);
+        } else if (limitExceeded != null) {
+            fail(limitExceeded, at);
         } else if (stopFailure != null) {
             fail(stopFailure, at);
         } else if (stopRequested) {

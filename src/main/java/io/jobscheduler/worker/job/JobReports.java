@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -19,24 +20,45 @@ final class JobReports implements ProcessDriver.Listener {
     private static final System.Logger LOG = System.getLogger(JobReports.class.getName());
 
     private final RunningJob entry;
+    private final OptionalLong outputLimit;
     private final EventLog events;
     private final Consumer<RunningJob> ended;
     private final RunnerMeters meters;
 
-    JobReports(RunningJob entry, EventLog events, Consumer<RunningJob> ended, RunnerMeters meters) {
+    /** @param outputLimit the bytes of output kept: past them the job is killed and fails saying so */
+    JobReports(RunningJob entry, OptionalLong outputLimit, EventLog events, Consumer<RunningJob> ended,
+               RunnerMeters meters) {
         this.meters = meters;
         this.entry = entry;
+        this.outputLimit = outputLimit;
         this.events = events;
         this.ended = ended;
     }
 
     /**
      * Bytes that cannot be stored (a full disk) fail the job: its process group is killed, since
-     * output it goes on writing would be lost, and followers see the error.
+     * output it goes on writing would be lost, and followers see the error. Past the output limit,
+     * exactly the first bytes up to it are kept, the job is killed (its whole cgroup) and fails.
      */
     @Override
     public void output(ByteBuffer bytes) {
         Job job = entry.job();
+        if (outputLimit.isPresent()) {
+            long room = outputLimit.getAsLong() - job.output().length();
+            if (bytes.remaining() > room) {
+                if (room > 0) {
+                    append(job, bytes.slice(bytes.position(), (int) room));
+                }
+                if (job.limitExceeded("output limit of " + outputLimit.getAsLong() + " bytes exceeded")) {
+                    entry.process().signal(ProcessDriver.Signal.KILL);
+                }
+                return;
+            }
+        }
+        append(job, bytes);
+    }
+
+    private void append(Job job, ByteBuffer bytes) {
         int length = bytes.remaining();
         Optional<IOException> failed = job.output().append(bytes);
         if (failed.isEmpty()) {
@@ -57,8 +79,12 @@ final class JobReports implements ProcessDriver.Listener {
         endIf(() -> entry.job().outputEnded(Instant.now()));
     }
 
+    /** A job that did not succeed after the kernel killed a process of it for memory fails saying so. */
     @Override
     public void exited(OptionalInt exitCode, OptionalInt signal) {
+        if (exitCode.orElse(-1) != 0) {
+            entry.process().outOfMemory().ifPresent(why -> entry.job().limitExceeded(why));
+        }
         endIf(() -> entry.job().reaped(exitCode, signal, Instant.now()));
     }
 

@@ -1,5 +1,6 @@
 package io.jobscheduler.worker.job;
 
+import io.jobscheduler.config.Limits;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +15,10 @@ import java.util.Optional;
  * @param path    empty: left out of the command line
  * @param timeout empty: the worker's default_timeout, if any
  * @param user    empty: the worker's run_as, if any
+ * @param limits  each limit not set: the worker's default_limits, if any
  */
 public record JobRequest(String command, String path, List<String> args, Map<String, String> env,
-                         Optional<Duration> timeout, Optional<String> user) {
+                         Optional<Duration> timeout, Optional<String> user, Limits limits) {
 
     public JobRequest {
         Objects.requireNonNull(command, "command");
@@ -25,6 +27,13 @@ public record JobRequest(String command, String path, List<String> args, Map<Str
         env = Map.copyOf(env);
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** A request without limits of its own. */
+    public JobRequest(String command, String path, List<String> args, Map<String, String> env,
+                      Optional<Duration> timeout, Optional<String> user) {
+        this(command, path, args, env, timeout, user, Limits.NONE);
     }
 
     /** {@code command path} alone, shaped only by the worker's settings (the original contract). */

@@ -21,8 +21,10 @@ import java.util.function.Supplier;
  * recovery and marked failed, never re-run.
  *
  * <p>A job ends once its process has exited and its output is complete: a background descendant
- * that keeps the output open keeps the job running (stop ends both). Descendants that leave the
- * process group (setsid) are beyond a group signal; stop then cuts their output loose.
+ * that keeps the output open keeps the job running (stop ends both). With job cgroups
+ * ({@link JobConfinement}) the kill after the grace period reaches every process of the job, and
+ * what is left when the job ends is killed with its cgroup; without them, descendants that leave
+ * the process group (setsid) are beyond a group signal, and stop cuts their output loose.
  *
  * <p>Thread-safe; every method may be called from virtual threads.
  */
@@ -35,6 +37,7 @@ public final class JobRunner implements AutoCloseable {
     private final JobStore store;
     private final ProcessDriver driver;
     private final EventLog events;
+    private final DescriptorReserve descriptors = DescriptorReserve.ofThisProcess();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, RunningJob> running = new HashMap<>();   // guarded by lock
@@ -126,6 +129,7 @@ public final class JobRunner implements AutoCloseable {
             throws StartRefusedException, SpawnException, JobStorageException, RunnerClosedException {
         JobShaper.Plan plan = shaper.plan(request);
         ensureOpen();
+        descriptors.check();
         String id = UUID.randomUUID().toString();
         OutputLog output;
         try {
@@ -137,7 +141,7 @@ public final class JobRunner implements AutoCloseable {
         try {
             Path cwd = plan.isolated() ? store.createWorkDir(id, plan.user()) : shaper.workDir();
             long spawning = System.nanoTime();
-            process = driver.start(plan.launch(id, workerId.get(), cwd));
+            process = shaper.confinement().start(driver, id, plan.limits(), plan.launch(id, workerId.get(), cwd));
             meters.spawned(Duration.ofNanos(System.nanoTime() - spawning));
         } catch (IOException e) {
             forget(id, output);
@@ -176,7 +180,7 @@ public final class JobRunner implements AutoCloseable {
         }
         // The answer describes the job as started: once watched, a short job may end at any moment.
         JobStatus started = job.status();
-        process.watch(new JobReports(entry, events, this::ended, meters));
+        process.watch(new JobReports(entry, plan.limits().outputBytes(), events, this::ended, meters));
         if (unrecorded != null) {
             throw JobStore.storageFailure("cannot store the job's record in data_dir (the job was killed)", unrecorded);
         }
@@ -361,6 +365,8 @@ public final class JobRunner implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        // Whatever is left of the job (descendants that left its group, in its cgroup) goes with it.
+        entry.process().release();
         try {
             if (entry.recorded()) {
                 store.finished(job);

@@ -2,6 +2,7 @@ package io.jobscheduler.worker.job;
 
 import io.jobscheduler.config.ConfigException;
 import io.jobscheduler.config.JobRules;
+import io.jobscheduler.config.Limits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ public final class JobShaper {
 
     /** A checked start: what to run, as whom, for how long; {@link #launch} completes it once the job has an id. */
     record Plan(String executable, List<String> argv, Map<String, String> env, Optional<UserAccount> user,
-                Optional<Duration> timeout, boolean isolated) {
+                Optional<Duration> timeout, boolean isolated, Limits limits) {
 
         Launch launch(String jobId, String workerId, Path cwd) {
             List<String> environment = new ArrayList<>();
@@ -57,9 +58,11 @@ public final class JobShaper {
     private final Map<String, String> workerEnv;
     private final Optional<UserAccount> runAs;
     private final Map<String, UserAccount> allowedUsers;
+    private final JobConfinement confinement;
 
     private JobShaper(Path workDir, JobRules rules, Map<String, String> workerEnv, Optional<UserAccount> runAs,
-                      Map<String, UserAccount> allowedUsers) {
+                      Map<String, UserAccount> allowedUsers, JobConfinement confinement) {
+        this.confinement = confinement;
         this.workDir = workDir;
         this.rules = rules;
         this.workerEnv = Map.copyOf(workerEnv);
@@ -74,6 +77,18 @@ public final class JobShaper {
      *                         an unknown user, no setpriv
      */
     public static JobShaper of(Path workDir, JobRules rules, Map<String, String> workerEnv) throws IOException {
+        return of(workDir, rules, workerEnv, JobConfinement.withoutCgroups("this runner makes no job cgroups"));
+    }
+
+    /**
+     * @param confinement how jobs are confined; a default limit it cannot enforce is a ConfigException
+     *                    naming it, since every start would be refused
+     */
+    public static JobShaper of(Path workDir, JobRules rules, Map<String, String> workerEnv, JobConfinement confinement)
+            throws IOException {
+        confinement.refusal(rules.defaultLimits()).ifPresent(why -> {
+            throw new ConfigException("jobs.default_limits." + why);
+        });
         if (!Files.isDirectory(workDir)) {
             throw new IOException("not a directory");
         }
@@ -91,7 +106,7 @@ public final class JobShaper {
             allowed.put(name, UserAccount.lookUp("jobs.allowed_users", name));
         }
         return new JobShaper(workDir.toRealPath(), rules, workerEnv,
-                rules.runAs().map(name -> UserAccount.lookUp("jobs.run_as", name)), allowed);
+                rules.runAs().map(name -> UserAccount.lookUp("jobs.run_as", name)), allowed, confinement);
     }
 
     /** No rules: any command, the worker's user, no timeout (as a worker of the original contract). */
@@ -103,10 +118,15 @@ public final class JobShaper {
         return workDir;
     }
 
+    JobConfinement confinement() {
+        return confinement;
+    }
+
     Plan plan(JobRequest request) throws StartRefusedException {
         checkShape(request);
         Optional<Duration> timeout = timeout(request);
         Optional<UserAccount> user = user(request);
+        Limits limits = limits(request);
         String executable = executable(request.command());
         String command = request.command();
         String path = request.path();
@@ -127,7 +147,7 @@ public final class JobShaper {
             argv.add(path);
         }
         argv.addAll(request.args());
-        return new Plan(executable, argv, environment(request, user), user, timeout, rules.isolatedJobDir());
+        return new Plan(executable, argv, environment(request, user), user, timeout, rules.isolatedJobDir(), limits);
     }
 
     private static void checkShape(JobRequest request) throws StartRefusedException {
@@ -180,6 +200,20 @@ public final class JobShaper {
                     + " is longer than this worker's max_timeout of " + text(rules.maxTimeout().get()));
         }
         return timeout;
+    }
+
+    /** The request's limits over default_limits; above max_limits, or not enforceable here, is refused. */
+    private Limits limits(JobRequest request) throws StartRefusedException {
+        Limits limits = request.limits().orElse(rules.defaultLimits());
+        Optional<String> above = limits.firstAbove(rules.maxLimits());
+        if (above.isPresent()) {
+            throw new StartRefusedException(UNACCEPTABLE, "limits." + above.get() + " (this worker's max_limits)");
+        }
+        Optional<String> unenforceable = confinement.refusal(limits);
+        if (unenforceable.isPresent()) {
+            throw new StartRefusedException(UNACCEPTABLE, "limits." + unenforceable.get());
+        }
+        return limits;
     }
 
     private Optional<UserAccount> user(JobRequest request) throws StartRefusedException {

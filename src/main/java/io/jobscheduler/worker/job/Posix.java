@@ -96,6 +96,8 @@ final class Posix {
     static final MethodHandle epoll_wait = bindErrno("epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     static final MethodHandle eventfd = bindErrno("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    static final MethodHandle access = bindErrno("access", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final int X_OK = 1;
 
     private Posix() {
     }
@@ -162,6 +164,19 @@ final class Posix {
     }
 
     /** close(2), for descriptors this package owns; errors other than EINTR are not actionable. */
+    /** The errno of access(path, X_OK), the check exec makes of a file; 0 when it may be executed. */
+    static int executeAccess(String path) {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment errno = newErrnoSegment(arena);
+            int rc = (int) access.invokeExact(errno, arena.allocateFrom(path), X_OK);
+            return rc == 0 ? 0 : errno(errno);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     static void closeFd(MemorySegment errno, int fd) {
         try {
             int rc = (int) close.invokeExact(errno, fd);

@@ -54,6 +54,21 @@ interface ProcessDriver extends AutoCloseable {
 
         /** Kills and forgets a process that was never watched (the runner could not take it). */
         void discard();
+
+        /**
+         * Why the kernel ended the job for its memory limit ("out of memory (limit 256 MiB)"), if it did:
+         * asked once the process has exited. Empty for a process without a memory cgroup.
+         */
+        default java.util.Optional<String> outOfMemory() {
+            return java.util.Optional.empty();
+        }
+
+        /**
+         * Ends what is left of the job once it has ended, descendants that left its process group too, and
+         * lets go of what it held (its cgroup). Returns once they are gone.
+         */
+        default void release() {
+        }
     }
 
     /**

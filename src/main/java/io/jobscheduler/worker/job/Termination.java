@@ -5,9 +5,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * How a running job is ended: SIGTERM to its process group, SIGKILL to the group after the grace
- * period, and — when the group is dead but the output is still open, because a descendant left
- * the group ({@code setsid}) — the output cut loose, so the job can end.
+ * How a running job is ended: SIGTERM to its process group, SIGKILL to the group (and, for a job
+ * with a cgroup, to every process in it) after the grace period, and — when the group is dead but
+ * the output is still open, because a descendant left the group ({@code setsid}) and no cgroup
+ * reached it — the output cut loose, so the job can end.
  */
 final class Termination {
     private final Duration grace;

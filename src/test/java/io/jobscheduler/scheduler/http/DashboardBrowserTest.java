@@ -1,8 +1,12 @@
 package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jobscheduler.config.AccessSettings;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
+import io.jobscheduler.security.ApiRole;
+import io.jobscheduler.security.ApiToken;
+import io.jobscheduler.security.TokenTable;
 import io.jobscheduler.worker.TestWorkers;
 import io.jobscheduler.worker.WorkerServer;
 import java.io.IOException;
@@ -15,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -52,7 +57,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The dashboard in a real browser: Debian's {@code chromium} driven through its
  * {@code chromium-driver} ({@code /usr/bin/chromedriver}, so Selenium Manager never downloads
- * anything), headless, with a fresh profile, against a scheduler and a worker in the test JVM.
+ * anything), headless, with a fresh profile, against a scheduler that requires tokens
+ * ({@code [auth] tokens_file}) and a worker in the test JVM.
  * The packages are installed by {@code bin/test} and {@code .ci/run} when missing; where they
  * cannot be had the test is skipped, saying so. A failing test leaves a screenshot under
  * {@code target/dashboard-screenshots/}.
@@ -70,7 +76,11 @@ class DashboardBrowserTest {
     static Path data;
     @TempDir
     static Path profile;
+    @TempDir
+    static Path secrets;
 
+    /** An operator's token: it may start and stop jobs. */
+    private final String token = ApiToken.generate();
     private SchedulerServer scheduler;
     private WorkerServer worker;
     private String workerId;
@@ -118,7 +128,11 @@ class DashboardBrowserTest {
             System.err.println("*** " + why + " ***");
             Assumptions.abort(why);
         }
-        scheduler = SchedulerServer.start(TestServers.plaintext());
+        Path tokens = secrets.resolve("tokens.toml");
+        Files.writeString(tokens, TokenTable.empty()
+                .with(new TokenTable.Entry("dashboard-test", ApiRole.OPERATOR, ApiToken.sha256(token))).toToml());
+        scheduler = SchedulerServer.start(TestServers.plaintext().withAccess(new AccessSettings(Optional.of(tokens),
+                false, Optional.empty(), AccessSettings.DEFAULT_AUDIT_MAX_BYTES)));
         worker = WorkerServer.start(TestWorkers.settings(scheduler.grpcPort(), work, data));
         assertTrue(worker.awaitRegistered(Duration.ofSeconds(10)), "the worker registered");
         workerId = scheduler.registry().list().getFirst().id().toString();
@@ -158,10 +172,45 @@ class DashboardBrowserTest {
         assertEquals(List.of(), refused);
     }
 
+    /** Opens the dashboard, giving the token when it asks (the first time in this tab). */
     @BeforeEach
     void openTheDashboard() {
         browser.get(url("/ui"));
+        By workerRow = By.cssSelector("#workers tr[data-id='" + workerId + "']");
+        wait.until(ExpectedConditions.or(ExpectedConditions.presenceOfElementLocated(workerRow),
+                ExpectedConditions.visibilityOfElementLocated(By.id("login"))));
+        if (browser.findElement(By.id("login")).isDisplayed()) {
+            logIn(token);
+        }
+        wait.until(ExpectedConditions.presenceOfElementLocated(workerRow));
+    }
+
+    @Test
+    void whenTheApiAsksForATokenThePageAsksForItKeepsItInTheTabAndSendsItInNoUrl() {
+        JavascriptExecutor page = (JavascriptExecutor) browser;
+        page.executeScript("sessionStorage.clear();");
+        browser.navigate().refresh();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("login")));
+        assertEquals(0, browser.findElements(By.cssSelector("#workers tbody tr")).size(), "nothing shows without a token");
+
+        logIn(ApiToken.generate());
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("status"), "unknown or revoked token"));
+        assertTrue(browser.findElement(By.id("login")).isDisplayed(), "a wrong token is asked for again");
+
+        logIn(token);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#workers tr[data-id='" + workerId + "']")));
+        assertFalse(browser.findElement(By.id("login")).isDisplayed());
+        assertEquals(token, page.executeScript("return sessionStorage.getItem('jobscheduler.token');"));
+        assertEquals(0L, page.executeScript("return localStorage.length;"), "nothing outlives the tab");
+        assertEquals(List.of(), page.executeScript("return performance.getEntriesByType('resource')"
+                + ".map(e => e.name).filter(n => n.includes(arguments[0]));", token), "no URL holds the token");
+    }
+
+    private void logIn(String value) {
+        WebElement field = browser.findElement(By.id("token"));
+        field.clear();
+        field.sendKeys(value);
+        browser.findElement(By.cssSelector("#login-form button")).click();
     }
 
     @Test
@@ -269,7 +318,7 @@ class DashboardBrowserTest {
     private String startThroughTheApi(String script) throws Exception {
         String body = JSON.writeValueAsString(Map.of("worker_id", workerId, "command", "sh", "args", List.of("-c", script)));
         HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(url("/start")))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(201, started.statusCode(), started.body());
         return JSON.readTree(started.body()).path("job_id").asText();
     }

@@ -50,8 +50,11 @@ class OpenApiParityTest {
     private static final Pattern HEADING = Pattern.compile("^## (GET|POST|PUT|DELETE|PATCH) (/\\S*)$", Pattern.MULTILINE);
     /** A status in backticks ("`201 Created`", "`503`"); 1xx is none of ours (and "`100`" is a default value). */
     private static final Pattern QUOTED_STATUS = Pattern.compile("`([2-5]\\d\\d)\\b");
-    /** A status in an "Errors" paragraph: three digits that are not part of a larger number ("4,096"). */
-    private static final Pattern ERROR_STATUS = Pattern.compile("(?<![\\d,.])([1-5]\\d\\d)(?![\\d,])");
+    /**
+     * A status in an "Errors" paragraph: three digits that are not part of a larger number
+     * ("4,096"), a size ("512 MiB", "256M") or a word ("'256X'").
+     */
+    private static final Pattern ERROR_STATUS = Pattern.compile("(?<![\\d,.])([1-5]\\d\\d)(?![\\d,A-Za-z]| ?[KMG]iB| bytes)");
 
     @Test
     void theDocumentIsValidOpenApi3() throws IOException {

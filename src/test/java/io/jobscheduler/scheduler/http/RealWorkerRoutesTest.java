@@ -8,6 +8,8 @@ import io.jobscheduler.scheduler.SchedulerCore;
 import io.jobscheduler.scheduler.SchedulerGrpcService;
 import io.jobscheduler.scheduler.TestServers;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import io.jobscheduler.security.AuditLog;
+import io.jobscheduler.security.GrpcAudit;
 import io.jobscheduler.worker.TestWorkers;
 import io.jobscheduler.worker.WorkerServer;
 import java.io.BufferedReader;
@@ -78,10 +80,11 @@ class RealWorkerRoutesTest {
                 .host("127.0.0.1").port(0)
                 .routing(routing -> {
                     SchedulerHttp.errorHandling(routing);
-                    ApiRoutes.of(core.registry(), core.gateway(), KEEPALIVE).register(routing);
+                    ApiRoutes.of(core.registry(), core.gateway(), KEEPALIVE).register(routing, ApiAccess.open());
                 })
                 .putSocket("grpc", grpc -> grpc.host("127.0.0.1").port(0).addRouting(GrpcRouting.builder()
-                        .service(new SchedulerGrpcService(core.registry(), TestServers.TTL, core.gateway()::departing))))
+                        .service(new SchedulerGrpcService(core.registry(), TestServers.TTL, core.gateway()::departing,
+                                new GrpcAudit(AuditLog.disabled())))))
                 .build().start();
         worker = WorkerServer.start(TestWorkers.settings(server.port("grpc"), work, data));
         assertTrue(worker.awaitRegistered(Duration.ofSeconds(10)), "the worker registered");

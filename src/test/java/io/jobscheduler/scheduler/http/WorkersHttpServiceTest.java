@@ -95,8 +95,8 @@ class WorkersHttpServiceTest {
         HttpResponse<String> response = send(request("/workers/" + first.id())
                 .POST(HttpRequest.BodyPublishers.ofString("{}")));
 
-        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET");
-        assertEquals("GET", response.headers().firstValue("Allow").orElseThrow());
+        assertError(response, 405, "method POST is not allowed on /workers/" + first.id() + "; allowed: GET, DELETE");
+        assertEquals("GET, DELETE", response.headers().firstValue("Allow").orElseThrow());
     }
 
     @Test
@@ -211,7 +211,10 @@ class WorkersHttpServiceTest {
         assertTrue(worker.get("state").asText().matches("alive|down"), worker.toString());
         assertTrue(worker.get("last_seen").asText().matches(API_TIME), worker.toString());
         assertTrue(worker.get("running_jobs").isInt(), worker.toString());
-        assertEquals(6, worker.size(), worker.toString());
+        // What the worker enforces, as it registered (none here: registered without enforced_limits).
+        assertTrue(worker.get("limits").isArray(), worker.toString());
+        assertEquals(expected.limits().size(), worker.get("limits").size(), worker.toString());
+        assertEquals(7, worker.size(), worker.toString());
     }
 
     static void assertJson(HttpResponse<String> response, int status) {
