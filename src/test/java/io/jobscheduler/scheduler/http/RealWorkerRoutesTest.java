@@ -79,8 +79,10 @@ class RealWorkerRoutesTest {
         server = WebServer.builder()
                 .host("127.0.0.1").port(0)
                 .routing(routing -> {
+                    ApiAccess access = ApiAccess.open();
+                    routing.addFilter(access::filter);
                     SchedulerHttp.errorHandling(routing);
-                    ApiRoutes.of(core.registry(), core.gateway(), KEEPALIVE).register(routing, ApiAccess.open());
+                    ApiRoutes.of(core.registry(), core.gateway(), KEEPALIVE).register(routing, access);
                 })
                 .putSocket("grpc", grpc -> grpc.host("127.0.0.1").port(0).addRouting(GrpcRouting.builder()
                         .service(new SchedulerGrpcService(core.registry(), TestServers.TTL, core.gateway()::departing,
