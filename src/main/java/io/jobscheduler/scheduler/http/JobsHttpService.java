@@ -299,6 +299,7 @@ final class JobsHttpService {
                 .or(() -> query.get("offset").map(text -> offset("query parameter 'offset'", text)))
                 .orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
         events.serve(jobId, offset, workerId, response);
     }
 
