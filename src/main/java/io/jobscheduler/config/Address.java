@@ -1,5 +1,7 @@
 package io.jobscheduler.config;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.regex.Pattern;
 
 /** A {@code host:port} pair, as written in configuration and sent at registration. */
@@ -38,6 +40,23 @@ public record Address(String host, int port) {
     /** True for 0.0.0.0 / :: , which a listener may bind but nobody can dial. */
     public boolean isWildcard() {
         return host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+    }
+
+    /**
+     * True for an IP literal in 127.0.0.0/8 or ::1 (the wildcards are not loopback). A name is
+     * never looked up, nor trusted: it could resolve elsewhere by the time a socket binds it.
+     */
+    public boolean isLoopback() {
+        boolean literal = host.contains(":") ? host.matches("[0-9A-Fa-f:.]+") : host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        if (!literal) {
+            return false;
+        }
+        try {
+            // A literal is parsed, never resolved.
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     @Override

@@ -1,8 +1,6 @@
 package io.jobscheduler.config;
 
 import io.helidon.config.Config;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,25 +29,11 @@ public record ObserveSettings(Optional<Address> address) {
             return OFF;
         }
         Address address = Address.parse(text, true);
-        if (!observe.bool("insecure") && !isLoopback(address.host())) {
+        if (!observe.bool("insecure") && !address.isLoopback()) {
             throw new ConfigException("observe.addr: " + address + " is not a loopback address (127.0.0.0/8 or ::1);"
                     + " the metrics socket has no authentication: bind it to 127.0.0.1, or set observe.insecure = true"
                     + " if every host that can reach it may read the worker's metrics");
         }
         return new ObserveSettings(Optional.of(address));
-    }
-
-    /** True for an IP literal in 127.0.0.0/8 or ::1; a name is never looked up (nor trusted). */
-    static boolean isLoopback(String host) {
-        boolean literal = host.contains(":") ? host.matches("[0-9A-Fa-f:.]+") : host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        if (!literal) {
-            return false;
-        }
-        try {
-            // A literal is parsed, never resolved.
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
     }
 }

@@ -23,11 +23,12 @@ import static io.jobscheduler.config.ConfigKey.Kind.*;
  * @param keepFinished how many finished jobs (with their output) are kept
  * @param keepOutputBytes how many bytes of finished jobs' output are kept in all
  * @param jobRules how jobs are shaped and confined (arguments, environment, timeout, run-as)
+ * @param grpcInsecure {@code [grpc_server] insecure}: serve off loopback without mutual TLS, or as root without run_as
  */
 public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
                              Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
                              Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
-                             long keepOutputBytes, JobRules jobRules) {
+                             long keepOutputBytes, JobRules jobRules, boolean grpcInsecure) {
 
     public static final String FILE_NAME = "worker.toml";
 
@@ -37,9 +38,15 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             new ConfigKey("grpc_server", "use_tls", BOOLEAN, "false"),
             new ConfigKey("grpc_server", "crt_file", PATH, "server.pem"),
             new ConfigKey("grpc_server", "key_file", PATH, "server.key"),
+            new ConfigKey("grpc_server", "client_ca_file", PATH, ""),
+            new ConfigKey("grpc_server", "tls_min_version", STRING, ServerTls.DEFAULT_MIN_VERSION),
+            new ConfigKey("grpc_server", "tls_handshake_timeout", DURATION, "10s"),
+            new ConfigKey("grpc_server", "insecure", BOOLEAN, "false"),
             new ConfigKey("scheduler", "addr", ADDRESS, "127.0.0.1:50000", "--scheduler-addr"),
             new ConfigKey("scheduler", "use_tls", BOOLEAN, "false"),
             new ConfigKey("scheduler", "ca_file", PATH, ""),
+            new ConfigKey("scheduler", "crt_file", PATH, ""),
+            new ConfigKey("scheduler", "key_file", PATH, ""),
             new ConfigKey("scheduler", "call_timeout", DURATION, "10s"),
             new ConfigKey("jobs", "work_dir", PATH, null),
             new ConfigKey("jobs", "data_dir", PATH, null),
@@ -65,7 +72,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
         return new WorkerSettings(
                 listen,
                 advertise,
-                ServerTls.from(grpc, "grpc_server"),
+                ServerTls.from(grpc, "grpc_server", true),
                 scheduler.address("addr"),
                 ClientTls.from(scheduler, "scheduler"),
                 SchedulerSettings.positive("scheduler.call_timeout", scheduler.duration("call_timeout")),
@@ -74,7 +81,17 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
                 jobs.duration("stop_grace"),
                 (int) Math.min(Integer.MAX_VALUE, jobs.integer("keep_finished")),
                 jobs.integer("keep_output_bytes"),
-                JobRules.from(jobs));
+                JobRules.from(jobs),
+                grpc.bool("insecure"));
+    }
+
+    /** Settings with the safe default {@code insecure = false}. */
+    public WorkerSettings(Address grpcAddress, Address advertiseAddress, Optional<ServerTls> grpcTls,
+                          Address schedulerAddress, Optional<ClientTls> schedulerTls, Duration callTimeout,
+                          Path workDir, Path dataDir, Duration stopGrace, int keepFinished,
+                          long keepOutputBytes, JobRules jobRules) {
+        this(grpcAddress, advertiseAddress, grpcTls, schedulerAddress, schedulerTls, callTimeout, workDir, dataDir,
+                stopGrace, keepFinished, keepOutputBytes, jobRules, false);
     }
 
     /** The same settings once the socket is bound: a listener on port 0 advertises the port it got. */
@@ -83,6 +100,7 @@ public record WorkerSettings(Address grpcAddress, Address advertiseAddress, Opti
             return this;
         }
         return new WorkerSettings(grpcAddress, new Address(advertiseAddress.host(), port), grpcTls, schedulerAddress,
-                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules);
+                schedulerTls, callTimeout, workDir, dataDir, stopGrace, keepFinished, keepOutputBytes, jobRules,
+                grpcInsecure);
     }
 }

@@ -1,7 +1,6 @@
 package io.jobscheduler.scheduler;
 
 import io.jobscheduler.config.SchedulerSettings;
-import io.jobscheduler.security.Loopback;
 
 import static java.lang.System.Logger.Level.WARNING;
 
@@ -18,7 +17,7 @@ final class HttpExposure {
 
     /** @throws ServerStartException for a non-loopback socket without tokens and without the override */
     static void check(SchedulerSettings settings) {
-        if (settings.access().tokensFile().isPresent() || Loopback.is(settings.httpAddress().host())) {
+        if (settings.access().tokensFile().isPresent() || settings.httpAddress().isLoopback()) {
             return;
         }
         String exposed = "http_server.addr " + settings.httpAddress() + " is not a loopback address and"

@@ -12,13 +12,23 @@ import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
 import io.jobscheduler.rpc.StatusText;
 import io.jobscheduler.security.GrpcAudit;
+import io.jobscheduler.security.HostSan;
+import io.jobscheduler.security.Identity;
+import io.jobscheduler.security.PeerIdentityInterceptor;
+import io.jobscheduler.security.WorkerIdentities;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 
-/** The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. */
+/**
+ * The scheduler's gRPC edge: workers join and leave the {@link WorkerRegistry} here. With mutual
+ * TLS ({@link WorkerIdentities}), a worker's id is the one its certificate owns, it may register
+ * only an address its certificate names, and it may deregister only itself: nothing a caller
+ * sends can take another worker's id (docs/architecture.md, "Identity-bound worker ids").
+ */
 public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, BindableService {
     private final WorkerRegistry registry;
     private final Consumer<UUID> departing;
@@ -26,6 +36,7 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     private final long ttlMillis;
     private final long heartbeatMillis;
     private final GrpcAudit audit;
+    private final Optional<WorkerIdentities> identities;
 
     /**
      * @param workerTtl how long a worker may stay silent; heartbeats are asked for as {@link WorkerWatch#heartbeat} says
@@ -35,7 +46,17 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
      */
     public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing,
                                 GrpcAudit audit) {
+        this(registry, workerTtl, departing, audit, Optional.empty());
+    }
+
+    /**
+     * @param identities with mutual TLS, what each worker certificate entitles its holder to; the
+     *                   socket must then admit only the worker role ({@code PeerIdentityInterceptor})
+     */
+    public SchedulerGrpcService(WorkerRegistry registry, Duration workerTtl, Consumer<UUID> departing,
+                                GrpcAudit audit, Optional<WorkerIdentities> identities) {
         this.audit = Objects.requireNonNull(audit, "audit");
+        this.identities = Objects.requireNonNull(identities, "identities");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.departing = Objects.requireNonNull(departing, "departing");
         this.ttlMillis = workerTtl.toMillis();
@@ -83,8 +104,18 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                     .asRuntimeException());
             return;
         }
-        WorkerRecord worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
-                request.getEnforcedLimitsList());
+        WorkerRecord worker;
+        if (identities.isPresent()) {
+            Optional<Caller> owner = owner(identities.get(), address, request.getWorkerID(), responses);
+            if (owner.isEmpty()) {
+                return;
+            }
+            worker = registry.registerOwned(owner.get().ownedId(), owner.get().identity(), address,
+                    request.getFeaturesList(), request.getEnforcedLimitsList());
+        } else {
+            worker = registry.register(address, request.getWorkerID(), request.getFeaturesList(),
+                    request.getEnforcedLimitsList());
+        }
         responses.onNext(RegisterRes.newBuilder()
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())
@@ -115,11 +146,70 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     }
 
     private void deregister(DeregisterReq request, StreamObserver<DeregisterRes> responses) {
+        Optional<UUID> asked = WorkerRegistry.parseId(request.getWorkerID());
+        if (identities.isPresent() && asked.isPresent()) {
+            Optional<Caller> caller = caller(identities.get(), responses);
+            if (caller.isEmpty()) {
+                return;
+            }
+            if (!caller.get().ownedId().equals(asked.get())) {
+                responses.onError(Status.PERMISSION_DENIED.withDescription(caller.get().identity() + " owns worker id "
+                        + caller.get().ownedId() + " and may not deregister " + asked.get()).asRuntimeException());
+                return;
+            }
+        }
         // The original contract answers success=false (not an error status) for an id it does not know.
-        Optional<UUID> id = WorkerRegistry.parseId(request.getWorkerID()).filter(known -> registry.find(known).isPresent());
+        Optional<UUID> id = asked.filter(known -> registry.find(known).isPresent());
         id.ifPresent(departing);
         boolean removed = id.map(registry::deregister).orElse(false);
         responses.onNext(DeregisterRes.newBuilder().setSuccess(removed).build());
         responses.onCompleted();
+    }
+
+    /** A verified worker certificate, its identity and the worker id that identity owns. */
+    private record Caller(Identity identity, X509Certificate certificate, UUID ownedId) {
+    }
+
+    /** The caller of this call (the interceptor admitted it), or empty once refused. */
+    private static Optional<Caller> caller(WorkerIdentities identities, StreamObserver<?> responses) {
+        Optional<Identity> identity = PeerIdentityInterceptor.current();
+        Optional<X509Certificate> certificate = PeerIdentityInterceptor.currentCertificate();
+        if (identity.isEmpty() || certificate.isEmpty()) {
+            responses.onError(Status.PERMISSION_DENIED
+                    .withDescription("a worker certificate is required to register or deregister").asRuntimeException());
+            return Optional.empty();
+        }
+        return Optional.of(new Caller(identity.get(), certificate.get(),
+                identities.workerId(identity.get(), certificate.get())));
+    }
+
+    /**
+     * The caller, whose certificate owns an id, when it may register {@code address}: an address among
+     * its IP/DNS SANs, and no request for an id another worker holds elsewhere (the hijack of
+     * docs/architecture.md). An id it held before mutual TLS, now unknown, is simply replaced.
+     */
+    private Optional<Caller> owner(WorkerIdentities identities, Address address, String requestedId,
+                                   StreamObserver<RegisterRes> responses) {
+        Optional<Caller> caller = caller(identities, responses);
+        if (caller.isEmpty()) {
+            return Optional.empty();
+        }
+        Caller who = caller.get();
+        if (!WorkerIdentities.names(who.certificate(), address.host())) {
+            responses.onError(Status.PERMISSION_DENIED.withDescription("address: " + address.host()
+                    + " is not among the IP/DNS names of the certificate of " + who.identity() + " "
+                    + WorkerIdentities.hostSans(who.certificate()).stream().map(HostSan::text).toList())
+                    .asRuntimeException());
+            return Optional.empty();
+        }
+        Optional<UUID> requested = WorkerRegistry.parseId(requestedId).filter(id -> !id.equals(who.ownedId()));
+        Optional<WorkerRecord> holder = requested.flatMap(registry::find).filter(r -> !r.address().equals(address));
+        if (holder.isPresent()) {
+            responses.onError(Status.PERMISSION_DENIED.withDescription("worker_id: " + holder.get().id()
+                    + " is another worker's (at " + holder.get().address() + "); " + who.identity()
+                    + " owns worker id " + who.ownedId()).asRuntimeException());
+            return Optional.empty();
+        }
+        return Optional.of(who);
     }
 }

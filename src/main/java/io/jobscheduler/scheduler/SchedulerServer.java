@@ -8,6 +8,11 @@ import io.helidon.openapi.OpenApiFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.ServerTls;
+import io.jobscheduler.security.Exposure;
+import io.jobscheduler.security.PeerIdentityInterceptor;
+import io.jobscheduler.security.PeerRole;
+import io.jobscheduler.security.WorkerIdentities;
 import io.jobscheduler.observe.Meters;
 import io.jobscheduler.scheduler.http.ApiAccess;
 import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
@@ -32,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * The scheduler's one Helidon {@link WebServer}: the HTTP gateway on the default socket and the
@@ -104,8 +110,15 @@ public final class SchedulerServer implements AutoCloseable {
                                         Meters meters) {
         Objects.requireNonNull(observer, "observer");
         HttpExposure.check(settings);
+        Optional<String> exposed = exposure(settings);
+        Optional<WorkerIdentities> identities;
+        try {
+            identities = settings.grpcTls().flatMap(ServerTls::clientCaFile).map(WorkerIdentities::trusting);
+        } catch (IllegalArgumentException e) {
+            throw new ServerStartException("grpc_server.client_ca_file: " + e.getMessage(), e);
+        }
         Optional<TokenFile> tokens = tokens(settings);
-        AuditLog audit = audit(settings);
+        AuditLog audit = audit(settings); // opened last: nothing after it refuses to start before the server does
         SchedulerMetrics metrics = new SchedulerMetrics(meters);
         SchedulerCore core = SchedulerCore.create(settings, Clock.systemUTC(), observer, metrics);
         WorkerRegistry registry = core.registry();
@@ -121,7 +134,7 @@ public final class SchedulerServer implements AutoCloseable {
         ticker.scheduleWithFixedDelay(core::sweep, period, period, TimeUnit.MILLISECONDS);
         ticker.scheduleWithFixedDelay(audit::flushRefused, 1, 1, TimeUnit.SECONDS);
         SchedulerGrpcService grpcService = new SchedulerGrpcService(registry, settings.workerTtl(), gateway::departing,
-                new GrpcAudit(audit));
+                new GrpcAudit(audit), identities);
         AtomicBoolean socketsUp = new AtomicBoolean();
         readiness.require("the HTTP and gRPC sockets to be up", socketsUp::get);
         RequestGuard guard = new RequestGuard(settings.headerTimeout(), settings.idleTimeout());
@@ -155,7 +168,10 @@ public final class SchedulerServer implements AutoCloseable {
                     .putSocket(GRPC_SOCKET, grpc -> {
                         listener(grpc, settings.grpcAddress(), settings);
                         settings.grpcTls().ifPresent(tls -> grpc.tls(tls.helidonTls()));
-                        grpc.addRouting(GrpcRouting.builder().service(grpcService));
+                        GrpcRouting.Builder routing = GrpcRouting.builder();
+                        // With mutual TLS only workers may call: RegisterWorker and DeregisterWorker are theirs.
+                        identities.ifPresent(any -> routing.intercept(PeerIdentityInterceptor.allowing(PeerRole.WORKER)));
+                        grpc.addRouting(routing.service(grpcService));
                     })
                     .build();
         } catch (RuntimeException e) {
@@ -176,10 +192,12 @@ public final class SchedulerServer implements AutoCloseable {
         }
         socketsUp.set(true);
         LOGGER.log(INFO, "scheduler http listening on " + bound(settings.httpAddress(), server.port())
+                + (settings.httpTls().isPresent() ? " (https)" : "")
                 + tokens.map(t -> " (bearer tokens of " + t.path() + ")").orElse("")
                 + settings.access().auditFile().map(f -> ", audit log " + f).orElse(""));
         LOGGER.log(INFO, "scheduler grpc listening on " + bound(settings.grpcAddress(), server.port(GRPC_SOCKET))
-                + (settings.grpcTls().isPresent() ? " (tls)" : " (plaintext)"));
+                + settings.grpcTls().map(tls -> tls.mutual() ? " (mutual tls)" : " (tls)").orElse(" (plaintext)"));
+        exposed.ifPresent(line -> LOGGER.log(WARNING, line));
         return new SchedulerServer(server, core, ticker, grpcService, settings.drainTimeout(), guard, metrics, audit);
     }
 
@@ -243,6 +261,7 @@ public final class SchedulerServer implements AutoCloseable {
      */
     private static void httpListener(ListenerConfig.BuilderBase<?, ?> http, SchedulerSettings settings, RequestGuard guard) {
         listener(http, settings.httpAddress(), settings);
+        settings.httpTls().ifPresent(tls -> http.tls(tls.helidonTls()));
         Duration idle = settings.idleTimeout();
         http.protocolsDiscoverServices(false)
                 .protocols(List.of())
@@ -250,6 +269,17 @@ public final class SchedulerServer implements AutoCloseable {
                 .idleConnectionTimeout(idle)
                 // Helidon checks idleness on this period, against a clock it refreshes once a second.
                 .idleConnectionPeriod(Duration.ofMillis(Math.clamp(idle.toMillis() / 4, 1000, 120_000)));
+    }
+
+    /** The gRPC socket's safe defaults ({@link Exposure}); the line to log when {@code insecure} overrode them. */
+    private static Optional<String> exposure(SchedulerSettings settings) {
+        try {
+            return new Exposure("grpc_server.addr", settings.grpcAddress(), "register workers at any address"
+                    + " (the scheduler then sends them jobs) and deregister any worker")
+                    .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(), false, settings.grpcInsecure());
+        } catch (Exposure.UnsafeException e) {
+            throw new ServerStartException(e.getMessage(), e);
+        }
     }
 
     private static void listener(ListenerConfig.BuilderBase<?, ?> listener, Address address, SchedulerSettings settings) {

@@ -9,8 +9,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.ClientTls;
+import io.jobscheduler.security.ExpectedPeer;
+import io.jobscheduler.security.Identity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -40,6 +45,9 @@ final class WorkerConnections implements AutoCloseable {
     /** Makes channels to workers, with the cluster's credentials. */
     static final class Factory {
         private final ChannelCredentials credentials;
+        private final Optional<ClientTls> tls;
+        /** The CA of {@code workers.ca_file}, for credentials that also expect one worker's identity. */
+        private final Optional<X509ExtendedTrustManager> authority;
         private final WorkerCallMeter calls;
 
         Factory(Optional<ClientTls> tls) {
@@ -47,23 +55,65 @@ final class WorkerConnections implements AutoCloseable {
         }
 
         Factory(Optional<ClientTls> tls, SchedulerMeters meters) {
-            this.credentials = tls.map(Factory::credentials).orElseGet(InsecureChannelCredentials::create);
+            this.tls = tls;
+            this.authority = tls.filter(ClientTls::mutual).map(t -> trusting(t.caFile()));
+            this.credentials = tls.map(t -> credentials(t, Optional.empty())).orElseGet(InsecureChannelCredentials::create);
             this.calls = new WorkerCallMeter(meters);
         }
 
-        private static ChannelCredentials credentials(ClientTls tls) {
+        private static X509ExtendedTrustManager trusting(Path caFile) {
             try {
-                return TlsChannelCredentials.newBuilder().trustManager(tls.caFile().toFile()).build();
-            } catch (IOException e) {
-                throw new UncheckedIOException("workers.ca_file: cannot read " + tls.caFile() + ": " + e.getMessage(), e);
+                return ExpectedPeer.trusting(caFile);
+            } catch (IllegalArgumentException e) {
+                throw new UncheckedIOException("workers.ca_file: " + e.getMessage(), new IOException(e));
             }
         }
 
-        WorkerConnections connect(Address address) {
-            return new WorkerConnections(this, address);
+        /**
+         * Trusting {@code workers.ca_file} (and, given {@code trust}, only what it trusts); with
+         * {@code workers.crt_file}, presenting it (mutual TLS).
+         */
+        private static ChannelCredentials credentials(ClientTls tls, Optional<TrustManager> trust) {
+            TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
+            if (trust.isPresent()) {
+                builder.trustManager(trust.get());
+            } else {
+                try {
+                    builder.trustManager(tls.caFile().toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("workers.ca_file: cannot read " + tls.caFile() + ": " + e.getMessage(), e);
+                }
+            }
+            if (tls.certificate().isPresent()) {
+                ClientTls.Certificate own = tls.certificate().get();
+                try {
+                    builder.keyManager(own.certificateFile().toFile(), own.keyFile().toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("workers.crt_file, key_file: cannot use " + own.certificateFile()
+                            + " and " + own.keyFile() + ": " + e.getMessage(), e);
+                }
+            }
+            return builder.build();
         }
 
-        ManagedChannel build(Address address) {
+        WorkerConnections connect(Address address) {
+            return new WorkerConnections(this, address, credentials);
+        }
+
+        /**
+         * Channels to the worker whose certificate identity is {@code expected} (mutual TLS): a
+         * server at that address presenting any other certificate of the CA is refused at the
+         * handshake, so no call meant for this worker reaches another.
+         */
+        WorkerConnections connect(Address address, Identity expected) {
+            if (tls.isEmpty() || authority.isEmpty()) {
+                return connect(address);
+            }
+            return new WorkerConnections(this, address,
+                    credentials(tls.get(), Optional.of(ExpectedPeer.of(authority.get(), expected))));
+        }
+
+        ManagedChannel build(Address address, ChannelCredentials credentials) {
             // Building a channel does no I/O: it connects on first use, and reconnects by itself.
             return Grpc.newChannelBuilder(address.toString(), credentials)
                     // Keepalive finds a connection that died silently (cut off, not closed), so a call
@@ -84,6 +134,7 @@ final class WorkerConnections implements AutoCloseable {
 
     private final Factory factory;
     private final Address address;
+    private final ChannelCredentials credentials;
     private final ManagedChannel unary;
     private final ManagedChannel watch;
     private final ReentrantLock lock = new ReentrantLock();
@@ -91,11 +142,12 @@ final class WorkerConnections implements AutoCloseable {
     private final List<ManagedChannel> leasedStreams = new ArrayList<>();   // guarded by lock
     private boolean closed;                                                 // guarded by lock
 
-    private WorkerConnections(Factory factory, Address address) {
+    private WorkerConnections(Factory factory, Address address, ChannelCredentials credentials) {
         this.factory = factory;
         this.address = address;
-        this.unary = factory.build(address);
-        this.watch = factory.build(address);
+        this.credentials = credentials;
+        this.unary = factory.build(address, credentials);
+        this.watch = factory.build(address, credentials);
     }
 
     /** A stream channel on loan; {@link #close()} gives it back for the next stream. */
@@ -145,7 +197,7 @@ final class WorkerConnections implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        ManagedChannel fresh = factory.build(address);
+        ManagedChannel fresh = factory.build(address, credentials);
         lock.lock();
         try {
             if (!closed) {

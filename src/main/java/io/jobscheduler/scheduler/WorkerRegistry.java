@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler;
 
 import io.jobscheduler.config.Address;
+import io.jobscheduler.security.Identity;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The workers the scheduler knows: one {@link Worker} per address, found by id, each holding its
@@ -82,27 +84,51 @@ public final class WorkerRegistry implements AutoCloseable {
                                  List<String> limits) {
         Objects.requireNonNull(address, "address");
         Optional<UUID> requested = parseId(requestedId);
-        WorkerConnections connections = channels.connect(address);
+        return add(address, features, limits, channels.connect(address), () -> requested
+                .filter(wanted -> {
+                    Worker holder = byId.get(wanted);
+                    return holder == null || holder.record.address().equals(address);
+                })
+                .orElseGet(UUID::randomUUID));
+    }
+
+    /**
+     * Records the worker at {@code address} under {@code id}, the id its certificate
+     * {@code identity} owns (mutual TLS): it replaces whatever record held that id (the same
+     * worker, at its old address) and whatever record held this address. Its channels accept only
+     * a server presenting that identity.
+     */
+    public WorkerRecord registerOwned(UUID id, Identity identity, Address address, Collection<String> features,
+                                      List<String> limits) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(address, "address");
+        return add(address, features, limits, channels.connect(address, identity), () -> id);
+    }
+
+    /** Adds a worker under the id {@code chooseId} picks (called under the lock), replacing the holders of that id and address. */
+    private WorkerRecord add(Address address, Collection<String> features, List<String> limits,
+                             WorkerConnections connections, Supplier<UUID> chooseId) {
         Worker added;
-        Worker replaced;
+        List<Worker> replaced = new ArrayList<>(2);
         lock.lock();
         try {
-            UUID id = requested
-                    .filter(wanted -> {
-                        Worker holder = byId.get(wanted);
-                        return holder == null || holder.record.address().equals(address);
-                    })
-                    .orElseGet(UUID::randomUUID);
+            UUID id = chooseId.get();
             UUID previous = byAddress.remove(address);
-            replaced = previous == null ? null : byId.remove(previous);
-            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features),
-                    connections);
+            if (previous != null) {
+                replaced.add(byId.remove(previous));
+            }
+            Worker sameId = byId.remove(id);
+            if (sameId != null) {
+                byAddress.remove(sameId.record.address());
+                replaced.add(sameId);
+            }
+            added = new Worker(new WorkerRecord(id, address, clock.instant(), limits), Set.copyOf(features), connections);
             byId.put(id, added);
             byAddress.put(address, id);
         } finally {
             lock.unlock();
         }
-        retire(replaced);
+        replaced.forEach(WorkerRegistry::retire);
         watch.open(added);
         observer.added(added.record);
         return added.record;

@@ -9,6 +9,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.helidon.webserver.grpc.GrpcConnectionContext;
 import io.helidon.webserver.grpc.ServerContextKeys;
+import io.jobscheduler.rpc.StatusText;
 import java.security.cert.X509Certificate;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -25,6 +26,7 @@ import java.util.stream.Collectors;
  */
 public final class PeerIdentityInterceptor implements ServerInterceptor {
     private static final Context.Key<Identity> IDENTITY = Context.key("jobscheduler.peer-identity");
+    private static final Context.Key<X509Certificate> CERTIFICATE = Context.key("jobscheduler.peer-certificate");
 
     private final Set<PeerRole> allowed;
 
@@ -42,12 +44,18 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
         return Optional.ofNullable(IDENTITY.get());
     }
 
+    /** The leaf certificate that named {@link #current()}, on the same terms. */
+    public static Optional<X509Certificate> currentCertificate() {
+        return Optional.ofNullable(CERTIFICATE.get());
+    }
+
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                        ServerCallHandler<Q, R> next) {
+        Optional<X509Certificate> certificate = peerCertificate();
         Optional<Identity> identity;
         try {
-            identity = peerCertificate().flatMap(Identity::of);
+            identity = certificate.flatMap(Identity::of);
         } catch (IllegalArgumentException e) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
         }
@@ -61,7 +69,8 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
                     + allowed.stream().map(PeerRole::word).collect(Collectors.joining(", ")) + ")"));
         }
         // Attached to every callback of the call, so the service method (run after this returns) sees it.
-        return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity.get()), call, headers, next);
+        return Contexts.interceptCall(Context.current().withValue(IDENTITY, identity.get())
+                .withValue(CERTIFICATE, certificate.get()), call, headers, next);
     }
 
     /** The leaf certificate the peer presented on this connection, when it presented one. */
@@ -78,7 +87,8 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
-        call.close(status, new Metadata());
+        // Outside the service's own StatusText, so bounded and encoded here (docs/helidon-notes.md, "HPACK").
+        call.close(status.withDescription(StatusText.wireForm(status.getDescription())), new Metadata());
         return new ServerCall.Listener<>() {
         };
     }

@@ -1,5 +1,7 @@
 package io.jobscheduler.worker;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.configurable.Resource;
 import io.helidon.webclient.grpc.GrpcClient;
@@ -16,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -45,6 +49,8 @@ final class SchedulerLink implements AutoCloseable {
      * events"), and StartJobReq's "args", "env", "timeout", "user" and "limits" (README, "Jobs").
      */
     static final List<String> FEATURES = List.of("events", "args", "env", "timeout", "user", "limits");
+    private static final Set<Status.Code> REFUSALS = EnumSet.of(Status.Code.PERMISSION_DENIED,
+            Status.Code.UNAUTHENTICATED, Status.Code.INVALID_ARGUMENT);
 
     private final WorkerSettings settings;
     private final SchedulerContact contact;
@@ -59,6 +65,7 @@ final class SchedulerLink implements AutoCloseable {
     private boolean closed;         // guarded by lock
     private Thread registrar;
     private volatile Address advertised;
+    private String lastRefusal;     // the registrar thread's own
 
     SchedulerLink(WorkerSettings settings, SchedulerContact contact) {
         this(settings, contact, List.of());
@@ -83,6 +90,11 @@ final class SchedulerLink implements AutoCloseable {
         return settings.schedulerTls()
                 .map(ca -> Tls.builder()
                         .trust(t -> t.pem(p -> p.certificates(Resource.create(ca.caFile()))))
+                        // With scheduler.crt_file: mutual TLS, the worker presents its certificate.
+                        .update(b -> ca.certificate().ifPresent(own -> b
+                                .privateKey(key -> key.pem(pem -> pem.key(Resource.create(own.keyFile()))))
+                                .privateKeyCertChain(chain -> chain.pem(pem -> pem.certChain(
+                                        Resource.create(own.certificateFile()))))))
                         .build())
                 .orElseGet(() -> Tls.builder().enabled(false).build());
     }
@@ -194,7 +206,20 @@ final class SchedulerLink implements AutoCloseable {
                 }
                 LOG.log(System.Logger.Level.WARNING, "scheduler refused registration; retrying");
             } catch (CallFailedException e) {
-                LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
+                if (e.refused) {
+                    // Said once per reason, not on every retry; the id file is left as it is.
+                    if (!e.getMessage().equals(lastRefusal)) {
+                        lastRefusal = e.getMessage();
+                        LOG.log(System.Logger.Level.WARNING, "scheduler " + settings.schedulerAddress()
+                                + " refused the registration of " + advertised + " (worker id "
+                                + (requested.isEmpty() ? "none yet" : requested + " kept in " + idFile) + "), retrying: "
+                                + e.getMessage());
+                    } else {
+                        LOG.log(System.Logger.Level.DEBUG, "registration refused again: " + e.getMessage());
+                    }
+                } else {
+                    LOG.log(System.Logger.Level.DEBUG, "scheduler not reachable: " + e.getMessage());
+                }
             } finally {
                 setRegistering(false);
             }
@@ -273,7 +298,14 @@ final class SchedulerLink implements AutoCloseable {
             thread.interrupt();
             throw new CallFailedException("no answer within " + settings.callTimeout().toMillis() + " ms");
         } catch (ExecutionException e) {
-            throw new CallFailedException(String.valueOf(e.getCause().getMessage()));
+            // A status the scheduler answered (not a transport failure) is a refusal of this request.
+            boolean refused = e.getCause() instanceof StatusRuntimeException status
+                    && REFUSALS.contains(status.getStatus().getCode());
+            // Helidon's client leaves the description out of the exception's message.
+            String why = e.getCause() instanceof StatusRuntimeException status && status.getStatus().getDescription() != null
+                    ? status.getStatus().getCode() + ": " + status.getStatus().getDescription()
+                    : String.valueOf(e.getCause().getMessage());
+            throw new CallFailedException(why, refused);
         } catch (InterruptedException e) {
             thread.interrupt();
             Thread.currentThread().interrupt();
@@ -304,8 +336,16 @@ final class SchedulerLink implements AutoCloseable {
 
     /** A call to the scheduler that did not answer: unreachable, refused, or too slow. */
     static final class CallFailedException extends Exception {
+        /** The scheduler answered, refusing the request (not unreachable, not too slow). */
+        final boolean refused;
+
         CallFailedException(String message) {
+            this(message, false);
+        }
+
+        CallFailedException(String message, boolean refused) {
             super(message);
+            this.refused = refused;
         }
     }
 }

@@ -8,8 +8,12 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.ObserveSettings;
+import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.config.WorkerSettings;
 import io.jobscheduler.observe.Meters;
+import io.jobscheduler.security.Exposure;
+import io.jobscheduler.security.PeerIdentityInterceptor;
+import io.jobscheduler.security.PeerRole;
 import io.jobscheduler.scheduler.ServerStartException;
 import io.jobscheduler.worker.job.JobConfinement;
 import io.jobscheduler.worker.job.JobRunner;
@@ -59,6 +63,14 @@ public final class WorkerServer implements AutoCloseable {
      * @throws ServerStartException when a socket cannot be bound
      */
     public static WorkerServer start(WorkerSettings settings, ObserveSettings observe, Meters meters) {
+        Optional<String> exposed;
+        try {
+            exposed = new Exposure("grpc_server.addr", settings.grpcAddress(), "start, stop and read every job")
+                    .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(),
+                            settings.jobRules().runAs().isEmpty() && Exposure.runningAsRoot(), settings.grpcInsecure());
+        } catch (Exposure.UnsafeException e) {
+            throw new ServerStartException(e.getMessage(), e);
+        }
         WorkerMetrics metrics = new WorkerMetrics(meters);
         SchedulerContact contact = new SchedulerContact(Clock.systemUTC());
         // Made before the server (watches ask it for the id), started after it: the worker serves
@@ -91,7 +103,7 @@ public final class WorkerServer implements AutoCloseable {
                 .port(settings.grpcAddress().port())
                 .shutdownHook(false)
                 .update(b -> settings.grpcTls().ifPresent(tls -> b.tls(tls.helidonTls())))
-                .update(b -> serve(b, runner, watches))
+                .update(b -> serve(b, runner, watches, settings.grpcTls().filter(ServerTls::mutual).isPresent()))
                 .build();
         server.start();
         if (!server.isRunning() || server.port() <= 0) {
@@ -112,8 +124,9 @@ public final class WorkerServer implements AutoCloseable {
             throw e;
         }
         LOG.log(System.Logger.Level.INFO, "worker gRPC listening on " + settings.grpcAddress().host() + ":"
-                + server.port() + (settings.grpcTls().isPresent() ? " (TLS)" : "") + ", jobs run in "
+                + server.port() + settings.grpcTls().map(tls -> tls.mutual() ? " (mutual TLS)" : " (TLS)").orElse("") + ", jobs run in "
                 + settings.workDir() + ", data in " + settings.dataDir());
+        exposed.ifPresent(line -> LOG.log(System.Logger.Level.WARNING, line));
         link.start(settings.withBoundPort(server.port()).advertiseAddress());
         return new WorkerServer(server, runner, link, confinement, metrics, observeServer);
     }
@@ -152,6 +165,16 @@ public final class WorkerServer implements AutoCloseable {
      * Nagle's delay (docs/helidon-notes.md, "WebServer").
      */
     static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches) {
+        serve(server, runner, watches, false);
+    }
+
+    /** @param schedulerOnly mutual TLS: only callers with the scheduler role are served */
+    static void serve(WebServerConfig.BuilderBase<?, ?> server, JobRunner runner, WatchService watches,
+                      boolean schedulerOnly) {
+        GrpcRouting.Builder routing = GrpcRouting.builder();
+        if (schedulerOnly) {
+            routing.intercept(PeerIdentityInterceptor.allowing(PeerRole.SCHEDULER));
+        }
         server.connectionOptions(o -> o.tcpNoDelay(true))
                 .addProtocol(Http2Config.builder()
                         // The scheduler is this socket's one client, and it cancels a follow the
@@ -162,7 +185,7 @@ public final class WorkerServer implements AutoCloseable {
                         // reader's business (its stream waits), not a reason to reset the stream.
                         .flowControlTimeout(FOLLOW_STALL_LIMIT)
                         .build())
-                .addRouting(GrpcRouting.builder().service(new WorkerGrpcService(runner, watches)));
+                .addRouting(routing.service(new WorkerGrpcService(runner, watches)));
     }
 
     public int port() {

@@ -107,6 +107,34 @@ class WorkerRegistryTest {
         assertEquals(List.of(holder, other), registry.list());
     }
 
+    private static final io.jobscheduler.security.Identity ALPHA =
+            new io.jobscheduler.security.Identity(io.jobscheduler.security.PeerRole.WORKER, "alpha");
+
+    @Test
+    void anOwnedIdFollowsItsWorkerToANewAddressAndClosesTheOldRecord() {
+        UUID owned = UUID.randomUUID();
+        WorkerRecord first = registry.registerOwned(owned, ALPHA, A, List.of(), List.of());
+        ManagedChannel old = channel(owned);
+
+        WorkerRecord moved = registry.registerOwned(owned, ALPHA, B, List.of(), List.of());
+
+        assertEquals(owned, moved.id());
+        assertEquals(B, moved.address());
+        assertEquals(List.of(moved), registry.list());
+        assertTrue(old.isShutdown(), "the record at " + first.address() + " is retired");
+    }
+
+    @Test
+    void anOwnedIdTakesItsAddressFromWhateverRecordHeldIt() {
+        WorkerRecord before = registry.register(A, null, List.of());
+        UUID owned = UUID.randomUUID();
+
+        WorkerRecord worker = registry.registerOwned(owned, ALPHA, A, List.of(), List.of());
+
+        assertEquals(List.of(worker), registry.list());
+        assertTrue(registry.find(before.id()).isEmpty());
+    }
+
     @Test
     void aRequestedIdThatIsNotAUuidIsIgnored() {
         WorkerRecord worker = registry.register(A, "not-a-uuid", List.of());
