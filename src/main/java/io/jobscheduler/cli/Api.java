@@ -16,14 +16,17 @@ import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Optional;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 
 /**
  * The scheduler's HTTP API (api.md) as the client uses it: JSON calls that answer the body of a
- * 2xx, and the raw output stream. Any other answer, and any failure to connect, is a
+ * 2xx, the raw output, and a job's event stream. Any other answer, and any failure to connect, is a
  * {@link CliException} with one line that names the problem (the token is never part of it).
+ * Following a job reads its event stream, whose end event says how the job ended.
  */
 final class Api {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -49,6 +52,10 @@ final class Api {
                 throw new CliException("the scheduler answered " + status + " with a body that is not JSON");
             }
         }
+    }
+
+    /** How a followed event stream ended: the {@code end} event's status, after {@code bytes} of output. */
+    record Followed(JsonNode end, long bytes) {
     }
 
     /** The output stream ended without its final chunk: the server aborted it (api.md). */
@@ -83,13 +90,13 @@ final class Api {
     }
 
     /**
-     * Writes the job's output from byte 0 to {@code out} as it arrives, unchanged; with {@code follow}
-     * until the job has ended. Answers the number of bytes written.
+     * Writes the job's output that exists now to {@code out}, unchanged (the raw output route).
+     * Answers the number of bytes written.
      *
      * @throws OutputCut when the body ends without its final chunk (the server aborted it)
      */
-    long copyOutput(String jobId, String workerId, boolean follow, PrintStream out) throws OutputCut {
-        String query = "?follow=" + follow + (workerId == null ? "" : "&worker_id=" + PercentEncoding.segment(workerId));
+    long copyOutput(String jobId, String workerId, PrintStream out) throws OutputCut {
+        String query = "?follow=false" + (workerId == null ? "" : "&worker_id=" + PercentEncoding.segment(workerId));
         HttpRequest request = request("/jobs/" + PercentEncoding.segment(jobId) + "/output" + query).GET().build();
         HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
         long written = 0;
@@ -99,17 +106,77 @@ final class Api {
             }
             byte[] buffer = new byte[COPY_BUFFER];
             for (int n; (n = body.read(buffer)) >= 0; ) {
-                out.write(buffer, 0, n);
-                out.flush();
-                if (out.checkError()) {
-                    throw new CliException("cannot write the output of job " + jobId + " to stdout");
-                }
+                write(out, jobId, buffer, n);
                 written += n;
             }
             return written;
         } catch (IOException e) {
             throw new OutputCut("the output of job " + jobId + " was cut off after " + written + " bytes ("
                     + reason(e) + ")");
+        }
+    }
+
+    /**
+     * Follows the job's event stream ({@code GET /jobs/{id}/events}, api.md) from byte 0: writes
+     * its output to {@code out} as it arrives, unchanged, hands each {@code state} event's status
+     * to {@code onState}, and answers the status that the {@code end} event carries.
+     *
+     * @throws OutputCut when the stream ends before its {@code end} event (the server aborted it,
+     *         or the connection broke)
+     */
+    Followed followEvents(String jobId, String workerId, PrintStream out, Consumer<JsonNode> onState) throws OutputCut {
+        String query = workerId == null ? "" : "?worker_id=" + PercentEncoding.segment(workerId);
+        HttpRequest request = request("/jobs/" + PercentEncoding.segment(jobId) + "/events" + query)
+                .header("Accept", "text/event-stream").GET().build();
+        HttpResponse<InputStream> response = send(request, HttpResponse.BodyHandlers.ofInputStream());
+        long written = 0;
+        try (InputStream body = response.body()) {
+            if (response.statusCode() != 200) {
+                throw refused(new Answer(response.statusCode(), body.readAllBytes()));
+            }
+            EventStream events = new EventStream(body);
+            for (EventStream.Event event; (event = events.next()) != null; ) {
+                switch (event.name()) {
+                    case "output" -> {
+                        byte[] chunk = Base64.getDecoder().decode(event.data());
+                        // The id is the offset after the chunk: anything else would lose or repeat bytes.
+                        if (event.id() != null && !event.id().equals(String.valueOf(written + chunk.length))) {
+                            throw new CliException("the scheduler sent output ending at byte " + event.id()
+                                    + " after " + written + " bytes and a chunk of " + chunk.length);
+                        }
+                        write(out, jobId, chunk, chunk.length);
+                        written += chunk.length;
+                    }
+                    case "state" -> onState.accept(json(event));
+                    case "end" -> {
+                        return new Followed(json(event), written);
+                    }
+                    default -> {
+                        // An event this client does not know is left alone, as EventSource does.
+                    }
+                }
+            }
+            throw new OutputCut("the events of job " + jobId + " ended before the job did, after " + written
+                    + " bytes of output");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new OutputCut("the output of job " + jobId + " was cut off after " + written + " bytes ("
+                    + (e instanceof IllegalArgumentException ? "an output event that is not base64" : reason(e)) + ")");
+        }
+    }
+
+    private static JsonNode json(EventStream.Event event) {
+        try {
+            return JSON.readTree(event.data());
+        } catch (IOException e) {
+            throw new CliException("the scheduler sent a " + event.name() + " event that is not JSON");
+        }
+    }
+
+    private static void write(PrintStream out, String jobId, byte[] bytes, int length) {
+        out.write(bytes, 0, length);
+        out.flush();
+        if (out.checkError()) {
+            throw new CliException("cannot write the output of job " + jobId + " to stdout");
         }
     }
 

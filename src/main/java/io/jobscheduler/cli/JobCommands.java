@@ -3,6 +3,7 @@ package io.jobscheduler.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** The commands that start a job or follow its output: {@code start}, {@code logs}, {@code run}. */
 final class JobCommands {
-    /** How long the job's state may take to be final after its output stream has ended. */
+    /** How long the job's state may take to be final (or LOST) after its event stream was cut. */
     private static final Duration SETTLE = Duration.ofSeconds(5);
     private static final Duration SETTLE_POLL = Duration.ofMillis(100);
 
@@ -63,7 +64,7 @@ final class JobCommands {
             Api api = server.connect(context.env());
             if (!follow) {
                 try {
-                    api.copyOutput(job, worker, false, context.out());
+                    api.copyOutput(job, worker, context.out());
                     return 0;
                 } catch (Api.OutputCut e) {
                     throw new CliException(e.getMessage());
@@ -92,20 +93,31 @@ final class JobCommands {
             String workerId = job.workerId(api);
             context.progress("starting '" + job.commandLine() + "' on worker " + workerId + " …");
             String jobId = api.post("/start", job.startBody(workerId)).json().path("job_id").asText();
-            context.progress("job " + jobId + " is running; its output follows");
             return followToTheEnd(context, api, jobId, workerId);
         }
     }
 
     /**
-     * Copies the job's output to stdout until the job ends, then answers its exit status. A cut
-     * stream is reported, the job's state is still asked for and told, and the status is 125 —
-     * unless the job is LOST, which is why its stream broke. A stream refused with 503 is 69 when
-     * the job is LOST (its worker is down), else the error it is.
+     * Follows the job's event stream, its output to stdout, until the job ends, then answers the
+     * exit status its end event says; each state the job passes through is told on a terminal.
+     * A cut stream is reported, the job's state is still asked for and told, and the status is 125
+     * — unless the job is LOST, which is why its stream broke; an end event saying LOST (the
+     * scheduler ended the stream as the worker went down) is told the same way. A stream refused
+     * with 503 is 69 when the job is LOST (its worker is down), else the error it is.
      */
     static int followToTheEnd(Context context, Api api, String jobId, String workerId) {
+        String[] told = {null};
+        Api.Followed followed;
         try {
-            api.copyOutput(jobId, workerId, true, context.out());
+            followed = api.followEvents(jobId, workerId, context.out(), state -> {
+                String name = state.path("state").asText();
+                if (!name.equals(told[0])) {
+                    told[0] = name;
+                    context.progress("job " + jobId + " is " + name.toLowerCase(Locale.ROOT)
+                            + (name.equals("RUNNING") ? " on worker " + state.path("worker_id").asText()
+                            + "; its output follows" : ""));
+                }
+            });
         } catch (Api.OutputCut cut) {
             context.err().println("jobscheduler: " + cut.getMessage());
             JsonNode state = settledState(api, jobId);
@@ -119,13 +131,18 @@ final class JobCommands {
             context.err().println("jobscheduler: " + refused.getMessage());
             return ExitCodes.LOST;
         }
-        return ExitCodes.of(settledState(api, jobId));
+        if (isLost(followed.end())) {
+            // The scheduler ended the stream because the job's worker is down: the output stopped short.
+            context.err().println("jobscheduler: the output of job " + jobId + " was cut off after " + followed.bytes()
+                    + " bytes (its worker is down)");
+            context.err().println("jobscheduler: job " + jobId + " is LOST");
+        }
+        return ExitCodes.of(followed.end());
     }
 
     /**
-     * The job's state once it is done. The output stream ends when the job has ended (api.md), so
-     * that is at once; this only bounds the wait should the worker's record lag behind its stream,
-     * or should the scheduler not answer for a worker that has just died (down within a second).
+     * The job's state after its event stream was cut: the worker may just have died, and the
+     * scheduler says LOST once it has noticed (within a second or so); this bounds that wait.
      */
     private static JsonNode settledState(Api api, String jobId) {
         Instant deadline = Instant.now().plus(SETTLE);

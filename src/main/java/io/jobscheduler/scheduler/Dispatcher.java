@@ -135,7 +135,7 @@ final class Dispatcher implements AutoCloseable {
         // counted against a worker's capacity: its listing, once back, brings their real state.
         for (StoreRecord.Placed p : restored.placed()) {
             WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
-                    p.command(), p.path(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                    p.command(), p.path(), List.of(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
                     p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
                     Optional.empty()), false));
         }
@@ -603,13 +603,13 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private static Job failed(QueuedJob<JobStart> job, UUID workerId, String why) {
-        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), JobState.FAILED, why,
-                OptionalInt.empty(), OptionalInt.empty(), java.util.Optional.empty(), java.util.Optional.empty());
+        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
+                JobState.FAILED, why, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
     }
 
     private static Job lost(QueuedJob<JobStart> job, UUID workerId) {
-        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), JobState.LOST, Job.LOST_TEXT,
-                OptionalInt.empty(), OptionalInt.empty(), java.util.Optional.empty(), java.util.Optional.empty());
+        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
+                JobState.LOST, Job.LOST_TEXT, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
     }
 
     /** A job the scheduler holds that no worker has yet (queued or being sent), or one stopped while queued. */

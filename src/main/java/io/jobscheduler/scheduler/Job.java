@@ -3,6 +3,7 @@ package io.jobscheduler.scheduler;
 import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.QueryJobRes;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -10,11 +11,12 @@ import java.util.UUID;
 
 /**
  * A job as the scheduler knows it: where it runs, what it runs (empty when learnt from an event
- * or a direct query), and its status. {@code workerId} is null only for a job no worker has: one
- * queued (unpinned), or stopped while queued; such a job never enters the {@link JobTable}. The one status type of the scheduler; the protobuf
- * messages and the JSON bodies are its shapes at the edges.
+ * or a direct query; only a start through this scheduler tells the arguments), and its status.
+ * {@code workerId} is null only for a job no worker has: one queued (unpinned), or stopped while
+ * queued; such a job never enters the {@link JobTable}. The one status type of the scheduler; the
+ * protobuf messages and the JSON bodies are its shapes at the edges.
  */
-public record Job(String jobId, UUID workerId, String command, String path, JobState state, String errorText,
+public record Job(String jobId, UUID workerId, String command, String path, List<String> args, JobState state, String errorText,
                   OptionalInt exitCode, OptionalInt signal, Optional<Instant> startedAt, Optional<Instant> finishedAt) {
     static final String LOST_TEXT = "worker lost";
 
@@ -25,26 +27,33 @@ public record Job(String jobId, UUID workerId, String command, String path, JobS
         }
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(path, "path");
+        args = List.copyOf(args);
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(errorText, "errorText");
     }
 
     /** A job just started by this scheduler: running since {@code startedAt}. */
     static Job started(String jobId, UUID workerId, String command, String path, Instant startedAt) {
-        return new Job(jobId, workerId, command, path, JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+        return started(jobId, workerId, command, path, List.of(), startedAt);
+    }
+
+    /** A job just started by this scheduler with {@code args} after its path: running since {@code startedAt}. */
+    static Job started(String jobId, UUID workerId, String command, String path, List<String> args,
+                       Instant startedAt) {
+        return new Job(jobId, workerId, command, path, args, JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
                 Optional.of(startedAt), Optional.empty());
     }
 
     /** A job no worker has yet ({@code QUEUED}), or never will ({@code STOPPED} while queued). */
     static Job waiting(String jobId, Optional<UUID> target, JobStart start, JobState state) {
-        return new Job(jobId, target.orElse(null), start.command(), start.path(), state,
+        return new Job(jobId, target.orElse(null), start.command(), start.path(), start.args(), state,
                 state == JobState.STOPPED ? "stopped before it started" : "", OptionalInt.empty(), OptionalInt.empty(),
                 Optional.empty(), Optional.empty());
     }
 
     /** What a worker answered to {@code QueryJob} (or listed) about a job. */
     static Job of(String jobId, UUID workerId, String command, String path, QueryJobRes status) {
-        return new Job(jobId, workerId, command, path,
+        return new Job(jobId, workerId, command, path, List.of(),
                 JobState.fromWire(status.getState(), status.getDone(), status.getError()), status.getErrorText(),
                 status.hasExitCode() ? OptionalInt.of(status.getExitCode()) : OptionalInt.empty(),
                 status.hasSignal() ? OptionalInt.of(status.getSignal()) : OptionalInt.empty(),
@@ -55,7 +64,7 @@ public record Job(String jobId, UUID workerId, String command, String path, JobS
     static Job of(UUID workerId, JobEvent event) {
         JobState state = JobState.fromWire(event.getState(), !event.getState().equals("RUNNING"),
                 !event.getErrorText().isEmpty());
-        return new Job(event.getJobId(), workerId, "", "", state, event.getErrorText(),
+        return new Job(event.getJobId(), workerId, "", "", List.of(), state, event.getErrorText(),
                 event.hasExitCode() ? OptionalInt.of(event.getExitCode()) : OptionalInt.empty(),
                 event.hasSignal() ? OptionalInt.of(event.getSignal()) : OptionalInt.empty(),
                 instant(event.getStartedAtMillis()), instant(event.getFinishedAtMillis()));
@@ -71,23 +80,24 @@ public record Job(String jobId, UUID workerId, String command, String path, JobS
 
     /** This job as answered while its worker is down: {@code LOST}, the real state returns with the worker. */
     Job lost() {
-        return new Job(jobId, workerId, command, path, JobState.LOST, LOST_TEXT, OptionalInt.empty(),
+        return new Job(jobId, workerId, command, path, args, JobState.LOST, LOST_TEXT, OptionalInt.empty(),
                 OptionalInt.empty(), startedAt, Optional.empty());
     }
 
     /** This job with a start time (of the scheduler's clock, for a worker that did not say). */
     Job startingAt(Instant at) {
-        return new Job(jobId, workerId, command, path, state, errorText, exitCode, signal, Optional.of(at), finishedAt);
+        return new Job(jobId, workerId, command, path, args, state, errorText, exitCode, signal, Optional.of(at), finishedAt);
     }
 
     /**
      * This job after {@code newer} was heard of it. A state only moves from {@code RUNNING} to an
-     * end state, never back, and what only one side knows (command, path, a start time) is kept.
+     * end state, never back, and what only one side knows (command, path, arguments, a start time) is kept.
      */
     Job merge(Job newer) {
         Job base = done() && !newer.done() ? this : newer;
         return new Job(jobId, workerId, command.isEmpty() ? newer.command : command,
-                path.isEmpty() ? newer.path : path, base.state, base.errorText, base.exitCode, base.signal,
+                path.isEmpty() ? newer.path : path, args.isEmpty() ? newer.args : args, base.state, base.errorText,
+                base.exitCode, base.signal,
                 startedAt.isPresent() ? startedAt : newer.startedAt, base.finishedAt);
     }
 

@@ -211,7 +211,7 @@ public final class JobGateway {
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
                 : Instant.ofEpochMilli(started.getStartedAtMillis());
-        Job job = Job.started(started.getJobID(), workerId, start.command(), start.path(), startedAt);
+        Job job = Job.started(started.getJobID(), workerId, start.command(), start.path(), start.args(), startedAt);
         table.record(job, worker.worker().events);
         return table.find(job.jobId()).map(JobTable.Entry::job).orElse(job);
     }
@@ -257,7 +257,7 @@ public final class JobGateway {
     }
 
     private static Job lost(String jobId, UUID workerId, Optional<Job> known) {
-        return known.orElseGet(() -> new Job(jobId, workerId, "", "", JobState.LOST, "", OptionalInt.empty(),
+        return known.orElseGet(() -> new Job(jobId, workerId, "", "", List.of(), JobState.LOST, "", OptionalInt.empty(),
                 OptionalInt.empty(), Optional.empty(), Optional.empty())).lost();
     }
 
@@ -345,6 +345,50 @@ public final class JobGateway {
         Target target = target(jobId, workerId);
         WorkerLookup.Alive worker = alive(target.workerId(), target.worker(), target.known().isPresent());
         return output.open(worker.worker(), jobId, offset, follow, target.known().isEmpty());
+    }
+
+    /**
+     * The status of a job whose output stream has just ended, which it does once the job has
+     * ended: its end state. The job's end event can trail its stream by a moment; the worker is
+     * asked then rather than answering {@code RUNNING} from the table.
+     */
+    public Job ended(String jobId, Optional<UUID> workerId) {
+        Job job = query(jobId, workerId);
+        if (job.done()) {
+            return job;
+        }
+        table.unsettle(jobId);
+        return query(jobId, workerId);
+    }
+
+    /** A watch on a job's status, for a stream of its changes. */
+    public StateWatch watch(String jobId, Optional<UUID> workerId) {
+        return new StateWatch(jobId, workerId);
+    }
+
+    /**
+     * Waits for news of one job: a change of its table entry (an event, an answer) wakes it at
+     * once; a change the table does not hold (its worker went down, or a worker without events)
+     * is seen at the next timeout, when the job is queried again.
+     */
+    public final class StateWatch {
+        private final String jobId;
+        private final Optional<UUID> workerId;
+        private Optional<JobTable.Entry> seen;
+
+        private StateWatch(String jobId, Optional<UUID> workerId) {
+            this.jobId = jobId;
+            this.workerId = workerId;
+            this.seen = table.find(jobId);
+        }
+
+        /** The job's status (as {@link #query} answers it) once its entry has changed or {@code timeout} has passed. */
+        public Job next(Duration timeout) throws InterruptedException {
+            // The entry before the query: a change the query itself records wakes the next wait
+            // once more, and no change is missed.
+            seen = table.awaitChange(jobId, seen, timeout);
+            return query(jobId, workerId);
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package io.jobscheduler.scheduler;
 
 import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.JobInfo;
+import io.jobscheduler.concurrent.Conditions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -81,6 +84,8 @@ public final class JobTable {
 
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled whenever an entry changes, for {@link #awaitChange}. */
+    private final Condition changed = lock.newCondition();
     private final TreeMap<Cursor, Entry> byAge = new TreeMap<>();   // guarded by lock
     private final Map<String, Cursor> keys = new HashMap<>();       // guarded by lock
     private long sequence;                                          // guarded by lock
@@ -131,6 +136,7 @@ public final class JobTable {
             runningOn.merge(entry.job().workerId(), 1, Integer::sum);
         }
         ended |= wasRunning && !isRunning;
+        changed.signalAll();
     }
 
     /** Unlocks, then tells {@link #onEnd} if a running job ended meanwhile. */
@@ -254,17 +260,19 @@ public final class JobTable {
     int loseAll(UUID workerId) {
         lock.lock();
         try {
-            int lost = 0;
+            List<Cursor> lost = new ArrayList<>();
             for (var e : byAge.entrySet()) {
                 Job job = e.getValue().job();
-                if (job.workerId().equals(workerId) && !job.done()) {
-                    e.setValue(new Entry(job.lost(), false));
-                    lost++;
+                if (workerId.equals(job.workerId()) && !job.done()) {
+                    lost.add(e.getKey());
                 }
             }
-            return lost;
+            for (Cursor key : lost) {
+                set(key, new Entry(byAge.get(key).job().lost(), false));
+            }
+            return lost.size();
         } finally {
-            lock.unlock();
+            unlockAndTell();
         }
     }
 
@@ -305,6 +313,26 @@ public final class JobTable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Waits until {@code jobId}'s entry differs from {@code seen} (an event or an answer changed
+     * it) or {@code timeout} has passed, and answers the entry then.
+     */
+    Optional<Entry> awaitChange(String jobId, Optional<Entry> seen, Duration timeout) throws InterruptedException {
+        lock.lock();
+        try {
+            Conditions.await(changed, () -> !entry(jobId).equals(seen), timeout);
+            return entry(jobId);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Caller holds the lock. */
+    private Optional<Entry> entry(String jobId) {
+        Cursor key = keys.get(jobId);
+        return key == null ? Optional.empty() : Optional.of(byAge.get(key));
     }
 
     public int size() {

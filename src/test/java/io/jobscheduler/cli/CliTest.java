@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The client against a scripted scheduler on a real loopback socket: what the real scheduler
- * does only when it fails (a cut output stream) and what needs no cluster (tokens, usage).
+ * does only when it fails (a cut event stream) and what needs no cluster (tokens, usage).
  */
 class CliTest {
     private static final String TWO_WORKERS = """
@@ -41,9 +41,10 @@ class CliTest {
     }
 
     @Test
-    void aCutOutputStreamIsReportedTheStateIsStillAskedForAndTheStatusIs125() throws IOException {
-        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/output")
-                ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+    void aCutEventStreamIsReportedTheStateIsStillAskedForAndTheStatusIs125() throws IOException {
+        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/events")
+                ? events("event: state\nid: 0\ndata: {\"job_id\":\"j1\",\"state\":\"RUNNING\"}\n\n"
+                        + "event: output\nid: 5\ndata: aGVsbG8=\n\n")
                 : json(200, "{\"job_id\":\"j1\",\"done\":true,\"state\":\"SUCCEEDED\",\"exit_code\":0,\"signal\":null}"));
         int status = run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url());
         assertEquals(125, status, stderr());
@@ -54,17 +55,49 @@ class CliTest {
     }
 
     @Test
+    void theEndEventSaysTheExitStatusAndTheOutputIsTheDecodedBytes() throws IOException {
+        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/events")
+                ? events(": keep-alive\n\nevent: state\nid: 0\ndata: {\"job_id\":\"j1\",\"state\":\"RUNNING\"}\n\n"
+                        + "event: output\nid: 3\ndata: AP/+\n\n"
+                        + "event: end\nid: 3\ndata: {\"job_id\":\"j1\",\"done\":true,\"state\":\"FAILED\",\"exit_code\":7}\n\n")
+                        + "0\r\n\r\n"
+                : json(500, "{\"error\":\"no other call is needed\"}"));
+        assertEquals(7, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals(List.of(0, 255, 254), out.toString(StandardCharsets.ISO_8859_1).chars().boxed().toList());
+        assertEquals(1, scheduler.requests().size(), scheduler.requests().toString());
+    }
+
+    @Test
+    void outputWhoseOffsetDoesNotFollowOnIsAnErrorNotSilentlyWrongBytes() throws IOException {
+        scheduler = new FakeScheduler(request -> events("event: output\nid: 5\ndata: aGVsbG8=\n\n"
+                + "event: output\nid: 12\ndata: aGk=\n\n") + "0\r\n\r\n");
+        assertEquals(125, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals("hello", out.toString(StandardCharsets.ISO_8859_1));
+        assertTrue(stderr().contains("output ending at byte 12 after 5 bytes and a chunk of 2"), stderr());
+    }
+
+    @Test
     void aStreamCutBecauseTheWorkerIsLostExitsWith69() throws IOException {
-        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/output")
-                ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n"
+        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/events")
+                ? events("event: output\nid: 2\ndata: aGk=\n\n")
                 : json(200, "{\"job_id\":\"j1\",\"done\":true,\"error\":true,\"error_text\":\"worker lost\",\"state\":\"LOST\"}"));
         assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
     }
 
     @Test
-    void anOutputRouteRefusedWith503ForALostJobExits69AndAnyOtherRefusalIs125() throws IOException {
+    void anEndEventSayingLostIsToldAsACutStreamAndExits69() throws IOException {
+        scheduler = new FakeScheduler(request -> events("event: output\nid: 2\ndata: aGk=\n\n"
+                + "event: end\nid: 2\ndata: {\"job_id\":\"j1\",\"done\":true,\"state\":\"LOST\",\"error_text\":\"worker lost\"}\n\n")
+                + "0\r\n\r\n");
+        assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
+        assertEquals("jobscheduler: the output of job j1 was cut off after 2 bytes (its worker is down)\n"
+                + "jobscheduler: job j1 is LOST\n", stderr());
+    }
+
+    @Test
+    void anEventsRouteRefusedWith503ForALostJobExits69AndAnyOtherRefusalIs125() throws IOException {
         String[] state = {"LOST"};
-        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/output")
+        scheduler = new FakeScheduler(request -> request.startsWith("GET /jobs/j1/events")
                 ? json(503, "{\"error\":\"worker w is down\"}")
                 : json(200, "{\"job_id\":\"j1\",\"done\":true,\"state\":\"" + state[0] + "\"}"));
         assertEquals(69, run(Map.of(), "logs", "-f", "j1", "--server", scheduler.url()), stderr());
@@ -174,6 +207,13 @@ class CliTest {
         byte[] bytes = (body + "\n").getBytes(StandardCharsets.UTF_8);
         return "HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n"
                 + body + "\n";
+    }
+
+    /** The head of an event stream and {@code text} as one chunk (no final chunk: the caller adds it or not). */
+    private static String events(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + Integer.toHexString(bytes.length) + "\r\n" + text + "\r\n";
     }
 
     /**

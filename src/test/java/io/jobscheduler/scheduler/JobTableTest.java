@@ -3,12 +3,17 @@ package io.jobscheduler.scheduler;
 import io.jobscheduler.grpc.JobEvent;
 import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.QueryJobRes;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -203,6 +208,25 @@ class JobTableTest {
         index.apply(WORKER, JobEvent.newBuilder().setJobId("untimed").setState("RUNNING").build());
         assertThat(ids(index.page(10, Optional.empty(), filter(Set.of(), null, 0L, null))), is(List.of()));
         assertThat(ids(index.page(10, Optional.empty(), JobTable.Filter.ALL)), contains("untimed"));
+    }
+
+    @Test
+    void aWaiterOnAJobWakesWithItsChangedEntryAndNotForAnotherJob() throws Exception {
+        JobTable index = new JobTable(100);
+        index.record(job("a", 1), true);
+        index.record(job("b", 2), true);
+        Optional<JobTable.Entry> seen = index.find("a");
+
+        // Another job's change: the wait runs out and answers the entry unchanged.
+        index.apply(WORKER, ended("b", "SUCCEEDED"));
+        assertThat(index.awaitChange("a", seen, Duration.ofMillis(50)), is(seen));
+
+        try (ExecutorService waiter = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Optional<JobTable.Entry>> woken =
+                    waiter.submit(() -> index.awaitChange("a", seen, Duration.ofMinutes(5)));
+            index.apply(WORKER, ended("a", "FAILED"));
+            assertThat(woken.get(30, TimeUnit.SECONDS).orElseThrow().job().state(), is(JobState.FAILED));
+        }
     }
 
     @Test

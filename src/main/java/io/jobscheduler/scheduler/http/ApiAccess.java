@@ -29,7 +29,7 @@ import java.util.Optional;
  */
 public final class ApiAccess {
     /** The health routes (probes call them without a token; ObserveRoutes lists them) and the dashboard's static files. */
-    private static final List<String> OPEN = List.of(ObserveRoutes.HEALTH, "/ui");
+    private static final List<String> OPEN = List.of(ObserveRoutes.HEALTH, Dashboard.PATH);
     private static final String BEARER = "bearer ";
 
     private final Optional<TokenFile> tokens;

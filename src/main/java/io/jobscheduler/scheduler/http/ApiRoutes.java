@@ -4,6 +4,7 @@ import io.helidon.http.Method;
 import io.helidon.webserver.http.HttpRules;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.WorkerRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +25,13 @@ public final class ApiRoutes {
 
     /** The gateway's routes. */
     public static ApiRoutes of(WorkerRegistry registry, JobGateway gateway) {
+        return of(registry, gateway, JobEventStream.KEEPALIVE);
+    }
+
+    /** The gateway's routes, the event streams sending a keep-alive comment after {@code eventsKeepalive} of silence. */
+    public static ApiRoutes of(WorkerRegistry registry, JobGateway gateway, Duration eventsKeepalive) {
         return new ApiRoutes(Stream.concat(new WorkersHttpService(registry, gateway).routes().stream(),
-                new JobsHttpService(gateway).routes().stream()).toList());
+                new JobsHttpService(gateway, eventsKeepalive).routes().stream()).toList());
     }
 
     public List<ApiRoute> all() {

@@ -28,6 +28,7 @@ final class HttpAudit {
             "POST /start", "start",
             "POST /stop", "stop",
             "GET /jobs/{job_id}/output", "output",
+            "GET /jobs/{job_id}/events", "output",   // the events carry the output too
             "DELETE /workers/{id}", "worker_remove");
 
     private final AuditLog log;

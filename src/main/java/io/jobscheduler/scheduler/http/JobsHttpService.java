@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler.http;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
@@ -40,14 +41,17 @@ import java.util.regex.Pattern;
 final class JobsHttpService {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
+    private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
     private static final Pattern VARIABLE_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9_-]{1,63}");
     private static final int MAX_CONSTRAINTS = 64;
 
     private final JobGateway gateway;
+    private final JobEventStream events;
 
-    JobsHttpService(JobGateway gateway) {
+    JobsHttpService(JobGateway gateway, Duration eventsKeepalive) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
+        this.events = new JobEventStream(gateway, eventsKeepalive);
     }
 
     /** The job routes, for {@link ApiRoutes}. */
@@ -58,7 +62,8 @@ final class JobsHttpService {
                 ApiRoute.post("/query", ApiRole.VIEWER, this::query),
                 ApiRoute.get("/jobs", ApiRole.VIEWER, this::list),
                 ApiRoute.get("/jobs/{job_id}", ApiRole.VIEWER, this::one),
-                ApiRoute.get("/jobs/{job_id}/output", ApiRole.VIEWER, this::output));
+                ApiRoute.get("/jobs/{job_id}/output", ApiRole.VIEWER, this::output),
+                ApiRoute.get("/jobs/{job_id}/events", ApiRole.VIEWER, this::events));
     }
 
     /** {@code POST /start}. An explicit null is refused like a wrong type; a missing field is named as missing. */
@@ -180,10 +185,11 @@ final class JobsHttpService {
     }
 
     /** A job in a list: where it runs, what it runs, its state and times; unknown values are null. */
-    public record JobSummary(String jobId, String workerId, String command, String path, String state,
-                             String startedAt, String finishedAt, Integer exitCode) {
+    public record JobSummary(String jobId, String workerId, String command, String path, List<String> args,
+                             String state, String startedAt, String finishedAt, Integer exitCode) {
         static JobSummary of(Job job) {
-            return new JobSummary(job.jobId(), workerText(job), job.command(), job.path(), job.state().name(),
+            return new JobSummary(job.jobId(), workerText(job), job.command(), job.path(), job.args(),
+                    job.state().name(),
                     job.startedAt().map(JsonBody::time).orElse(null), job.finishedAt().map(JsonBody::time).orElse(null),
                     job.exitCode().isPresent() ? job.exitCode().getAsInt() : null);
         }
@@ -307,17 +313,7 @@ final class JobsHttpService {
             case "false", "0" -> false;
             default -> throw ApiException.badRequest("query parameter 'follow' must be true or false, was '" + text + "'");
         }).orElse(true);
-        long offset = query.get("offset").map(text -> {
-            try {
-                long value = Long.parseLong(text);
-                if (value >= 0) {
-                    return value;
-                }
-            } catch (NumberFormatException e) {
-                // Falls through to the refusal below.
-            }
-            throw ApiException.badRequest("query parameter 'offset' must be a non-negative integer, was '" + text + "'");
-        }).orElse(0L);
+        long offset = query.get("offset").map(text -> offset("query parameter 'offset'", text)).orElse(0L);
         Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
         HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
 
@@ -350,6 +346,35 @@ final class JobsHttpService {
             // The client went away; closing the call above cancelled the worker's stream.
             throw SchedulerHttp.clientGone("GET output of job " + jobId, e);
         }
+    }
+
+    /**
+     * {@code GET /jobs/{job_id}/events}: from {@code Last-Event-ID} (a reconnecting
+     * {@code EventSource} sends the last {@code id} it saw), else {@code offset}, else byte 0.
+     */
+    private void events(ServerRequest request, ServerResponse response) {
+        QueryParameters query = QueryParameters.only(request, "offset", "worker_id");
+        String jobId = jobId(request.path().pathParameters().get("job_id"));
+        // An empty one is an EventSource with no last id: the same as none (the HTML standard).
+        Optional<String> lastEventId = request.headers().first(LAST_EVENT_ID).filter(id -> !id.isBlank());
+        long offset = lastEventId.map(text -> offset("header Last-Event-ID", text))
+                .or(() -> query.get("offset").map(text -> offset("query parameter 'offset'", text)))
+                .orElse(0L);
+        Optional<UUID> workerId = optionalWorkerId(query.get("worker_id").orElse(null));
+        HttpAudit.before(request, entry -> entry.job(jobId).worker(workerId.map(UUID::toString).orElse(null)));
+        events.serve(jobId, offset, workerId, response);
+    }
+
+    private static long offset(String what, String text) {
+        try {
+            long value = Long.parseLong(text.strip());
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // Falls through to the refusal below.
+        }
+        throw ApiException.badRequest(what + " must be a non-negative integer, was '" + text + "'");
     }
 
     private static String jobId(String id) {

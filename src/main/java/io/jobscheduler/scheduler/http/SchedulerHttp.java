@@ -49,7 +49,8 @@ public final class SchedulerHttp {
     /**
      * Every route of the gateway with the error conventions, and the JSON body of a not-ready
      * answer of the health routes (Helidon's health feature answers them, with {@code readiness}
-     * among its checks). A new route is one more entry of {@link ApiRoutes}' table.
+     * among its checks), and the dashboard's static files ({@link Dashboard}). A new API route is
+     * one more entry of {@link ApiRoutes}' table.
      */
     public static void routing(HttpRouting.Builder routing, WorkerRegistry registry, JobGateway gateway,
                                Readiness readiness) {
@@ -80,6 +81,7 @@ public final class SchedulerHttp {
             }
         });
         ApiRoutes.of(registry, gateway).register(routing, access);
+        Dashboard.register(routing);
     }
 
     /**

@@ -165,9 +165,11 @@ class ApiAccessServerTest {
         assertEquals(204, get(secured, "/observe/health/live", null).statusCode());
         assertEquals(204, get(secured, "/observe/health/ready", null).statusCode());
         assertEquals(204, get(secured, "/observe/health", null).statusCode());
-        // No dashboard is served yet: its paths are 404, not 401.
-        assertRefused(get(secured, "/ui", null), 404, "no route");
-        assertRefused(get(secured, "/ui/app.js", null), 404, "no route");
+        // The dashboard's files need no token (the page asks for one when the API answers 401)...
+        assertEquals(200, get(secured, "/ui", null).statusCode());
+        assertEquals(200, get(secured, "/ui/app.js", null).statusCode());
+        // ...and a path below /ui that is none of them is a 404, not a 401.
+        assertRefused(get(secured, "/ui/nothing.js", null), 404, "no route");
     }
 
     @Test

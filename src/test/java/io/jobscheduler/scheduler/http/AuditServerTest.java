@@ -105,6 +105,9 @@ class AuditServerTest {
         HttpResponse<String> output = send(scheduler, "GET", "/jobs/" + echoJob + "/output", ApiRole.VIEWER, null);
         assertEquals(200, output.statusCode());
         assertEquals(SECRET_VALUE + "\n", output.body());
+        HttpResponse<String> eventStream = send(scheduler, "GET", "/jobs/" + echoJob + "/events", ApiRole.VIEWER, null);
+        assertEquals(200, eventStream.statusCode());
+        assertTrue(eventStream.body().contains("event: end\n"), eventStream.body());
 
         HttpResponse<String> sleeping = post(scheduler, "/start", ApiRole.ADMIN, "{\"worker_id\":\"" + workerId
                 + "\",\"command\":\"sleep\",\"args\":[\"30\"]}");
@@ -153,7 +156,7 @@ class AuditServerTest {
             assertTrue(line.get("time").asText().matches(WorkersHttpServiceTest.API_TIME), line.toString());
             assertTrue(line.get("from").asText().matches("127\\.0\\.0\\.1:\\d+"), line.toString());
         }
-        assertEquals(Map.of("start", 2, "output", 1, "stop", 1, "refused", 3, "worker_register", 1,
+        assertEquals(Map.of("start", 2, "output", 2, "stop", 1, "refused", 3, "worker_register", 1,
                 "worker_deregister", 1, "worker_remove", 1), events, lines.toString());
 
         JsonNode register = only(lines, "worker_register", null);
@@ -175,10 +178,14 @@ class AuditServerTest {
         assertEquals(201, start.get("status").asInt());
         assertEquals("admin-token", only(lines, "start", sleepJob).get("who").asText());
 
-        JsonNode read = only(lines, "output", echoJob);
-        assertEquals("viewer-token", read.get("who").asText());
-        assertEquals("/jobs/{job_id}/output", read.get("route").asText());
-        assertEquals(200, read.get("status").asInt());
+        List<JsonNode> reads = lines.stream().filter(l -> l.get("event").asText().equals("output")).toList();
+        assertEquals(List.of("/jobs/{job_id}/output", "/jobs/{job_id}/events"),
+                reads.stream().map(l -> l.get("route").asText()).toList(), "the raw output and the events read it");
+        for (JsonNode read : reads) {
+            assertEquals("viewer-token", read.get("who").asText());
+            assertEquals(echoJob, read.get("job_id").asText());
+            assertEquals(200, read.get("status").asInt());
+        }
 
         JsonNode stop = only(lines, "stop", sleepJob);
         assertEquals("operator-token", stop.get("who").asText());
