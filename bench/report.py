@@ -81,6 +81,11 @@ ROWS = [
     ("rss_worker_loaded", "worker RSS after scenarios 1-3", "rss_after_load", "worker_kb", "MB", 1 / 1024, None, None),
     ("pb_default", "cmp: ProcessBuilder default, 2 threads", "processbuilder_default", "rate", "spawns/s", 1, "floor_spawn_t2", None),
     ("pb_vfork", "cmp: ProcessBuilder VFORK, 2 threads", "processbuilder_VFORK", "rate", "spawns/s", 1, "floor_spawn_t2", None),
+    # Scenario 8: the secured path as a ratio to the plaintext figure of the same rounds (issue 11).
+    ("secured_start_c16", "8 secured start c=16 (mTLS, HTTPS, token) / plaintext", "secured_start_c16", "rate", "jobs/s", 1,
+     "start_c16", (">=", 0.8, "ratio")),
+    ("secured_query_running_c64", "8 secured query running c=64 / plaintext", "secured_query_running_c64", "rate", "req/s", 1,
+     "query_running_c64", (">=", 0.8, "ratio")),
 ]
 
 n_scen = next((r["scenario"] for r in records if r["scenario"].startswith("output_") and r["scenario"] != "output_1_reader"), None)

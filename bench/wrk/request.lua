@@ -1,12 +1,16 @@
 -- One request, repeated: method, path and JSON body come from the environment, so the worker id
 -- or job id the harness learned at run time goes into the body (BENCH_METHOD, BENCH_PATH,
--- BENCH_BODY). done() prints one JSON line with throughput, latency percentiles (ms) and errors.
+-- BENCH_BODY), with BENCH_TOKEN as a bearer token when set. done() prints one JSON line with throughput, latency percentiles (ms) and errors.
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
 local body = os.getenv("BENCH_BODY")
 
 wrk.method = method
 wrk.path = path
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
 if body and body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"

@@ -312,9 +312,9 @@ final class Dispatcher implements AutoCloseable {
             ending = named ? placed(started) : null;
             return new Outcome.Started(started);
         } catch (SchedulerException.WorkerOutOfResources e) {
-            if (!named || !chosen.features().contains(Worker.CAPACITY)) {
+            if (!named || !e.full()) {
                 ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
-                throw e;   // out of descriptors, memory or disk, or a worker no queued job can go to
+                throw e;   // out of descriptors, memory or disk (503), or a worker no queued job can go to
             }
             refused(chosen.id());
             return requeue(job);

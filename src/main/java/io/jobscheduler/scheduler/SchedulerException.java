@@ -95,9 +95,17 @@ public abstract sealed class SchedulerException extends RuntimeException {
     public static final class WorkerOutOfResources extends SchedulerException {
         /** How long a client should wait before retrying. */
         public static final Duration RETRY_AFTER = Duration.ofSeconds(5);
+        private final boolean full;
 
-        WorkerOutOfResources(String message) {
+        /** @param full the worker said it is at its max_running ({@code rpc/CapacityRefusal}), not out of a resource */
+        WorkerOutOfResources(String message, boolean full) {
             super(message);
+            this.full = full;
+        }
+
+        /** Whether the worker only had no room (a job may wait for it) rather than running out of a resource. */
+        public boolean full() {
+            return full;
         }
 
         public Duration retryAfter() {

@@ -2,6 +2,7 @@ package io.jobscheduler.scheduler;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.jobscheduler.rpc.CapacityRefusal;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -34,7 +35,7 @@ final class WorkerFailures {
             case FAILED_PRECONDITION -> new SchedulerException.WorkerRefused(code, worker + " cannot start the command"
                     + description);
             case RESOURCE_EXHAUSTED -> new SchedulerException.WorkerOutOfResources(worker
-                    + " cannot take the request now, retry later" + description);
+                    + " cannot take the request now, retry later" + description, CapacityRefusal.isFull(e));
             case PERMISSION_DENIED -> new SchedulerException.WorkerRefused(code, worker + " does not allow the request"
                     + description);
             case UNIMPLEMENTED -> new SchedulerException.WorkerRefused(code, worker + " does not implement this call"

@@ -1,6 +1,7 @@
 package io.jobscheduler.worker;
 
 import io.grpc.Status;
+import io.jobscheduler.rpc.CapacityRefusal;
 import io.jobscheduler.worker.job.JobRequest;
 import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.JobStatus;
@@ -51,8 +52,7 @@ final class StartGate {
                 }
             }
             if (maxRunning > 0 && runner.runningCount() + reserved >= maxRunning) {
-                throw Status.RESOURCE_EXHAUSTED.withDescription("this worker already runs its max_running of "
-                        + maxRunning + " jobs").asRuntimeException();
+                throw CapacityRefusal.full("this worker already runs its max_running of " + maxRunning + " jobs");
             }
             reserved++;
             jobId.ifPresent(starting::add);

@@ -2,6 +2,7 @@ package io.jobscheduler.worker;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.jobscheduler.rpc.CapacityRefusal;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.helidon.webserver.WebServer;
@@ -88,6 +89,7 @@ class StartGateServerTest {
         stub.startJob(sleeper(null));
         StatusRuntimeException full = assertThrows(StatusRuntimeException.class, () -> stub.startJob(sleeper(null)));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, full.getStatus().getCode());
+        assertTrue(CapacityRefusal.isFull(full), "the refusal says it is about capacity, over the wire: " + full.getTrailers());
         assertTrue(full.getStatus().getDescription().contains("max_running of 2"), full.getStatus().toString());
         stub.stopJob(StopJobReq.newBuilder().setJobID(first).build());
         assertNotNull(stub.startJob(sleeper(null)).getJobID(), "a stopped job frees its room");
