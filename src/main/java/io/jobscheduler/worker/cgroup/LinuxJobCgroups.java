@@ -76,6 +76,12 @@ final class LinuxJobCgroups implements JobCgroups {
         List<Member> members = new ArrayList<>();
         try {
             for (Member parent : parents) {
+                // The v2 cgroup always (membership, and the kill of the whole tree); a v1 hierarchy only
+                // for a limit it enforces: making and removing a v1 memory cgroup costs milliseconds,
+                // which a job without limits should not pay (BENCHMARKS.md, "Round two").
+                if (!parent.hierarchy().v2() && limits.controls().stream().noneMatch(parent::serves)) {
+                    continue;
+                }
                 Path dir = parent.dir().resolve(jobId);
                 try {
                     Files.createDirectory(dir);
