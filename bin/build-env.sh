@@ -11,7 +11,7 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
     # collector costs least. A heap that starts small: the idle heap is what the process uses.
     -XX:+UseSerialGC -Xms16m
     # A heap ceiling: without it the young generation grows with the allocation rate of streaming
-    # and the heap reached 512 MB (scheduler) / 440 MB (worker) after the output scenarios, with
+    # and the heap reached 510 MB (scheduler) / 431 MB (worker) after the output scenarios, with
     # 18-50 MB live. At 128 MB alone: RssAnon after them, scheduler 1,005 -> 593 MB, worker
     # 524 -> 221 MB; 96 MB (with the lines below): the worker's 145 MB, every byte still delivered.
     -Xmx96m
@@ -25,11 +25,11 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
     -Dio.grpc.netty.useCustomAllocator=false -Dio.grpc.netty.shaded.io.netty.allocator.type=unpooled
     # glibc keeps the memory that is freed (the released buffers) in its arenas: unpooled, NMT
     # counted 0.2 MB of direct memory after the streams but RssAnon stayed at 548 MB. A trim every
-    # 5 s gives it back: 5 s after the streams, scheduler 355 -> 158 MB RssAnon.
+    # 5 s gives it back: 5 s after the streams, scheduler 347 -> 155 MB RssAnon.
     -XX:TrimNativeHeapInterval=5000
     # Map the AOT cache at the address it was recorded for instead of a random one: relocating
-    # it writes a pointer on nearly every page, and those 27 MB turn private (RssAnon of an idle
-    # worker 98.6 -> 71.6 MB, scheduler 98.6 -> 71.9 MB). If that address is taken the JVM
+    # it writes a pointer on nearly every page, and those 26 MB turn private (RssAnon of an idle
+    # worker 96.4 -> 69.9 MB, scheduler 96.3 -> 70.2 MB). If that address is taken the JVM
     # relocates as before. The cost: the cache's classes lie at a predictable address (the JDK's
     # behaviour before JDK 20's default of ArchiveRelocationMode=1).
     -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0)
