@@ -2,17 +2,20 @@
 """Aggregates the benchmark's raw records (one JSON object per line: scenario, round, figures)
 into medians with min-max, ratios to the floors of the same run and the issue's targets.
 Prints the table and writes the results JSON.
-usage: report.py RAW.jsonl OUT.json --mode M --commit C --nproc N --cpu MODEL --params TEXT"""
+With --history DIR (full runs): compares each median with the newest earlier run in DIR of the
+same machine kind (mode, nproc, CPU model), then adds this run's summary to DIR.
+usage: report.py RAW.jsonl OUT.json --mode M --commit C --nproc N --cpu MODEL --params TEXT [--history DIR]"""
 import argparse
 import datetime
 import json
+import os
 import statistics
 import sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument("raw")
 ap.add_argument("out")
-for a in ("--mode", "--commit", "--nproc", "--cpu", "--params", "--date"):
+for a in ("--mode", "--commit", "--nproc", "--cpu", "--params", "--date", "--history"):
     ap.add_argument(a, default="")
 args = ap.parse_args()
 
@@ -75,10 +78,12 @@ ROWS = [
     ("ready_scheduler_direct", "5 scheduler exec->both sockets (java -jar)", "footprint_direct", "scheduler_ready_ms", "ms", 1, None, None),
     ("ready_worker", "5 worker exec->gRPC socket", "footprint", "worker_ready_ms", "ms", 1, None, None),
     ("registered_worker", "5 worker exec->listed in GET /workers", "footprint", "worker_registered_ms", "ms", 1, None, None),
-    ("rss_scheduler", "5 idle scheduler RSS", "footprint", "scheduler_rss_kb", "MB", 1 / 1024, None, None),
-    ("rss_worker", "5 idle worker RSS", "footprint", "worker_rss_kb", "MB", 1 / 1024, None, ("<=", 64, "abs")),
-    ("rss_scheduler_loaded", "scheduler RSS after scenarios 1-3", "rss_after_load", "scheduler_kb", "MB", 1 / 1024, None, None),
-    ("rss_worker_loaded", "worker RSS after scenarios 1-3", "rss_after_load", "worker_kb", "MB", 1 / 1024, None, None),
+    ("rss_scheduler", "5 idle scheduler RSS (VmRSS)", "footprint", "scheduler_rss_kb", "MB", 1 / 1024, None, None),
+    ("anon_scheduler", "5 idle scheduler private memory (RssAnon)", "footprint", "scheduler_anon_kb", "MB", 1 / 1024, None, ("<=", 96, "abs")),
+    ("rss_worker", "5 idle worker RSS (VmRSS)", "footprint", "worker_rss_kb", "MB", 1 / 1024, None, None),
+    ("anon_worker", "5 idle worker private memory (RssAnon)", "footprint", "worker_anon_kb", "MB", 1 / 1024, None, ("<=", 64, "abs")),
+    ("rss_scheduler_loaded", "scheduler RSS after scenarios 1-3", "rss_after_load", "scheduler_kb", "MB", 1 / 1024, None, ("<=", 300, "abs")),
+    ("rss_worker_loaded", "worker RSS after scenarios 1-3", "rss_after_load", "worker_kb", "MB", 1 / 1024, None, ("<=", 200, "abs")),
     ("pb_default", "cmp: ProcessBuilder default, 2 threads", "processbuilder_default", "rate", "spawns/s", 1, "floor_spawn_t2", None),
     ("pb_vfork", "cmp: ProcessBuilder VFORK, 2 threads", "processbuilder_VFORK", "rate", "spawns/s", 1, "floor_spawn_t2", None),
     # Scenario 8: the secured path as a ratio to the plaintext figure of the same rounds (issue 11).
@@ -126,6 +131,34 @@ for key, label, scen, metric, unit, scale, floor, target in ROWS:
     by_key[key] = row
 
 
+def machine_kind(meta):
+    return (meta.get("mode"), str(meta.get("nproc")), meta.get("cpu"))
+
+
+def previous_run(directory, meta):
+    """The newest summary in directory of the same machine kind, or None."""
+    if not directory or not os.path.isdir(directory):
+        return None
+    for name in sorted(os.listdir(directory), reverse=True):
+        if name.endswith(".json"):
+            run = json.load(open(os.path.join(directory, name)))
+            if machine_kind(run["meta"]) == machine_kind(meta):
+                return run
+    return None
+
+
+def change(row):
+    """This median against the previous run's, in per cent; None when either is missing or 0."""
+    p = prev_rows.get(row["key"])
+    if not p or not p.get("median"):
+        return None
+    return (row["median"] / p["median"] - 1) * 100
+
+
+def fmt_change(c):
+    return "-" if c is None else f"{c:+.0f} %"
+
+
 def fmt(v):
     if v is None:
         return "-"
@@ -136,25 +169,41 @@ def fmt(v):
 now = args.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 meta = {"date": now, "mode": args.mode, "commit": args.commit, "nproc": args.nproc, "cpu": args.cpu,
         "params": args.params}
+prev = previous_run(args.history, meta)
+prev_rows = {r["key"]: r for r in prev["rows"]} if prev else {}
+since = f"vs {prev['meta']['commit']}" if prev else "vs prev"
 lines = [f"jobscheduler benchmark ({args.mode}) {now} commit {args.commit}; {args.nproc} x {args.cpu}",
-         f"params: {args.params}", "",
-         f"| {'figure':<52} | {'median':>9} | {'min-max':>17} | {'unit':<11} | {'x floor':>7} | {'target':<24} | {'':<6} |",
-         f"|{'-' * 54}|{'-' * 11}|{'-' * 19}|{'-' * 13}|{'-' * 9}|{'-' * 26}|{'-' * 8}|"]
+         f"params: {args.params}",
+         f"change: against the run of {prev['meta']['date']} (commit {prev['meta']['commit']}) on the same machine kind"
+         if prev else "change: no earlier run of this machine kind in the history", "",
+         f"| {'figure':<52} | {'median':>9} | {'min-max':>17} | {'unit':<11} | {'x floor':>7} | {'target':<24} | {'':<6} | {since:>12} |",
+         f"|{'-' * 54}|{'-' * 11}|{'-' * 19}|{'-' * 13}|{'-' * 9}|{'-' * 26}|{'-' * 8}|{'-' * 14}|"]
 for r in rows:
     status = "" if "met" not in r else ("met" if r["met"] else "MISSED")
     if "errors" in r:
         status += f" {r['errors']} err"
     lines.append(f"| {r['label']:<52} | {fmt(r['median']):>9} | {fmt(r['min']) + '-' + fmt(r['max']):>17} | "
-                 f"{r['unit']:<11} | {fmt(r.get('ratio')):>7} | {r.get('target', ''):<24} | {status:<6} |")
+                 f"{r['unit']:<11} | {fmt(r.get('ratio')):>7} | {r.get('target', ''):<24} | {status:<6} | {fmt_change(change(r)):>12} |")
 table = "\n".join(lines)
 print(table)
-md = [f"| figure | median | min-max | unit | x floor | target | |", "|---|---:|---:|---|---:|---|---|"]
+md = [f"| figure | median | min-max | unit | x floor | target | | {since} |", "|---|---:|---:|---|---:|---|---|---:|"]
 for r in rows:
     status = "" if "met" not in r else ("met" if r["met"] else "**missed**")
     if "errors" in r:
         status += f" ({r['errors']} errors)"
     md.append(f"| {r['label'].replace('|', '&#124;')} | {fmt(r['median'])} | {fmt(r['min'])}-{fmt(r['max'])} | {r['unit']} | "
-              f"{fmt(r.get('ratio'))} | {r.get('target', '')} | {status} |")
+              f"{fmt(r.get('ratio'))} | {r.get('target', '')} | {status} | {fmt_change(change(r))} |")
 open(args.out.rsplit(".", 1)[0] + ".md", "w").write(
-    f"Run {now}, mode {args.mode}, commit {args.commit}, {args.nproc} x {args.cpu}; {args.params}\n\n" + "\n".join(md) + "\n")
+    f"Run {now}, mode {args.mode}, commit {args.commit}, {args.nproc} x {args.cpu}; {args.params}\n"
+    + (f"Change: against {prev['meta']['date']} (commit {prev['meta']['commit']}), same machine kind\n" if prev else "")
+    + "\n" + "\n".join(md) + "\n")
 json.dump({"meta": meta, "rows": rows, "table": table, "raw": records}, open(args.out, "w"), indent=1)
+if args.history:
+    # The summary only (no raw records, no per-round values): a few kB per run, committed.
+    os.makedirs(args.history, exist_ok=True)
+    keep = ("key", "label", "unit", "n", "median", "min", "max", "ratio", "target", "met")
+    summary = {"meta": meta, "rows": [{k: r[k] for k in keep if k in r} for r in rows]}
+    stamp = now.replace(":", "").replace("-", "")
+    name = os.path.join(args.history, f"{stamp}-{args.commit.replace('+', '-')}.json")
+    json.dump(summary, open(name, "w"), indent=0)
+    print(f"history: {name}")

@@ -2,11 +2,48 @@
 # uses, the build of target/jobscheduler.jar with progress a person can follow, and the
 # recording of the JVM's ahead-of-time cache.
 
-# Serial GC and a heap that starts small: both processes keep little live data, and on a
-# machine of two cores the serial collector costs least. The dist's launcher carries the same
-# list (bin/make-dist writes it there from this one).
+# The JVM flags of every start: bin/jobscheduler, the dist's launcher (bin/make-dist writes this
+# list into it) and the AOT training run (the cache is recorded with the flags it is used with).
+# Each flag says what it bought (issue 19; BENCHMARKS.md, "Round two": medians of 3 starts,
+# RssAnon of the idle process; after the output scenarios: 1 GiB to 1 reader, 100 MiB to 100).
 jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow
-                        -XX:+UseSerialGC -Xms16m -Xmx512m)
+    # Serial GC: both processes keep little live data (10-20 MB), and on 2 cores the serial
+    # collector costs least. A heap that starts small: the idle heap is what the process uses.
+    -XX:+UseSerialGC -Xms16m
+    # A heap ceiling: without it the young generation grows with the allocation rate of streaming
+    # and the heap reached 510 MB (scheduler) / 431 MB (worker) after the output scenarios, with
+    # 18-50 MB live. At 128 MB alone: RssAnon after them, scheduler 1,005 -> 593 MB, worker
+    # 524 -> 221 MB; 96 MB (with the lines below): the worker's 145 MB, every byte still delivered.
+    -Xmx96m
+    # Direct memory is no longer tied to the heap ceiling (its default): 100 followed streams
+    # hold up to 1 MiB of gRPC flow-control window each in direct buffers. Capped, so a fan-out
+    # beyond it fails streams instead of growing the process.
+    -XX:MaxDirectMemorySize=512m
+    # grpc-netty's pooled allocator keeps every 2 MiB chunk it once used: 229 MB of direct
+    # memory stayed committed after the streams ended (NMT "Other"). Unpooled buffers go back
+    # when released; the output throughput stayed within the noise (BENCHMARKS.md).
+    -Dio.grpc.netty.useCustomAllocator=false -Dio.grpc.netty.shaded.io.netty.allocator.type=unpooled
+    # glibc keeps the memory that is freed (the released buffers) in its arenas: unpooled, NMT
+    # counted 0.2 MB of direct memory after the streams but RssAnon stayed at 548 MB. A trim every
+    # 5 s gives it back: 5 s after the streams, scheduler 347 -> 155 MB RssAnon.
+    -XX:TrimNativeHeapInterval=5000
+    # Map the AOT cache at the address it was recorded for instead of a random one: relocating
+    # it writes a pointer on nearly every page, and those 26 MB turn private (RssAnon of an idle
+    # worker 96.4 -> 69.9 MB, scheduler 96.3 -> 70.2 MB). If that address is taken the JVM
+    # relocates as before. The cost: the cache's classes lie at a predictable address (the JDK's
+    # behaviour before JDK 20's default of ArchiveRelocationMode=1).
+    -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0)
+
+jobscheduler_jvm_flags_text() {
+    # The flag list as one line: recorded beside an AOT cache, which the JVM refuses (silently,
+    # with the launchers' -Xlog:aot*=off) when it is used with flags it was not recorded with.
+    printf '%s\n' "${jobscheduler_jvm_flags[*]}"
+}
+
+jobscheduler_aot_is_stale() {
+    # True when the AOT cache $2 is missing, older than the jar $1, or recorded with other flags.
+    [ ! -f "$2" ] || [ "$1" -nt "$2" ] || [ "$(cat "$2.flags" 2>/dev/null)" != "$(jobscheduler_jvm_flags_text)" ]
+}
 
 jobscheduler_jar_is_stale() {
     # True when $1/target/jobscheduler.jar is missing or older than the sources.
@@ -75,6 +112,7 @@ jobscheduler_record_aot() {
     if "$java" "${jobscheduler_jvm_flags[@]}" -XX:AOTCacheOutput="$fresh" -jar "$jar" train > "$log" 2>&1 \
             && [ -s "$fresh" ]; then
         mv -f "$fresh" "$aot"
+        jobscheduler_jvm_flags_text > "$aot.flags"
         echo "  $(jobscheduler_elapsed $started) done" >&2
     else
         echo "warning: the training run failed (see $log); starting without the cache" >&2
