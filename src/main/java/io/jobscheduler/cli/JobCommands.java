@@ -36,7 +36,8 @@ final class JobCommands {
         @Override
         public Integer call() {
             Api api = server.connect(context.env());
-            Api.Answer answer = api.post("/start", job.startBody(job.workerId(api)));
+            // 201 started, or 202 queued: either way the job exists under this id.
+            Api.Answer answer = api.post("/start", job.startBody());
             context.out().print(output.json ? answer.text() : answer.json().path("job_id").asText() + "\n");
             return 0;
         }
@@ -90,9 +91,16 @@ final class JobCommands {
         @Override
         public Integer call() {
             Api api = server.connect(context.env());
-            String workerId = job.workerId(api);
-            context.progress("starting '" + job.commandLine() + "' on worker " + workerId + " …");
-            String jobId = api.post("/start", job.startBody(workerId)).json().path("job_id").asText();
+            context.progress("starting '" + job.commandLine() + "' …");
+            Api.Answer answer = api.post("/start", job.startBody());
+            JsonNode started = answer.json();
+            String jobId = started.path("job_id").asText();
+            // The scheduler's answer names the worker; a queued job (202) may have none yet, and
+            // its event stream waits until it starts.
+            String workerId = started.path("worker_id").isTextual() ? started.path("worker_id").asText() : null;
+            if (answer.status() == 202) {
+                context.progress("job " + jobId + " is queued: no eligible worker has room yet");
+            }
             return followToTheEnd(context, api, jobId, workerId);
         }
     }

@@ -1,29 +1,22 @@
 package io.jobscheduler.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * What {@code start} and {@code run} start: the options of a job and {@code -- COMMAND [ARGS…]},
- * turned into the body of {@code POST /start} (api.md): {@code command}, {@code args}, {@code env},
- * {@code timeout}; {@code path} stays empty. A new request field is an {@code @Option} here and
- * one line in {@link #startBody}.
+ * turned into the body of {@code POST /start} (api.md): {@code worker_id} (only with {@code --worker}),
+ * {@code command}, {@code args}, {@code env}, {@code timeout}, {@code constraints}; {@code path}
+ * stays empty. A new request field is an {@code @Option} here and a few lines in {@link #startBody}.
  */
 final class JobSpec {
-    @Spec(Spec.Target.MIXEE)
-    private CommandSpec spec;
-
     @Option(names = "--worker", paramLabel = "ID",
-            description = "The worker to run on; without it, the one alive worker (an error when there are several).")
+            description = "The worker to run on; without it, the scheduler places the job (or queues it).")
     private String worker;
 
     @Option(names = "--env", paramLabel = "K=V", description = "An environment variable of the job (repeatable).")
@@ -33,8 +26,10 @@ final class JobSpec {
             description = "End the job after this long, e.g. 30s, 5m (the scheduler checks the duration).")
     private String timeout;
 
-    // Arrives with the server side of issue 14, a field here and a line in startBody():
-    //   @Option(names = "--constraint", paramLabel = "K=V") Map<String, String> constraints;
+    @Option(names = "--constraint", paramLabel = "K=V",
+            description = {"Run only on a worker whose label K is V; K=!V: whose label K is not V (repeatable).",
+                    "The scheduler checks names and values."})
+    private Map<String, String> constraints = new LinkedHashMap<>();
 
     @Parameters(index = "0", paramLabel = "COMMAND", description = "The program to run (no shell).")
     private String command;
@@ -48,9 +43,13 @@ final class JobSpec {
         return arguments.isEmpty() ? command : command + " " + String.join(" ", arguments);
     }
 
-    /** The body of {@code POST /start} for {@code workerId}. */
-    ObjectNode startBody(String workerId) {
-        ObjectNode body = Api.JSON.createObjectNode().put("worker_id", workerId).put("command", command);
+    /** The body of {@code POST /start}; without {@code --worker} it names none, and the scheduler places the job. */
+    ObjectNode startBody() {
+        ObjectNode body = Api.JSON.createObjectNode();
+        if (worker != null) {
+            body.put("worker_id", worker);
+        }
+        body.put("command", command);
         if (!arguments.isEmpty()) {
             arguments.forEach(body.putArray("args")::add);
         }
@@ -61,32 +60,10 @@ final class JobSpec {
         if (timeout != null) {
             body.put("timeout", timeout);
         }
+        if (!constraints.isEmpty()) {
+            ObjectNode byLabel = body.putObject("constraints");
+            constraints.forEach(byLabel::put);
+        }
         return body;
-    }
-
-    /**
-     * {@code --worker}, or the only worker that is alive. Several or none is a usage error that
-     * lists them (automatic placement arrives with issue 14).
-     */
-    String workerId(Api api) {
-        if (worker != null) {
-            return worker;
-        }
-        JsonNode workers = api.get("/workers").json().path("workers");
-        List<String> alive = new ArrayList<>();
-        workers.forEach(w -> {
-            if ("alive".equals(w.path("state").asText())) {
-                alive.add(w.path("id").asText());
-            }
-        });
-        if (alive.size() == 1) {
-            return alive.getFirst();
-        }
-        String why = alive.isEmpty() ? "no worker is alive" : alive.size() + " workers are alive: choose one with --worker ID";
-        throw usage(why + (workers.isEmpty() ? "" : "\n" + Formats.workers(workers).stripTrailing()));
-    }
-
-    private CommandLine.ParameterException usage(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 }

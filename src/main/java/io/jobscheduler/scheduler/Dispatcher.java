@@ -100,7 +100,7 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends one start to one worker and records it ({@link JobGateway}'s start). */
     interface Starter {
-        Job start(UUID workerId, JobStart start, Optional<String> jobId);
+        Job start(UUID workerId, JobStart start, Optional<String> jobId, Constraints constraints);
     }
 
     Dispatcher(WorkerRegistry registry, JobTable table, Starter gateway, int maxQueued, Clock clock, Wakeup wakeup,
@@ -135,7 +135,7 @@ final class Dispatcher implements AutoCloseable {
         // counted against a worker's capacity: its listing, once back, brings their real state.
         for (StoreRecord.Placed p : restored.placed()) {
             WorkerRegistry.parseId(p.workerId()).ifPresent(worker -> table.record(new Job(p.jobId(), worker,
-                    p.command(), p.path(), List.of(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
+                    p.command(), p.path(), List.of(), Map.of(), JobState.RUNNING, "", OptionalInt.empty(), OptionalInt.empty(),
                     p.startedAtMillis() == 0 ? Optional.empty() : Optional.of(Instant.ofEpochMilli(p.startedAtMillis())),
                     Optional.empty()), false));
         }
@@ -308,7 +308,8 @@ final class Dispatcher implements AutoCloseable {
         boolean named = chosen.features().contains(Worker.JOB_ID);
         StoreRecord ending = null;
         try {
-            Job started = gateway.start(chosen.id(), job.start(), named ? Optional.of(job.jobId()) : Optional.empty());
+            Job started = gateway.start(chosen.id(), job.start(), named ? Optional.of(job.jobId()) : Optional.empty(),
+                    job.constraints());
             ending = named ? placed(started) : null;
             return new Outcome.Started(started);
         } catch (SchedulerException.WorkerOutOfResources e) {
@@ -517,7 +518,7 @@ final class Dispatcher implements AutoCloseable {
     private void send(QueuedJob<JobStart> job, UUID workerId) {
         StoreRecord ending = null;
         try {
-            ending = placed(gateway.start(workerId, job.start(), Optional.of(job.jobId())));
+            ending = placed(gateway.start(workerId, job.start(), Optional.of(job.jobId()), job.constraints()));
         } catch (SchedulerException.WorkerOutOfResources e) {
             refused(workerId);
             putBack(job);
@@ -604,12 +605,12 @@ final class Dispatcher implements AutoCloseable {
 
     private static Job failed(QueuedJob<JobStart> job, UUID workerId, String why) {
         return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
-                JobState.FAILED, why, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
+                job.constraints().byLabel(), JobState.FAILED, why, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
     }
 
     private static Job lost(QueuedJob<JobStart> job, UUID workerId) {
         return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
-                JobState.LOST, Job.LOST_TEXT, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
+                job.constraints().byLabel(), JobState.LOST, Job.LOST_TEXT, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
     }
 
     /** A job the scheduler holds that no worker has yet (queued or being sent), or one stopped while queued. */

@@ -127,8 +127,7 @@ public final class JobGateway {
     private static Placed placed(Dispatcher.Outcome outcome) {
         return switch (outcome) {
             case Dispatcher.Outcome.Started s -> new Placed(s.job(), false, false);
-            case Dispatcher.Outcome.Queued q -> new Placed(Job.waiting(q.job().jobId(), q.job().target(),
-                    q.job().start(), JobState.QUEUED), true, false);
+            case Dispatcher.Outcome.Queued q -> new Placed(Job.waiting(q.job(), JobState.QUEUED), true, false);
         };
     }
 
@@ -152,7 +151,7 @@ public final class JobGateway {
     private Optional<Job> waiting(String jobId, Optional<UUID> workerId) {
         return dispatcher.waiting(jobId)
                 .filter(w -> workerId.isEmpty() || workerId.equals(w.job().target()))
-                .map(w -> Job.waiting(jobId, w.job().target(), w.job().start(), w.state()));
+                .map(w -> Job.waiting(w.job(), w.state()));
     }
 
     /**
@@ -186,14 +185,14 @@ public final class JobGateway {
      * advertise is never sent (501 over HTTP, naming the feature).
      */
     public Job start(UUID workerId, JobStart start) {
-        return start(workerId, start, Optional.empty());
+        return start(workerId, start, Optional.empty(), Constraints.NONE);
     }
 
     /**
      * {@link #start(UUID, JobStart)} naming the job: {@code jobId} is sent as
      * {@code StartJobReq.job_id}, for the worker to adopt (it must advertise {@code job_id}).
      */
-    Job start(UUID workerId, JobStart start, Optional<String> jobId) {
+    Job start(UUID workerId, JobStart start, Optional<String> jobId, Constraints constraints) {
         WorkerLookup.Alive worker = alive(workerId, registry.lookup(workerId), false);
         for (String feature : start.features()) {
             if (!worker.worker().features.contains(feature)) {
@@ -211,7 +210,8 @@ public final class JobGateway {
         // The worker's clock says when the job started; an original-contract worker does not say.
         Instant startedAt = started.getStartedAtMillis() == 0 ? clock.instant()
                 : Instant.ofEpochMilli(started.getStartedAtMillis());
-        Job job = Job.started(started.getJobID(), workerId, start.command(), start.path(), start.args(), startedAt);
+        Job job = Job.started(started.getJobID(), workerId, start.command(), start.path(), start.args(), constraints,
+                startedAt);
         table.record(job, worker.worker().events);
         return table.find(job.jobId()).map(JobTable.Entry::job).orElse(job);
     }
@@ -257,7 +257,7 @@ public final class JobGateway {
     }
 
     private static Job lost(String jobId, UUID workerId, Optional<Job> known) {
-        return known.orElseGet(() -> new Job(jobId, workerId, "", "", List.of(), JobState.LOST, "", OptionalInt.empty(),
+        return known.orElseGet(() -> new Job(jobId, workerId, "", "", List.of(), Map.of(), JobState.LOST, "", OptionalInt.empty(),
                 OptionalInt.empty(), Optional.empty(), Optional.empty())).lost();
     }
 
@@ -285,7 +285,7 @@ public final class JobGateway {
         List<JobTable.Entry> queued = after.isPresent() || filter.since().isPresent() || filter.until().isPresent()
                 ? List.of()
                 : dispatcher.queued(Integer.MAX_VALUE).stream()
-                        .map(q -> Job.waiting(q.jobId(), q.target(), q.start(), JobState.QUEUED))
+                        .map(q -> Job.waiting(q, JobState.QUEUED))
                         .filter(filter::matches).limit(limit).map(j -> new JobTable.Entry(j, false)).toList();
         if (queued.size() == limit) {
             return new JobTable.Page(queued, Optional.of(JobTable.Cursor.NEWEST));

@@ -124,13 +124,44 @@ class CliTest {
     }
 
     @Test
-    void withoutWorkerAndSeveralAliveItIsAUsageErrorListingThem() throws IOException {
-        scheduler = new FakeScheduler(request -> json(200, TWO_WORKERS));
-        assertEquals(2, run(Map.of(), "run", "--server", scheduler.url(), "--", "bash", "x.sh"));
-        assertTrue(stderr().startsWith("jobscheduler run: 2 workers are alive: choose one with --worker ID\n"), stderr());
-        assertTrue(stderr().contains("11111111-1111-1111-1111-111111111111   127.0.0.1:1"), stderr());
-        assertTrue(stderr().contains("22222222-2222-2222-2222-222222222222   127.0.0.1:2"), stderr());
-        assertTrue(scheduler.requests().stream().noneMatch(r -> r.startsWith("POST /start")), "nothing was started");
+    void runWithoutWorkerSendsNoneWithItsConstraintsAndFollowsAQueuedJobToItsEnd() throws IOException {
+        scheduler = new FakeScheduler(request -> request.startsWith("POST /start")
+                ? json(202, "{\"job_id\":\"q1\",\"worker_id\":null,\"state\":\"QUEUED\"}")
+                : request.startsWith("GET /jobs/q1/events")
+                ? events("event: state\nid: 0\ndata: {\"job_id\":\"q1\",\"worker_id\":null,\"state\":\"QUEUED\"}\n\n"
+                        + "event: state\nid: 0\ndata: {\"job_id\":\"q1\",\"worker_id\":\"w\",\"state\":\"RUNNING\"}\n\n"
+                        + "event: output\nid: 3\ndata: aGkK\n\n"
+                        + "event: end\nid: 3\ndata: {\"job_id\":\"q1\",\"done\":true,\"state\":\"FAILED\",\"exit_code\":3}\n\n")
+                        + "0\r\n\r\n"
+                : json(500, "{\"error\":\"no other call is needed\"}"));
+        Context terminal = new Context(Map.of(), new PrintStream(out, true), new PrintStream(err, true, StandardCharsets.UTF_8),
+                true);
+        assertEquals(3, Cli.commandLine(terminal).execute("run", "--server", scheduler.url(), "--constraint", "zone=a",
+                "--constraint", "gpu=!none", "--", "make", "all"), stderr());
+        assertEquals("hi\n", out.toString());
+        assertTrue(stderr().contains("job q1 is queued"), stderr());
+        assertTrue(stderr().contains("job q1 is running on worker w"), stderr());
+        assertEquals(2, scheduler.requests().size(), "no worker lookup: " + scheduler.requests());
+        String start = scheduler.requests().getFirst();
+        assertTrue(start.endsWith("{\"command\":\"make\",\"args\":[\"all\"],"
+                + "\"constraints\":{\"zone\":\"a\",\"gpu\":\"!none\"}}"), start);
+        assertTrue(scheduler.requests().get(1).startsWith("GET /jobs/q1/events HTTP/1.1"), scheduler.requests().get(1));
+    }
+
+    @Test
+    void startOfAQueuedJobPrintsItsId() throws IOException {
+        scheduler = new FakeScheduler(request -> json(202, "{\"job_id\":\"q2\",\"worker_id\":null,\"state\":\"QUEUED\"}"));
+        assertEquals(0, run(Map.of(), "start", "--server", scheduler.url(), "--constraint", "disk=!ssd", "--", "true"),
+                stderr());
+        assertEquals("q2\n", out.toString());
+        assertTrue(scheduler.requests().getFirst().endsWith("{\"command\":\"true\",\"constraints\":{\"disk\":\"!ssd\"}}"),
+                scheduler.requests().getFirst());
+    }
+
+    @Test
+    void aConstraintWithoutAnEqualsSignIsAUsageError() {
+        assertEquals(2, run(Map.of(), "start", "--server", "http://127.0.0.1:1", "--constraint", "zone", "--", "true"));
+        assertTrue(stderr().contains("--constraint"), stderr());
     }
 
     @Test

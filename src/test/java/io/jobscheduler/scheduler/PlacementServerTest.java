@@ -157,14 +157,26 @@ class PlacementServerTest {
         String b = worker(0, Map.of("zone", "b"));
         JsonNode listed = workerBody(a);
         assertEquals("a", listed.get("labels").get("zone").asText(), listed.toString());
+        Map<String, String> constraintsOf = new HashMap<>();
         for (int i = 0; i < 5; i++) {
-            assertEquals(a, json(post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"a\"}}"))
-                    .get("worker_id").asText());
-            assertEquals(b, json(post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"!a\"}}"))
-                    .get("worker_id").asText());
-            assertEquals(b, json(post("/start", "{\"command\":\"true\",\"constraints\":{\"disk\":\"!ssd\"}}"))
-                    .get("worker_id").asText(), "a worker without the label meets a 'not' constraint");
+            JsonNode inA = json(post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"a\"}}"));
+            assertEquals(a, inA.get("worker_id").asText());
+            JsonNode notInA = json(post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"!a\"}}"));
+            assertEquals(b, notInA.get("worker_id").asText());
+            JsonNode noSsd = json(post("/start", "{\"command\":\"true\",\"constraints\":{\"disk\":\"!ssd\"}}"));
+            assertEquals(b, noSsd.get("worker_id").asText(), "a worker without the label meets a 'not' constraint");
+            constraintsOf.put(inA.get("job_id").asText(), "{\"zone\":\"a\"}");
+            constraintsOf.put(notInA.get("job_id").asText(), "{\"zone\":\"!a\"}");
+            constraintsOf.put(noSsd.get("job_id").asText(), "{\"disk\":\"!ssd\"}");
         }
+        JsonNode two = json(post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"a\",\"disk\":\"ssd\"}}"));
+        constraintsOf.put(two.get("job_id").asText(), "{\"disk\":\"ssd\",\"zone\":\"a\"}");
+        constraintsOf.put(json(post("/start", "{\"command\":\"true\"}")).get("job_id").asText(), "{}");
+        // Each entry of GET /jobs carries the constraints its start was placed by (in label order), {} for none.
+        Map<String, String> listedConstraints = new HashMap<>();
+        json(get("/jobs?limit=1000")).get("jobs").forEach(job ->
+                listedConstraints.put(job.get("job_id").asText(), job.get("constraints").toString()));
+        assertEquals(constraintsOf, listedConstraints);
         HttpResponse<String> impossible = post("/start", "{\"command\":\"true\",\"constraints\":{\"zone\":\"a\",\"gpu\":\"yes\"}}");
         assertEquals(422, impossible.statusCode(), impossible.body());
         assertEquals("no registered worker meets constraint gpu=yes", json(impossible).get("error").asText());
@@ -223,10 +235,11 @@ class PlacementServerTest {
         assertEquals(201, blocker.statusCode(), blocker.body());
         String[] names = {"low", "high1", "mid", "high2", "none"};
         String[] priorities = {"-1", "5", "1", "5", null};
+        String[] constraints = {"", "", ",\"constraints\":{\"zone\":\"!b\"}", "", ""};
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < names.length; i++) {
             HttpResponse<String> queued = post("/start", "{" + appendBody("order.txt", names[i])
-                    + (priorities[i] == null ? "" : ",\"priority\":" + priorities[i]) + "}");
+                    + (priorities[i] == null ? "" : ",\"priority\":" + priorities[i]) + constraints[i] + "}");
             assertEquals(202, queued.statusCode(), queued.body());
             JsonNode body = json(queued);
             assertEquals("QUEUED", body.get("state").asText());
@@ -240,6 +253,9 @@ class PlacementServerTest {
         JsonNode listed = json(get("/jobs?state=QUEUED"));
         assertEquals(List.of(ids.get(1), ids.get(3), ids.get(2), ids.get(4), ids.get(0)),
                 listed.get("jobs").findValuesAsText("job_id"), "the queue, in dispatch order");
+        assertEquals(List.of("{}", "{}", "{\"zone\":\"!b\"}", "{}", "{}"),
+                listed.get("jobs").findValues("constraints").stream().map(JsonNode::toString).toList(),
+                "a queued job's entry carries its constraints");
         HttpResponse<String> noOutputYet = get("/jobs/" + ids.getFirst() + "/output?follow=false");
         assertEquals(200, noOutputYet.statusCode(), noOutputYet.body());
         assertEquals("", noOutputYet.body());
@@ -250,6 +266,11 @@ class PlacementServerTest {
             assertEquals(worker, query(id).get("worker_id").asText());
         }
         assertEquals(List.of("high1", "high2", "mid", "none", "low"), Files.readAllLines(work.resolve("order.txt")));
+        Map<String, String> listedConstraints = new HashMap<>();
+        json(get("/jobs?state=SUCCEEDED&limit=1000")).get("jobs").forEach(job ->
+                listedConstraints.put(job.get("job_id").asText(), job.get("constraints").toString()));
+        assertEquals("{\"zone\":\"!b\"}", listedConstraints.get(ids.get(2)), "kept once the queued job was sent");
+        assertEquals("{}", listedConstraints.get(ids.get(0)));
     }
 
     @Test

@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -184,12 +186,16 @@ final class JobsHttpService {
         }
     }
 
-    /** A job in a list: where it runs, what it runs, its state and times; unknown values are null. */
+    /**
+     * A job in a list: where it runs, what it runs and by which constraints it was placed (in label
+     * order; {@code {}} when none are known), its state and times; unknown values are null.
+     */
     public record JobSummary(String jobId, String workerId, String command, String path, List<String> args,
-                             String state, String startedAt, String finishedAt, Integer exitCode) {
+                             SortedMap<String, String> constraints, String state, String startedAt, String finishedAt,
+                             Integer exitCode) {
         static JobSummary of(Job job) {
             return new JobSummary(job.jobId(), workerText(job), job.command(), job.path(), job.args(),
-                    job.state().name(),
+                    new TreeMap<>(job.constraints()), job.state().name(),
                     job.startedAt().map(JsonBody::time).orElse(null), job.finishedAt().map(JsonBody::time).orElse(null),
                     job.exitCode().isPresent() ? job.exitCode().getAsInt() : null);
         }
