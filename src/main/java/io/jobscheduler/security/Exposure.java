@@ -68,12 +68,19 @@ public record Exposure(String socketKey, Address socket, String exposed) {
                 + String.join("; ", exposures));
     }
 
-    /** Whether this process runs as root: the owner of {@code /proc/self} is its effective user. */
+    /**
+     * Whether this process runs as root: the owner of {@code /proc/self} is its effective user.
+     * Fails closed: when that cannot be read, the worker does not guess "not root" (which would let
+     * a root worker off loopback run every job as root unasked).
+     *
+     * @throws UnsafeException when the effective user cannot be told
+     */
     public static boolean runningAsRoot() {
         try {
             return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         } catch (IOException | UnsupportedOperationException e) {
-            return false;
+            throw new UnsafeException("cannot tell whether this worker runs as root (/proc/self: " + e.getMessage()
+                    + "): set jobs.run_as (or grpc_server.insecure = true to start anyway)");
         }
     }
 }

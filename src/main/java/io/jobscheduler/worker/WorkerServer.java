@@ -66,8 +66,8 @@ public final class WorkerServer implements AutoCloseable {
         Optional<String> exposed;
         try {
             exposed = new Exposure("grpc_server.addr", settings.grpcAddress(), "start, stop and read every job")
-                    .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(),
-                            settings.jobRules().runAs().isEmpty() && Exposure.runningAsRoot(), settings.grpcInsecure());
+                    .check(settings.grpcTls().filter(ServerTls::mutual).isPresent(), rootWithoutRunAs(settings),
+                            settings.grpcInsecure());
         } catch (Exposure.UnsafeException e) {
             throw new ServerStartException(e.getMessage(), e);
         }
@@ -131,6 +131,25 @@ public final class WorkerServer implements AutoCloseable {
         exposed.ifPresent(line -> LOG.log(System.Logger.Level.WARNING, line));
         link.start(settings.withBoundPort(server.port()).advertiseAddress());
         return new WorkerServer(server, runner, link, confinement, metrics, observeServer);
+    }
+
+    /**
+     * Whether jobs would run as root because no {@code run_as} is set; asked only off loopback,
+     * where it matters. A user that cannot be told counts as root under {@code insecure} (said in
+     * its log line), and refuses the start otherwise.
+     */
+    private static boolean rootWithoutRunAs(WorkerSettings settings) {
+        if (settings.grpcAddress().isLoopback() || settings.jobRules().runAs().isPresent()) {
+            return false;
+        }
+        try {
+            return Exposure.runningAsRoot();
+        } catch (Exposure.UnsafeException e) {
+            if (!settings.grpcInsecure()) {
+                throw e;
+            }
+            return true;
+        }
     }
 
     /** The metrics socket: HTTP/1.1, Helidon's metrics and health observers, nothing else. */

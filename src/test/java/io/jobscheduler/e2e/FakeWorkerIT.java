@@ -164,6 +164,21 @@ class FakeWorkerIT {
     }
 
     @Test
+    void aStartWithoutAWorkerIsPlacedOnAWorkerOfTheOriginalContractWhichIsNeverAskedToAdoptAnId() {
+        // The fake is the cluster's one worker: it advertises nothing, so it has no capacity to
+        // respect and cannot adopt ids; a placed start is sent at once, as the original contract's.
+        Cluster.Reply placed = cluster.post("/start", object("command", "placed"));
+        assertEquals(201, placed.status(), placed.toString());
+        assertEquals(fakeId, placed.json().get("worker_id").asText(), "the answer names the worker it chose");
+        assertEquals("placed", placed.json().get("job_id").asText(), "the job has the id the worker made");
+        StartJobReq sent = starts.getLast();
+        assertEquals("placed", sent.getCommand());
+        assertEquals("", sent.getJobId(), "no job_id is sent to a worker that does not advertise it");
+        // A start needing a feature no registered worker advertises could never be placed.
+        cluster.post("/start", object("command", "printf", "args", List.of("x"))).assertError(422);
+    }
+
+    @Test
     void aWorkerSlowerThanTheCallTimeoutIs504() {
         cluster.post("/query", object("job_id", "slow", "worker_id", fakeId).toString()).assertError(504);
         cluster.get("/jobs/slow?worker_id=" + fakeId).assertError(504);
