@@ -261,11 +261,14 @@ final class Dispatcher implements AutoCloseable {
                 inFlight.merge(chosen.id(), 1, Integer::sum);
                 sending.put(job.jobId(), job);
                 sendingTo.put(job.jobId(), chosen.id());
-                // A start the worker adopts the id of is recorded before it is sent; one the worker
-                // names cannot be, and is never repeated.
-                recorded = chosen.features().contains(Worker.JOB_ID)
+                // Only a start made for an idempotency key is recorded, durably, before it is sent:
+                // the key must be found by a retry after a crash, and the start is then repeated
+                // under it. Without one, the client holds nothing until it is answered; the worker,
+                // which keeps its jobs, is the record of what it started (it reports them when it
+                // registers again), so an interrupted start is never repeated behind the client's back.
+                recorded = journalled(submission, chosen)
                         ? store.append(new StoreRecord.Dispatching(job.jobId(), chosen.id().toString(),
-                                JournalRecords.start(job.start()), submission.key().orElse(null)))
+                                JournalRecords.start(job.start()), submission.key().get()))
                         : SchedulerStore.Commit.DONE;
                 submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
             }
@@ -288,7 +291,12 @@ final class Dispatcher implements AutoCloseable {
             sent(job, chosen.id(), null);
             throw e;
         }
-        return startNow(job, chosen);
+        return startNow(job, chosen, journalled(submission, chosen));
+    }
+
+    /** Whether a start sent at once is in the journal before the call: one for an idempotency key, to a worker that adopts ids. */
+    private static boolean journalled(Submission submission, Candidate chosen) {
+        return submission.key().isPresent() && chosen.features().contains(Worker.JOB_ID);
     }
 
     /** A job the journal could not take: gone, as if never asked for. */
@@ -302,8 +310,13 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends a start chosen on the caller's thread: a worker that turns out full gets it queued instead. */
-    private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen) {
+    /**
+     * Sends a start chosen on the caller's thread: a worker that turns out full gets it queued
+     * instead. {@code journalled}: its dispatch is in the journal already (else the journal learns
+     * of it only if it is queued, or once it is placed: written behind, without a wait, since the
+     * worker has it).
+     */
+    private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen, boolean journalled) {
         // A worker that adopts ids gets the scheduler's, so the job keeps it if it must be queued.
         boolean named = chosen.features().contains(Worker.JOB_ID);
         StoreRecord ending = null;
@@ -314,11 +327,11 @@ final class Dispatcher implements AutoCloseable {
             return new Outcome.Started(started);
         } catch (SchedulerException.WorkerOutOfResources e) {
             if (!named || !e.full()) {
-                ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+                ending = journalled ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
                 throw e;   // out of descriptors, memory or disk (503), or a worker no queued job can go to
             }
             refused(chosen.id());
-            return requeue(job);
+            return requeue(job, journalled);
         } catch (SchedulerException.WorkerUnavailable | SchedulerException.WorkerTooSlow e) {
             if (!named) {
                 throw e;
@@ -326,23 +339,29 @@ final class Dispatcher implements AutoCloseable {
             // It may have reached the worker: it waits to be sent there again, never elsewhere, and
             // the client holds its id (202), so a retry never makes a second job.
             refused(chosen.id());
-            return requeue(job.resendingTo(chosen.id()));
+            return requeue(job.resendingTo(chosen.id()), journalled);
         } catch (SchedulerException e) {
             // Anything else is the client's answer, as before placement; a start that may have
             // reached the worker is not repeated behind the client's back.
-            ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+            ending = journalled ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
             throw e;
         } finally {
             sent(job, chosen.id(), ending);
         }
     }
 
-    /** A start sent at once that goes back to the queue after all; answered 202. */
-    private Outcome requeue(QueuedJob<JobStart> job) {
+    /**
+     * A start sent at once that goes back to the queue after all; answered 202 once that is
+     * durable. One not journalled yet is journalled now as queued, as if it had been from the start.
+     */
+    private Outcome requeue(QueuedJob<JobStart> job, boolean journalled) {
         SchedulerStore.Commit requeued;
         lock.lock();
         try {
             queue.putBack(job);   // it was accepted already: over the bound if need be
+            if (!journalled) {
+                store.append(JournalRecords.queued(job, null));   // journalled is false only without a key
+            }
             requeued = store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
         } finally {
             lock.unlock();
