@@ -31,6 +31,8 @@ def values(scenario, metric, scale=1.0):
 ROWS = [
     ("floor_spawn_t2", "floor: C posix_spawn+waitpid, 2 threads", "floor_spawn_t2", "rate", "spawns/s", 1, None, None),
     ("floor_spawn_t1", "floor: C posix_spawn+waitpid, 1 thread", "floor_spawn_t1", "rate", "spawns/s", 1, None, None),
+    ("floor_spawn_join_t2", "floor: the same, each child in a cgroup of its own joined by the pre-exec step, 2 threads",
+     "floor_spawn_join_t2", "rate", "spawns/s", 1, "floor_spawn_t2", None),
     ("floor_http_c1", "floor: GET /observe/health c=1", "health_c1", "rate", "req/s", 1, None, None),
     ("floor_http_c1_p50", "floor: GET /observe/health c=1 p50", "health_c1", "p50_ms", "ms", 1, None, None),
     ("floor_http_c1_p99", "floor: GET /observe/health c=1 p99", "health_c1", "p99_ms", "ms", 1, None, None),
@@ -41,6 +43,8 @@ ROWS = [
     ("start_c1_p90", "1 start c=1 p90", "start_c1", "p90_ms", "ms", 1, None, None),
     ("start_c1_p99", "1 start c=1 p99", "start_c1", "p99_ms", "ms", 1, None, ("<=", 5.0, "abs")),
     ("start_c16", "1 start /bin/true c=16", "start_c16", "rate", "jobs/s", 1, "floor_spawn_t2", (">=", 0.65, "ratio")),
+    ("start_c16_vs_join", "1 start c=16 / the floor with the cgroup join step", "start_c16", "rate", "jobs/s", 1,
+     "floor_spawn_join_t2", None),
     ("start_c16_p50", "1 start c=16 p50", "start_c16", "p50_ms", "ms", 1, None, None),
     ("start_c16_p90", "1 start c=16 p90", "start_c16", "p90_ms", "ms", 1, None, None),
     ("start_c16_p99", "1 start c=16 p99", "start_c16", "p99_ms", "ms", 1, None, None),
