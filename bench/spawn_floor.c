@@ -36,7 +36,7 @@ static void *loop(void *arg) {
     long id = (long) arg, *count = malloc(sizeof(long));
     char out[4096];
     snprintf(out, sizeof out, "%s/floor-%ld.out", outdir, id);
-    char procs[4200], dir[4200];
+    char dir[4200], procs[4300];
     char *plain[] = {"/bin/true", NULL};
     char *joined[] = {"/bin/sh", "-c", (char *) JOIN, "jobscheduler-join", procs, "/bin/true", NULL};
     char **argv = cgroup ? joined : plain;
