@@ -589,7 +589,18 @@ final class Dispatcher implements AutoCloseable {
             // job ends here and says why.
             ending = fail(job, workerId, e);
         } finally {
-            sent(job, workerId, ending);
+            SchedulerStore.Commit journalled = sent(job, workerId, ending);
+            if (ending instanceof StoreRecord.Removed) {
+                // Its client was told it is queued: its end must answer after a restart. (A lost
+                // Placed record costs nothing: the same start is sent again and answered.)
+                try {
+                    journalled.await();
+                } catch (java.io.IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot journal the end of job " + job.jobId() + ": " + e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
@@ -625,15 +636,16 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A dispatch is over; {@code ending} (null: none) journals how, with the change. */
-    private void sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
+    /** A dispatch is over; {@code ending} (null: none) journals how, with the change (the commit to await for it). */
+    private SchedulerStore.Commit sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
+        SchedulerStore.Commit journalled = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
             inFlight.merge(workerId, -1, (a, b) -> a + b == 0 ? null : a + b);
             sending.remove(job.jobId());
             sendingTo.remove(job.jobId());
             if (ending != null) {
-                store.append(ending);
+                journalled = store.append(ending);
                 keyOf.remove(job.jobId());
             }
             moved.signalAll();
@@ -641,6 +653,7 @@ final class Dispatcher implements AutoCloseable {
             lock.unlock();
         }
         wakeup.wake();
+        return journalled;
     }
 
     /** The worker refused a start as full (or failed it): it is counted full until its next heartbeat. */
