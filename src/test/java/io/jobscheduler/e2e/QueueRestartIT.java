@@ -51,6 +51,9 @@ class QueueRestartIT {
         // Each run appends its name, then waits for the go-ahead: the order of the lines is the order of the starts.
         Files.writeString(cluster.workDir().resolve("job.sh"),
                 "echo \"$1\" >> ran.txt\nwhile [ ! -f go ]; do sleep 0.02; done\n");
+        // The first start must find the worker alive (its TTL is short): on a loaded machine its first
+        // heartbeat can come after Cluster.start has seen it listed.
+        cluster.awaitWorkerState(cluster.workerId(0), "alive", Cluster.READY_TIMEOUT);
         String first = start("first", 0, 201);
         String[] names = {"p0-a", "p7", "p3", "p0-b", "p7-b"};
         int[] priorities = {0, 7, 3, 0, 7};
