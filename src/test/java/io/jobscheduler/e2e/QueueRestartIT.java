@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * the job processes themselves wrote.
  */
 class QueueRestartIT {
-    private static final Duration TTL = Duration.ofSeconds(2);
+    /** Short, so the restart's hold is short; not so short that a loaded machine misses heartbeats. */
+    private static final Duration TTL = Duration.ofSeconds(5);
 
     @TempDir
     Path dir;

@@ -7,6 +7,7 @@ import io.jobscheduler.config.WorkerCapacity;
 import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.WorkerGrpc;
 import io.jobscheduler.scheduler.store.JournalStore;
+import io.jobscheduler.scheduler.store.SchedulerStore;
 import io.jobscheduler.scheduler.store.StoreRecord;
 import io.jobscheduler.worker.TestWorkers;
 import io.jobscheduler.worker.WorkerServer;
@@ -246,11 +247,11 @@ class SchedulerRestartTest {
             // Records that are not live (requeues of jobs long gone) make the next change compact the journal.
             try (JournalStore store = new JournalStore(data.resolve("scheduler"))) {
                 store.load();
-                SchedulerStoreCommit last = null;
+                SchedulerStore.Commit last = SchedulerStore.Commit.DONE;
                 for (int i = 0; i < 12_000; i++) {
-                    last = new SchedulerStoreCommit(store.append(new StoreRecord.Requeued("gone-" + i, "")));
+                    last = store.append(new StoreRecord.Requeued("gone-" + i, ""));
                 }
-                last.commit().await();
+                last.await();
             }
             long before = Files.size(journal);
             try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
@@ -278,8 +279,5 @@ class SchedulerRestartTest {
             }
         }
         assertEquals(List.of("after"), Files.readAllLines(work.resolve("ran.txt")), "the stopped job never ran");
-    }
-
-    private record SchedulerStoreCommit(io.jobscheduler.scheduler.store.SchedulerStore.Commit commit) {
     }
 }
