@@ -93,6 +93,12 @@ final class Dispatcher implements AutoCloseable {
     /** The workers registered at the last look for queued jobs whose worker left, and when that was. */
     private Set<UUID> registeredBefore = Set.of();                          // guarded by lock
     private Instant departuresCheckedAt = Instant.MIN;                       // guarded by lock
+    /**
+     * Workers this scheduler has seen registered (at a pass, or named by a start it queued): only
+     * such a worker can be seen to leave. One it never saw (named by the journal, not back since a
+     * restart) may be down, so its jobs wait. Pruned at each look to those registered or still waited for.
+     */
+    private final Set<UUID> seenRegistered = new HashSet<>();                // guarded by lock
     private long arrivals;                                                   // guarded by lock
     private boolean closed;                                                  // guarded by lock
     /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
@@ -400,6 +406,8 @@ final class Dispatcher implements AutoCloseable {
         if (!queue.offer(job)) {
             throw new SchedulerException.QueueFull(queue.size());
         }
+        // A start is queued for a worker only while it is registered: it can be seen to leave.
+        job.target().ifPresent(seenRegistered::add);
     }
 
     /** The first thing no registered worker offers: a constraint, or a feature; empty when some worker could run it. */
@@ -461,6 +469,7 @@ final class Dispatcher implements AutoCloseable {
         SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
+            workers.forEach(w -> seenRegistered.add(w.record.id()));
             if (queue.isEmpty() || holding(workers)) {
                 return;
             }
@@ -530,12 +539,12 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * The queued jobs whose worker left the cluster (deregistered, was removed, or was not back
-     * within the hold after a restart): one pinned to it fails, naming it; one whose start may have
+     * The queued jobs whose worker left the cluster (it deregistered, or was removed with
+     * {@code DELETE /workers/{id}}): one pinned to it fails, naming it; one whose start may have
      * reached it is lost (what became of it is out of sight). A worker that is merely down is still
-     * registered, and its jobs wait. The queue is looked through when a worker has left since the
-     * last look, and at least every {@link #IDLE_PASS} (a job queued for a worker that left just
-     * before). Under the lock.
+     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart. The queue
+     * is looked through when a worker has left since the last look, and at least every
+     * {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
      */
     private List<JournalRecords.Ended> orphans(List<Worker> workers) {
         Set<UUID> registered = new HashSet<>();
@@ -548,16 +557,21 @@ final class Dispatcher implements AutoCloseable {
         }
         departuresCheckedAt = now;
         List<JournalRecords.Ended> orphans = new ArrayList<>();
+        Set<UUID> waitedFor = new HashSet<>(registered);
         for (QueuedJob<JobStart> job : queue.view()) {
             // Asked of the registry again, now: a worker that joined after the snapshot is not gone.
-            Optional<UUID> to = job.target().filter(id -> !registered.contains(id) && registry.find(id).isEmpty());
-            if (to.isPresent()) {
+            Optional<UUID> to = job.target().filter(id -> seenRegistered.contains(id) && !registered.contains(id)
+                    && registry.find(id).isEmpty());
+            if (to.isEmpty()) {
+                job.target().ifPresent(waitedFor::add);
+            } else {
                 orphans.add(job.resendTo().isPresent()
                         ? new JournalRecords.Ended(job, to, JobState.LOST, Job.LOST_TEXT)
                         : new JournalRecords.Ended(job, to, JobState.FAILED, "worker '" + to.get()
                                 + "' left the cluster before the job could start"));
             }
         }
+        seenRegistered.retainAll(waitedFor);
         return orphans;
     }
 

@@ -165,8 +165,6 @@ final class JournalRecords {
         }
         List<String> unanswered = new ArrayList<>();
         for (QueuedJob<JobStart> job : queue.values()) {
-            // A job pinned to a worker waits for it, so it is heard from (or the hold ends) first.
-            job.target().ifPresent(workers::add);
             if (!accepted.contains(job.jobId())) {
                 unanswered.add(job.jobId());
             }
