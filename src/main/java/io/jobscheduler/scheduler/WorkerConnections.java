@@ -56,10 +56,12 @@ final class WorkerConnections implements AutoCloseable {
         private final WorkerCallMeter calls;
         /**
          * The direct buffers output streams read into. The JVM flags make grpc-netty's buffers
-         * unpooled (a pool kept 229 MB after the streams, BENCHMARKS.md "Round two"), and each
-         * unpooled buffer is zeroed when made: 30 % of the scheduler's samples while streaming.
-         * One small pool for the stream channels only: one arena, 1 MiB chunks (freed once empty),
-         * no per-thread caches.
+         * unpooled (its default pool kept 229 MB after the streams, BENCHMARKS.md "Round two"),
+         * and the JDK zeroes each unpooled buffer it makes: 30 % of the scheduler's JFR samples
+         * while streaming. One small pool for the stream channels only: one arena, 1 MiB chunks,
+         * no per-thread caches; measured, the scheduler's CPU per streamed GiB fell by a quarter
+         * and its RSS at the end of 100 streams from 413 to 222 MB (BENCHMARKS.md, "Round two:
+         * output path").
          */
         private final ByteBufAllocator streamBuffers = new PooledByteBufAllocator(true, 0, 1, 8192, 7, 0, 0, false);
 
