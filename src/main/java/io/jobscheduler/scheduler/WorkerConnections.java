@@ -59,9 +59,9 @@ final class WorkerConnections implements AutoCloseable {
          * unpooled (its default pool kept 229 MB after the streams, BENCHMARKS.md "Round two"),
          * and the JDK zeroes each unpooled buffer it makes: 30 % of the scheduler's JFR samples
          * while streaming. One small pool for the stream channels only: one arena, 1 MiB chunks,
-         * no per-thread caches; measured, the scheduler's CPU per streamed GiB fell by a quarter
-         * and its RSS at the end of 100 streams from 413 to 222 MB (BENCHMARKS.md, "Round two:
-         * output path").
+         * no per-thread caches. Measured: the scheduler's CPU per streamed GiB fell by a fifth to
+         * a quarter, and its RSS at the end of 100 streams from ~400 to ~225 MB (BENCHMARKS.md,
+         * "Round two: output path").
          */
         private final ByteBufAllocator streamBuffers = new PooledByteBufAllocator(true, 0, 1, 8192, 7, 0, 0, false);
 
