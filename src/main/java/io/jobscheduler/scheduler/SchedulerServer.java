@@ -262,6 +262,10 @@ public final class SchedulerServer implements AutoCloseable {
     private static void httpListener(ListenerConfig.BuilderBase<?, ?> http, SchedulerSettings settings, RequestGuard guard) {
         listener(http, settings.httpAddress(), settings);
         settings.httpTls().ifPresent(tls -> http.tls(tls.helidonTls()));
+        // Plaintext: plain sockets, which write a response chunk in one write(2); Helidon 4.5.0's
+        // NioSocket takes one per 8 KiB (docs/helidon-notes.md, "Output throughput"). TLS keeps
+        // NIO, which the handshake deadline relies on (security/HandshakeDeadline).
+        http.useNio(settings.httpTls().isPresent());
         Duration idle = settings.idleTimeout();
         http.protocolsDiscoverServices(false)
                 .protocols(List.of())

@@ -1,5 +1,6 @@
 package io.jobscheduler.worker;
 
+import io.helidon.common.tls.Tls;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
 import io.helidon.webserver.grpc.GrpcRouting;
@@ -197,6 +198,12 @@ public final class WorkerServer implements AutoCloseable {
         if (schedulerOnly) {
             routing.intercept(PeerIdentityInterceptor.allowing(PeerRole.SCHEDULER));
         }
+        // Plaintext: blocking java.net sockets instead of NIO channels. Helidon 4.5.0's NioSocket
+        // writes through a fixed 8 KiB buffer, one write(2) per 8 KiB plus one per frame header
+        // (13 per 64 KiB of output); a plain socket writes each HTTP/2 frame in one (5 per 64 KiB)
+        // (docs/helidon-notes.md, "Output throughput"). TLS keeps NIO, which the handshake
+        // deadline relies on (security/HandshakeDeadline).
+        server.useNio(server.tls().filter(Tls::enabled).isPresent());
         server.connectionOptions(o -> o.tcpNoDelay(true))
                 .addProtocol(Http2Config.builder()
                         // The scheduler is this socket's one client, and it cancels a follow the
