@@ -14,7 +14,7 @@
 //        --scheduler 127.0.0.1:50000 --port 40000 --workers 1000 --rounds 3 --concurrency 16
 // Prints one JSON object per line: a "register"/"deregister" line per round (rate, latency),
 // then "at_rest", then a "stats" line every 2 s (open Watch streams, heartbeats sent in all and
-// per second over the last 2 s).
+// per second over the last 2 s, and the rate the open streams ask for together).
 // The last round's registrations stay; the process runs until it is killed.
 
 import io.grpc.Context;
@@ -63,6 +63,8 @@ public class WorkerSimulator {
     static final AtomicLong watchTotal = new AtomicLong();
     static final AtomicLong watchRefused = new AtomicLong();
     static final AtomicLong heartbeats = new AtomicLong();
+    /** What the open streams ask for together, in thousandths of a heartbeat a second. */
+    static final AtomicLong askedMilliPerSecond = new AtomicLong();
     static final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "heartbeats");
         t.setDaemon(true);
@@ -72,51 +74,74 @@ public class WorkerSimulator {
     static final class SimWorker extends WorkerGrpc.WorkerImplBase {
         @Override
         public void watch(WatchReq request, StreamObserver<Heartbeat> responses) {
+            WatchStream stream = new WatchStream(request, (ServerCallStreamObserver<Heartbeat>) responses);
             CompletableFuture<String> pending = LOCAL.get() instanceof InetSocketAddress local
                     ? registering.get(local.getAddress().getHostAddress()) : null;
             if (pending != null && !ids.contains(request.getWorkerID())) {
-                pending.completeOnTimeout(null, 10, TimeUnit.SECONDS).whenComplete((id, e) -> beat(request, responses));
-                return;
+                pending.completeOnTimeout(null, 10, TimeUnit.SECONDS).whenComplete((id, e) -> stream.start());
+            } else {
+                stream.start();
             }
-            beat(request, responses);
+        }
+    }
+
+    /** One Watch: a heartbeat every heartbeat_millis from start() until the scheduler cancels. */
+    static final class WatchStream {
+        private static final Heartbeat BEAT = Heartbeat.newBuilder().setRunningJobs(0).build();
+        private final WatchReq request;
+        private final ServerCallStreamObserver<Heartbeat> call;
+        private final long every;
+        private boolean started;            // guarded by this
+        private boolean ended;              // guarded by this
+        private ScheduledFuture<?> task;    // guarded by this
+
+        WatchStream(WatchReq request, ServerCallStreamObserver<Heartbeat> call) {
+            this.request = request;
+            this.call = call;
+            this.every = Math.max(1, request.getHeartbeatMillis() > 0 ? request.getHeartbeatMillis() : 1000);
+            call.setOnCancelHandler(this::end);     // only allowed before watch() returns
         }
 
-        private void beat(WatchReq request, StreamObserver<Heartbeat> responses) {
-            if (!ids.contains(request.getWorkerID())) {
-                watchRefused.incrementAndGet();
-                responses.onError(Status.NOT_FOUND.withDescription("this worker holds another id").asRuntimeException());
-                return;
-            }
-            var call = (ServerCallStreamObserver<Heartbeat>) responses;
-            long every = Math.max(1, request.getHeartbeatMillis() > 0 ? request.getHeartbeatMillis() : 1000);
-            watchOpen.incrementAndGet();
-            watchTotal.incrementAndGet();
-            Heartbeat beat = Heartbeat.newBuilder().setRunningJobs(0).build();
-            Object guard = new Object();
-            ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
-            boolean[] ended = {false};
-            Runnable end = () -> {
-                synchronized (guard) {
-                    if (ended[0]) return;
-                    ended[0] = true;
-                    if (task[0] != null) task[0].cancel(false);
+        void start() {
+            synchronized (this) {
+                if (ended) return;
+                if (ids.contains(request.getWorkerID())) {
+                    started = true;
+                    watchOpen.incrementAndGet();
+                    watchTotal.incrementAndGet();
+                    askedMilliPerSecond.addAndGet(1_000_000 / every);
+                    task = ticker.scheduleAtFixedRate(this::beat, 0, every, TimeUnit.MILLISECONDS);
+                    return;
                 }
-                watchOpen.decrementAndGet();
-            };
-            call.setOnCancelHandler(end::run);
-            synchronized (guard) {
-                task[0] = ticker.scheduleAtFixedRate(() -> {
-                    synchronized (guard) {
-                        if (ended[0] || call.isCancelled()) return;
-                        try {
-                            call.onNext(beat);
-                            heartbeats.incrementAndGet();
-                        } catch (RuntimeException e) {
-                            ended[0] = true;
-                        }
-                    }
-                }, 0, every, TimeUnit.MILLISECONDS);
+                ended = true;
             }
+            watchRefused.incrementAndGet();
+            try {
+                call.onError(Status.NOT_FOUND.withDescription("this worker holds another id").asRuntimeException());
+            } catch (RuntimeException cancelledMeanwhile) {
+                // nothing to tell
+            }
+        }
+
+        private synchronized void beat() {
+            if (ended) return;
+            try {
+                call.onNext(BEAT);
+                heartbeats.incrementAndGet();
+            } catch (RuntimeException e) {
+                end();
+            }
+        }
+
+        private void end() {
+            synchronized (this) {
+                if (ended) return;
+                ended = true;
+                if (task != null) task.cancel(false);
+                if (!started) return;
+            }
+            watchOpen.decrementAndGet();
+            askedMilliPerSecond.addAndGet(-1_000_000 / every);
         }
     }
 
@@ -220,8 +245,9 @@ public class WorkerSimulator {
             Thread.sleep(2000);
             long sent = heartbeats.get();
             System.out.printf("{\"event\":\"stats\",\"registered\":%d,\"watch_open\":%d,\"watch_total\":%d,"
-                            + "\"watch_refused\":%d,\"heartbeats\":%d,\"heartbeats_per_s\":%.1f}%n",
-                    ids.size(), watchOpen.get(), watchTotal.get(), watchRefused.get(), sent, (sent - before) / 2.0);
+                            + "\"watch_refused\":%d,\"heartbeats\":%d,\"heartbeats_per_s\":%.1f,\"asked_per_s\":%.1f}%n",
+                    ids.size(), watchOpen.get(), watchTotal.get(), watchRefused.get(), sent, (sent - before) / 2.0,
+                    askedMilliPerSecond.get() / 1000.0);
             before = sent;
             System.out.flush();
         }
