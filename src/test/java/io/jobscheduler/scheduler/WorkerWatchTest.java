@@ -6,7 +6,10 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.grpc.Heartbeat;
+import io.grpc.ConnectivityState;
+import io.jobscheduler.grpc.QueryJobReq;
 import io.jobscheduler.grpc.WatchReq;
+import io.jobscheduler.grpc.WorkerGrpc;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -210,6 +213,20 @@ class WorkerWatchTest {
         registry.sweep();
         worker.nextStream().onNext(Heartbeat.getDefaultInstance());
         await("alive", () -> health(id).state() == WorkerRegistry.State.ALIVE);
+    }
+
+    @Test
+    void afterTheFirstListingTheUnaryConnectionIsLetGoAndTheNextCallMakesANewOne() throws Exception {
+        UUID id = join();
+        worker.nextStream().onNext(Heartbeat.getDefaultInstance());
+        await("the first-contact listing", () -> worker.lists.get() == 1);
+        var unary = assertInstanceOf(WorkerLookup.Alive.class, registry.lookup(id)).channel();
+        await("the unary channel idle", () -> unary.getState(false) == ConnectivityState.IDLE);
+
+        var answer = WorkerGrpc.newBlockingStub(unary).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .queryJob(QueryJobReq.newBuilder().setJobID("j").build());
+        assertEquals("RUNNING", answer.getState());
+        assertEquals(WorkerRegistry.State.ALIVE, health(id).state(), "the watch rides its own connection");
     }
 
     @Test
