@@ -28,8 +28,10 @@ import static java.lang.System.Logger.Level.INFO;
  * {@link #heartbeat(Duration, int, int)} of the number of registered workers, and a worker may be
  * silent for three of its intervals (the time-to-live, scaled alike). Each stream is asked for
  * the interval of the cluster's size when it opens; a sweep reopens those whose interval is off
- * by more than a factor of two as the cluster grows or shrinks. A worker that speaks only the original contract
- * answers {@code UNIMPLEMENTED}, which is an answer: it is polled and alive while it answers.
+ * by more than a factor of two as the cluster grows or shrinks.
+ *
+ * <p>A worker that speaks only the original contract answers {@code UNIMPLEMENTED}, which is an
+ * answer: it is polled (once an interval) and alive while it answers.
  * A worker down for longer than the expiry is handed back for removal.
  *
  * <p>Time comes only from the injected {@link Clock}, and everything that waits on it (silence,
