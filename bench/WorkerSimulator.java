@@ -11,7 +11,7 @@
 // the answer (the scheduler opens the watch before it answers), instead of refusing it.
 //
 // Run: java -cp 'target/jobscheduler.jar:target/libs/*' bench/WorkerSimulator.java \
-//        --scheduler 127.0.0.1:50000 --port 40000 --workers 1000 --rounds 3 --concurrency 16
+//        --scheduler 127.0.0.1:50000 --port 40000 --workers 10000 --rounds 3 --concurrency 16
 // Prints one JSON object per line: a "register"/"deregister" line per round (rate, latency),
 // then "at_rest", then a "stats" line every 2 s (open Watch streams, heartbeats sent in all and
 // per second over the last 2 s, and the rate the open streams ask for together).
@@ -150,7 +150,7 @@ public class WorkerSimulator {
         for (int i = 0; i + 1 < args.length; i += 2) opt.put(args[i], args[i + 1]);
         String scheduler = opt.getOrDefault("--scheduler", "127.0.0.1:50000");
         int port = Integer.parseInt(opt.getOrDefault("--port", "40000"));
-        int workers = Integer.parseInt(opt.getOrDefault("--workers", "1000"));
+        int workers = Integer.parseInt(opt.getOrDefault("--workers", "10000"));
         int rounds = Integer.parseInt(opt.getOrDefault("--rounds", "3"));
         int concurrency = Integer.parseInt(opt.getOrDefault("--concurrency", "16"));
 
