@@ -103,10 +103,9 @@ final class WorkerWatch {
         return heartbeat(ttl, workers, heartbeatsPerSecond);
     }
 
-    /** How long a worker asked for heartbeats every {@code interval} may be silent: three intervals, and never less than the ttl. */
-    private Duration silence(Duration interval) {
-        Duration three = interval.multipliedBy(3);
-        return three.compareTo(ttl) > 0 ? three : ttl;
+    /** How long (ms) a worker asked for a heartbeat every {@code intervalMillis} may be silent: three intervals, never less than the ttl. */
+    private long silenceMillis(long intervalMillis) {
+        return Math.max(ttl.toMillis(), 3 * intervalMillis);
     }
 
     /** How often the owner should call {@link #sweep}. */
@@ -271,26 +270,31 @@ final class WorkerWatch {
         List<Worker> silent = new ArrayList<>();
         List<Worker> reopen = new ArrayList<>();
         List<UUID> expired = new ArrayList<>();
+        // In milliseconds: Duration's arithmetic goes through BigDecimal, and with 10,000 workers
+        // swept twice a second it was most of the scheduler's CPU at rest (BENCHMARKS.md).
+        long nowMs = now.toEpochMilli();
+        long targetMs = target.toMillis();
+        long expiryMs = expiry.toMillis();
         for (Worker worker : workers) {
             worker.lock.lock();
             try {
-                Duration quiet = Duration.between(worker.lastSeen, now);
-                Duration allowed = silence(worker.heartbeat);
+                long quiet = nowMs - worker.lastSeen.toEpochMilli();
+                long interval = worker.heartbeat.toMillis();
+                long allowed = silenceMillis(interval);
                 boolean down = worker.state == WorkerRegistry.State.DOWN;
-                if (!down && quiet.compareTo(allowed) > 0) {
+                if (!down && quiet > allowed) {
                     silent.add(worker);
-                } else if (down && Duration.between(worker.downSince, now).compareTo(expiry) > 0) {
+                } else if (down && nowMs - worker.downSince.toEpochMilli() > expiryMs) {
                     expired.add(worker.record.id());
                     continue;
                 }
                 boolean due;
                 if (worker.reopenAt != null) {
-                    due = !now.isBefore(worker.reopenAt);
+                    due = nowMs >= worker.reopenAt.toEpochMilli();
                 } else {
-                    Duration stale = allowed.multipliedBy(3);
-                    due = (down || quiet.compareTo(allowed) > 0) && quiet.compareTo(stale) > 0
-                            && Duration.between(worker.openedAt, now).compareTo(stale) > 0
-                            || !down && worker.call != null && offBy2(worker.heartbeat, target);
+                    long stale = 3 * allowed;
+                    due = (down || quiet > allowed) && quiet > stale && nowMs - worker.openedAt.toEpochMilli() > stale
+                            || !down && worker.call != null && offBy2(interval, targetMs);
                 }
                 if (due) {
                     reopen.add(worker);
@@ -300,7 +304,7 @@ final class WorkerWatch {
             }
         }
         for (Worker worker : silent) {
-            if (markDown(worker, generationOf(worker), "no heartbeat for " + silence(intervalOf(worker)).toMillis() + " ms")) {
+            if (markDown(worker, generationOf(worker), "no heartbeat for " + silenceMillis(intervalOf(worker).toMillis()) + " ms")) {
                 meters.heartbeatMissed();
             }
         }
@@ -322,8 +326,8 @@ final class WorkerWatch {
      * more than a factor of two, so that a growing cluster sends at most twice the cap while its
      * streams catch up, and each stream is reopened about once per doubling of the cluster.
      */
-    private static boolean offBy2(Duration interval, Duration target) {
-        return interval.multipliedBy(2).compareTo(target) < 0 || interval.compareTo(target.multipliedBy(2)) > 0;
+    private static boolean offBy2(long intervalMillis, long targetMillis) {
+        return 2 * intervalMillis < targetMillis || intervalMillis > 2 * targetMillis;
     }
 
     private static Duration intervalOf(Worker worker) {
