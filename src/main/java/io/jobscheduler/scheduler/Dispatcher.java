@@ -40,7 +40,7 @@ final class Dispatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
     /** A pass runs at least this often even if nothing woke it: a safety net, not the mechanism. */
     private static final Duration IDLE_PASS = Duration.ofSeconds(1);
-    /** How many stopped-while-queued jobs are remembered, to answer their state. */
+    /** How many jobs that ended before they ran (stopped while queued, refused, lost) are remembered, to answer their state. */
     private static final int KEEP_STOPPED = 10_000;
 
     /**
@@ -60,8 +60,8 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A job the scheduler holds that no worker has (yet): queued, being sent, or stopped while queued. */
-    record Waiting(QueuedJob<JobStart> job, JobState state) {
+    /** A job the scheduler holds that no worker has (yet): queued or being sent, or one that ended before it ran. */
+    record Waiting(Job job, boolean queued) {
     }
 
     private final WorkerRegistry registry;
@@ -83,12 +83,22 @@ final class Dispatcher implements AutoCloseable {
     private final Map<UUID, Integer> inFlight = new HashMap<>();            // guarded by lock: per worker
     private final Map<String, QueuedJob<JobStart>> sending = new HashMap<>(); // guarded by lock: by job id
     private final Map<String, UUID> sendingTo = new HashMap<>();             // guarded by lock: their workers
-    private final Map<String, QueuedJob<JobStart>> stopped = new LinkedHashMap<>() {   // guarded by lock
+    /** Accepted jobs that left the queue without running, journalled and kept across compactions. */
+    private final Map<String, JournalRecords.Ended> ended = new LinkedHashMap<>() {   // guarded by lock
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, QueuedJob<JobStart>> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, JournalRecords.Ended> eldest) {
             return size() > KEEP_STOPPED;
         }
     };
+    /** The workers registered at the last look for queued jobs whose worker left, and when that was. */
+    private Set<UUID> registeredBefore = Set.of();                          // guarded by lock
+    private Instant departuresCheckedAt = Instant.MIN;                       // guarded by lock
+    /**
+     * Workers this scheduler has seen registered (at a pass, or named by a start it queued): only
+     * such a worker can be seen to leave. One it never saw (named by the journal, not back since a
+     * restart) may be down, so its jobs wait. Pruned at each look to those registered or still waited for.
+     */
+    private final Set<UUID> seenRegistered = new HashSet<>();                // guarded by lock
     private long arrivals;                                                   // guarded by lock
     private boolean closed;                                                  // guarded by lock
     /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
@@ -125,11 +135,23 @@ final class Dispatcher implements AutoCloseable {
         lock.lock();
         try {
             restored.queue().forEach(queue::putBack);
+            restored.ended().forEach(e -> ended.put(e.job().jobId(), e));
+            for (String jobId : restored.unanswered()) {
+                // Queued now, so its ending is remembered like any accepted job's after the next restart.
+                queue.find(jobId).ifPresent(job -> store.append(new StoreRecord.Requeued(jobId,
+                        job.resendTo().map(UUID::toString).orElse(""))));
+            }
             arrivals = restored.arrivals();
             awaited.addAll(restored.workers());
             holdUntil = awaited.isEmpty() ? Instant.MIN : clock.instant().plus(hold);
         } finally {
             lock.unlock();
+        }
+        // As before the restart, an accepted job refused or lost before it ran is listed by GET /jobs.
+        for (JournalRecords.Ended e : restored.ended()) {
+            if (e.state() != JobState.STOPPED) {
+                table.record(e.asJob(), false);
+            }
         }
         // Placed jobs answer by id at once (LOST while their worker is not back). Not live, so never
         // counted against a worker's capacity: its listing, once back, brings their real state.
@@ -181,11 +203,15 @@ final class Dispatcher implements AutoCloseable {
 
     /** Rewrites the journal once it holds far more than what is live. Under the lock. */
     private void compactIfDue() {
-        long live = queue.size() + 2L * sending.size() + keyOf.size();
+        long live = queue.size() + 2L * sending.size() + keyOf.size() + 2L * ended.size();
         if (store.size() <= 2 * live + COMPACT_SLACK) {
             return;
         }
         List<StoreRecord> records = new ArrayList<>();
+        for (JournalRecords.Ended e : ended.values()) {
+            records.add(JournalRecords.queued(e.job(), null));
+            records.add(e.record());
+        }
         for (QueuedJob<JobStart> job : queue.inOrder()) {
             records.add(JournalRecords.queued(job, keyOf.get(job.jobId())));
             job.resendTo().ifPresent(w -> records.add(new StoreRecord.Requeued(job.jobId(), w.toString())));
@@ -261,11 +287,14 @@ final class Dispatcher implements AutoCloseable {
                 inFlight.merge(chosen.id(), 1, Integer::sum);
                 sending.put(job.jobId(), job);
                 sendingTo.put(job.jobId(), chosen.id());
-                // A start the worker adopts the id of is recorded before it is sent; one the worker
-                // names cannot be, and is never repeated.
-                recorded = chosen.features().contains(Worker.JOB_ID)
+                // Only a start made for an idempotency key is recorded, durably, before it is sent:
+                // the key must be found by a retry after a crash, and the start is then repeated
+                // under it. Without one, the client holds nothing until it is answered; the worker,
+                // which keeps its jobs, is the record of what it started (it reports them when it
+                // registers again), so an interrupted start is never repeated behind the client's back.
+                recorded = journalled(submission, chosen)
                         ? store.append(new StoreRecord.Dispatching(job.jobId(), chosen.id().toString(),
-                                JournalRecords.start(job.start()), submission.key().orElse(null)))
+                                JournalRecords.start(job.start()), submission.key().get()))
                         : SchedulerStore.Commit.DONE;
                 submission.key().ifPresent(k -> keyOf.put(job.jobId(), k));
             }
@@ -288,7 +317,12 @@ final class Dispatcher implements AutoCloseable {
             sent(job, chosen.id(), null);
             throw e;
         }
-        return startNow(job, chosen);
+        return startNow(job, chosen, journalled(submission, chosen));
+    }
+
+    /** Whether a start sent at once is in the journal before the call: one for an idempotency key, to a worker that adopts ids. */
+    private static boolean journalled(Submission submission, Candidate chosen) {
+        return submission.key().isPresent() && chosen.features().contains(Worker.JOB_ID);
     }
 
     /** A job the journal could not take: gone, as if never asked for. */
@@ -302,8 +336,13 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends a start chosen on the caller's thread: a worker that turns out full gets it queued instead. */
-    private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen) {
+    /**
+     * Sends a start chosen on the caller's thread: a worker that turns out full gets it queued
+     * instead. {@code journalled}: its dispatch is in the journal already (else the journal learns
+     * of it only if it is queued, or once it is placed: written behind, without a wait, since the
+     * worker has it).
+     */
+    private Outcome startNow(QueuedJob<JobStart> job, Candidate chosen, boolean journalled) {
         // A worker that adopts ids gets the scheduler's, so the job keeps it if it must be queued.
         boolean named = chosen.features().contains(Worker.JOB_ID);
         StoreRecord ending = null;
@@ -314,11 +353,11 @@ final class Dispatcher implements AutoCloseable {
             return new Outcome.Started(started);
         } catch (SchedulerException.WorkerOutOfResources e) {
             if (!named || !e.full()) {
-                ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+                ending = journalled ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
                 throw e;   // out of descriptors, memory or disk (503), or a worker no queued job can go to
             }
             refused(chosen.id());
-            return requeue(job);
+            return requeue(job, journalled);
         } catch (SchedulerException.WorkerUnavailable | SchedulerException.WorkerTooSlow e) {
             if (!named) {
                 throw e;
@@ -326,23 +365,29 @@ final class Dispatcher implements AutoCloseable {
             // It may have reached the worker: it waits to be sent there again, never elsewhere, and
             // the client holds its id (202), so a retry never makes a second job.
             refused(chosen.id());
-            return requeue(job.resendingTo(chosen.id()));
+            return requeue(job.resendingTo(chosen.id()), journalled);
         } catch (SchedulerException e) {
             // Anything else is the client's answer, as before placement; a start that may have
             // reached the worker is not repeated behind the client's back.
-            ending = named ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
+            ending = journalled ? removed(job, chosen.id(), JobState.FAILED, e.getMessage()) : null;
             throw e;
         } finally {
             sent(job, chosen.id(), ending);
         }
     }
 
-    /** A start sent at once that goes back to the queue after all; answered 202. */
-    private Outcome requeue(QueuedJob<JobStart> job) {
+    /**
+     * A start sent at once that goes back to the queue after all; answered 202 once that is
+     * durable. One not journalled yet is journalled now as queued, as if it had been from the start.
+     */
+    private Outcome requeue(QueuedJob<JobStart> job, boolean journalled) {
         SchedulerStore.Commit requeued;
         lock.lock();
         try {
             queue.putBack(job);   // it was accepted already: over the bound if need be
+            if (!journalled) {
+                store.append(JournalRecords.queued(job, null));   // journalled is false only without a key
+            }
             requeued = store.append(new StoreRecord.Requeued(job.jobId(), job.resendTo().map(UUID::toString).orElse("")));
         } finally {
             lock.unlock();
@@ -380,6 +425,8 @@ final class Dispatcher implements AutoCloseable {
         if (!queue.offer(job)) {
             throw new SchedulerException.QueueFull(queue.size());
         }
+        // A start is queued for a worker only while it is registered: it can be seen to leave.
+        job.target().ifPresent(seenRegistered::add);
     }
 
     /** The first thing no registered worker offers: a constraint, or a feature; empty when some worker could run it. */
@@ -437,21 +484,25 @@ final class Dispatcher implements AutoCloseable {
     private void pass() {
         List<Worker> workers = registry.all();
         Map<QueuedJob<JobStart>, UUID> chosen = new LinkedHashMap<>();
+        List<JournalRecords.Ended> orphaned = new ArrayList<>();
         SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
+            workers.forEach(w -> seenRegistered.add(w.record.id()));
             if (queue.isEmpty() || holding(workers)) {
                 return;
+            }
+            for (JournalRecords.Ended e : orphans(workers)) {
+                queue.remove(e.job().jobId());
+                keyOf.remove(e.job().jobId());
+                ended.put(e.job().jobId(), e);
+                recorded = store.append(e.record());
+                orphaned.add(e);
             }
             List<Candidate> candidates = candidates(workers);
             for (QueuedJob<JobStart> job : queue.view()) {
                 if (candidates.stream().noneMatch(c -> c.open() && c.hasRoom())) {
                     break;
-                }
-                if (job.resendTo().isPresent() && workers.stream().noneMatch(w -> w.record.id().equals(job.resendTo().get()))) {
-                    // The worker it may have reached left the cluster: what became of it is out of sight.
-                    chosen.put(job, null);
-                    continue;
                 }
                 List<String> needs = new ArrayList<>(job.needs());
                 needs.add(Worker.JOB_ID);   // the job already has the id its client was given
@@ -466,15 +517,10 @@ final class Dispatcher implements AutoCloseable {
             for (var e : chosen.entrySet()) {
                 QueuedJob<JobStart> job = e.getKey();
                 queue.remove(job.jobId());
-                if (e.getValue() != null) {
-                    inFlight.merge(e.getValue(), 1, Integer::sum);
-                    sending.put(job.jobId(), job);
-                    sendingTo.put(job.jobId(), e.getValue());
-                    recorded = store.append(new StoreRecord.Dispatching(job.jobId(), e.getValue().toString(), null, null));
-                } else {
-                    keyOf.remove(job.jobId());
-                    recorded = store.append(removed(job, job.resendTo().get(), JobState.LOST, Job.LOST_TEXT));
-                }
+                inFlight.merge(e.getValue(), 1, Integer::sum);
+                sending.put(job.jobId(), job);
+                sendingTo.put(job.jobId(), e.getValue());
+                recorded = store.append(new StoreRecord.Dispatching(job.jobId(), e.getValue().toString(), null, null));
             }
             compactIfDue();
             moved.signalAll();
@@ -488,30 +534,64 @@ final class Dispatcher implements AutoCloseable {
             LOG.log(System.Logger.Level.ERROR, "cannot write the journal; " + chosen.size()
                     + " dispatches stay queued: " + e.getMessage());
             for (var c : chosen.entrySet()) {
-                if (c.getValue() != null) {
-                    sent(c.getKey(), c.getValue(), null);
-                    lock.lock();
-                    try {
-                        queue.putBack(c.getKey());
-                    } finally {
-                        lock.unlock();
-                    }
+                sent(c.getKey(), c.getValue(), null);
+                lock.lock();
+                try {
+                    queue.putBack(c.getKey());
+                } finally {
+                    lock.unlock();
                 }
             }
+            // The endings stand (they are in memory and ordered in the journal): the jobs cannot run anyway.
+            orphaned.forEach(o -> table.record(o.asJob(), false));
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
+        orphaned.forEach(o -> table.record(o.asJob(), false));
         for (var e : chosen.entrySet()) {
             QueuedJob<JobStart> job = e.getKey();
-            if (e.getValue() == null) {
-                table.record(lost(job, job.resendTo().get()), false);
+            UUID workerId = e.getValue();
+            Thread.ofVirtual().name("dispatch-" + job.jobId()).start(() -> send(job, workerId));
+        }
+    }
+
+    /**
+     * The queued jobs whose worker left the cluster (it deregistered, or was removed with
+     * {@code DELETE /workers/{id}}): one pinned to it fails, naming it; one whose start may have
+     * reached it is lost (what became of it is out of sight). A worker that is merely down is still
+     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart. The queue
+     * is looked through when a worker has left since the last look, and at least every
+     * {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
+     */
+    private List<JournalRecords.Ended> orphans(List<Worker> workers) {
+        Set<UUID> registered = new HashSet<>();
+        workers.forEach(w -> registered.add(w.record.id()));
+        Instant now = clock.instant();
+        boolean due = !registered.containsAll(registeredBefore) || !now.isBefore(departuresCheckedAt.plus(IDLE_PASS));
+        registeredBefore = registered;
+        if (!due) {
+            return List.of();
+        }
+        departuresCheckedAt = now;
+        List<JournalRecords.Ended> orphans = new ArrayList<>();
+        Set<UUID> waitedFor = new HashSet<>(registered);
+        for (QueuedJob<JobStart> job : queue.view()) {
+            // Asked of the registry again, now: a worker that joined after the snapshot is not gone.
+            Optional<UUID> to = job.target().filter(id -> seenRegistered.contains(id) && !registered.contains(id)
+                    && registry.find(id).isEmpty());
+            if (to.isEmpty()) {
+                job.target().ifPresent(waitedFor::add);
             } else {
-                UUID workerId = e.getValue();
-                Thread.ofVirtual().name("dispatch-" + job.jobId()).start(() -> send(job, workerId));
+                orphans.add(job.resendTo().isPresent()
+                        ? new JournalRecords.Ended(job, to, JobState.LOST, Job.LOST_TEXT)
+                        : new JournalRecords.Ended(job, to, JobState.FAILED, "worker '" + to.get()
+                                + "' left the cluster before the job could start"));
             }
         }
+        seenRegistered.retainAll(waitedFor);
+        return orphans;
     }
 
     /** Sends one queued job: started, back in the queue (full, or perhaps not reached), or failed for good. */
@@ -542,13 +622,32 @@ final class Dispatcher implements AutoCloseable {
             // job ends here and says why.
             ending = fail(job, workerId, e);
         } finally {
-            sent(job, workerId, ending);
+            SchedulerStore.Commit journalled = sent(job, workerId, ending);
+            if (ending instanceof StoreRecord.Removed) {
+                // Its client was told it is queued: its end must answer after a restart. (A lost
+                // Placed record costs nothing: the same start is sent again and answered.)
+                try {
+                    journalled.await();
+                } catch (java.io.IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot journal the end of job " + job.jobId() + ": " + e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
+    /** A queued job refused for good: remembered (it was accepted), listed, and its ending journalled by {@link #sent}. */
     private StoreRecord fail(QueuedJob<JobStart> job, UUID workerId, SchedulerException e) {
-        table.record(failed(job, workerId, e.getMessage()), false);
-        return removed(job, workerId, JobState.FAILED, e.getMessage());
+        JournalRecords.Ended failed = new JournalRecords.Ended(job, Optional.of(workerId), JobState.FAILED, e.getMessage());
+        lock.lock();
+        try {
+            ended.put(job.jobId(), failed);
+        } finally {
+            lock.unlock();
+        }
+        table.record(failed.asJob(), false);
+        return failed.record();
     }
 
     /** A refusal that does not say the start was not made (a start of the same id in progress, a broken call). */
@@ -570,15 +669,16 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A dispatch is over; {@code ending} (null: none) journals how, with the change. */
-    private void sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
+    /** A dispatch is over; {@code ending} (null: none) journals how, with the change (the commit to await for it). */
+    private SchedulerStore.Commit sent(QueuedJob<JobStart> job, UUID workerId, StoreRecord ending) {
+        SchedulerStore.Commit journalled = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
             inFlight.merge(workerId, -1, (a, b) -> a + b == 0 ? null : a + b);
             sending.remove(job.jobId());
             sendingTo.remove(job.jobId());
             if (ending != null) {
-                store.append(ending);
+                journalled = store.append(ending);
                 keyOf.remove(job.jobId());
             }
             moved.signalAll();
@@ -586,6 +686,7 @@ final class Dispatcher implements AutoCloseable {
             lock.unlock();
         }
         wakeup.wake();
+        return journalled;
     }
 
     /** The worker refused a start as full (or failed it): it is counted full until its next heartbeat. */
@@ -603,25 +704,15 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private static Job failed(QueuedJob<JobStart> job, UUID workerId, String why) {
-        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
-                job.constraints().byLabel(), JobState.FAILED, why, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
-    }
-
-    private static Job lost(QueuedJob<JobStart> job, UUID workerId) {
-        return new Job(job.jobId(), workerId, job.start().command(), job.start().path(), job.start().args(),
-                job.constraints().byLabel(), JobState.LOST, Job.LOST_TEXT, OptionalInt.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty());
-    }
-
-    /** A job the scheduler holds that no worker has yet (queued or being sent), or one stopped while queued. */
+    /** A job the scheduler holds that no worker has yet (queued or being sent), or one that ended before it ran. */
     Optional<Waiting> waiting(String jobId) {
         lock.lock();
         try {
             QueuedJob<JobStart> job = queue.find(jobId).orElse(sending.get(jobId));
             if (job != null) {
-                return Optional.of(new Waiting(job, JobState.QUEUED));
+                return Optional.of(new Waiting(Job.waiting(job, JobState.QUEUED), true));
             }
-            return Optional.ofNullable(stopped.get(jobId)).map(j -> new Waiting(j, JobState.STOPPED));
+            return Optional.ofNullable(ended.get(jobId)).map(e -> new Waiting(e.asJob(), false));
         } finally {
             lock.unlock();
         }
@@ -640,11 +731,13 @@ final class Dispatcher implements AutoCloseable {
             Conditions.await(moved, () -> !sending.containsKey(jobId), timeout);
             Optional<QueuedJob<JobStart>> removed = queue.remove(jobId);
             if (removed.isPresent()) {
-                stopped.put(jobId, removed.get());
+                JournalRecords.Ended stop = new JournalRecords.Ended(removed.get(), Optional.empty(), JobState.STOPPED,
+                        "stopped before it started");
+                ended.put(jobId, stop);
                 keyOf.remove(jobId);
-                recorded = store.append(removed(removed.get(), null, JobState.STOPPED, "stopped before it started"));
+                recorded = store.append(stop.record());
             }
-            mine = removed.isPresent() || stopped.containsKey(jobId);
+            mine = removed.isPresent() || ended.containsKey(jobId);
         } finally {
             lock.unlock();
         }
@@ -674,18 +767,31 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Up to {@code limit} queued jobs, in dispatch order. */
-    List<QueuedJob<JobStart>> queued(int limit) {
+    /**
+     * Up to {@code limit} jobs that match, queued or being sent, after {@code after} (from the head
+     * when empty), in dispatch order.
+     */
+    List<QueuedJob<JobStart>> queued(Optional<QueuedJob.Position> after, int limit,
+                                     java.util.function.Predicate<QueuedJob<JobStart>> matches) {
         lock.lock();
         try {
-            List<QueuedJob<JobStart>> jobs = new ArrayList<>(Math.min(limit, queue.size()));
-            for (QueuedJob<JobStart> job : queue.view()) {
+            List<QueuedJob<JobStart>> jobs = new ArrayList<>();
+            for (QueuedJob<JobStart> job : queue.after(after)) {
                 if (jobs.size() == limit) {
                     break;
                 }
-                jobs.add(job);
+                if (matches.test(job)) {
+                    jobs.add(job);
+                }
             }
-            return jobs;
+            // A job being sent is still QUEUED to its client: listed in its place in the order.
+            for (QueuedJob<JobStart> job : sending.values()) {
+                if (after.map(p -> job.position().compareTo(p) > 0).orElse(true) && matches.test(job)) {
+                    jobs.add(job);
+                }
+            }
+            jobs.sort(java.util.Comparator.comparing(QueuedJob::position));
+            return jobs.size() > limit ? new ArrayList<>(jobs.subList(0, limit)) : jobs;
         } finally {
             lock.unlock();
         }

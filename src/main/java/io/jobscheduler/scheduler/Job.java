@@ -56,10 +56,14 @@ public record Job(String jobId, UUID workerId, String command, String path, List
 
     /** A job no worker has yet ({@code QUEUED}), or never will ({@code STOPPED} while queued). */
     static Job waiting(QueuedJob<JobStart> job, JobState state) {
+        return unstarted(job, job.target().orElse(null), state, state == JobState.STOPPED ? "stopped before it started" : "");
+    }
+
+    /** A job that never ran on {@code workerId}: queued, or ended before it could ({@code why} says how). */
+    static Job unstarted(QueuedJob<JobStart> job, UUID workerId, JobState state, String why) {
         JobStart start = job.start();
-        return new Job(job.jobId(), job.target().orElse(null), start.command(), start.path(), start.args(),
-                job.constraints().byLabel(), state,
-                state == JobState.STOPPED ? "stopped before it started" : "", OptionalInt.empty(), OptionalInt.empty(),
+        return new Job(job.jobId(), workerId, start.command(), start.path(), start.args(),
+                job.constraints().byLabel(), state, why, OptionalInt.empty(), OptionalInt.empty(),
                 Optional.empty(), Optional.empty());
     }
 

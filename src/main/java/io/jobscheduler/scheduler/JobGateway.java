@@ -21,6 +21,7 @@ import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.placement.QueuedJob;
 import io.jobscheduler.scheduler.store.MemoryStore;
 import io.jobscheduler.scheduler.store.SchedulerStore;
 import io.jobscheduler.scheduler.store.StoreRecord;
@@ -147,11 +148,15 @@ public final class JobGateway {
         return dispatcher.queueSize();
     }
 
-    /** The job as the dispatcher holds it, when no worker has it (yet). */
+    /**
+     * The job as the dispatcher holds it, when no worker has it (yet), or it ended before it ran
+     * (unless the table holds it: what the table learnt since, from a worker, comes first).
+     */
     private Optional<Job> waiting(String jobId, Optional<UUID> workerId) {
         return dispatcher.waiting(jobId)
-                .filter(w -> workerId.isEmpty() || workerId.equals(w.job().target()))
-                .map(w -> Job.waiting(w.job(), w.state()));
+                .filter(w -> workerId.isEmpty() || workerId.get().equals(w.job().workerId()))
+                .filter(w -> w.queued() || table.find(jobId).isEmpty())
+                .map(Dispatcher.Waiting::job);
     }
 
     /**
@@ -272,31 +277,53 @@ public final class JobGateway {
         return job;
     }
 
+    /** A page of {@link #list}: its jobs and the cursor of the next page (empty at the end). */
+    public record Page(List<JobTable.Entry> entries, Optional<JobsCursor> next) {
+    }
+
     /**
-     * A page of the jobs started through this scheduler (or learnt from its workers), newest
-     * first. The table answers every job it holds current; a job of a worker without events that
-     * can still change is asked of its worker (in parallel), and one that cannot answer keeps the
-     * last state seen. Jobs of a down worker are {@code LOST}. {@code filter} picks from the
-     * table's state; a job whose refreshed state no longer matches is left out of the page.
+     * A page of the jobs this scheduler holds: the queued ones first (those being sent too), in
+     * dispatch order, then the jobs started through it (or learnt from its workers), newest first.
+     * The table answers every job it holds current; a job of a worker without events that can still
+     * change is asked of its worker (in parallel), and one that cannot answer keeps the last state
+     * seen. Jobs of a down worker are {@code LOST}. {@code filter} applies to both parts (a queued
+     * job has no start time, so a time bound leaves the queue out); a placed job whose refreshed
+     * state no longer matches is left out of the page.
+     *
+     * <p>While a client pages, jobs move: one queued after the walk began, ahead of its cursor, is
+     * not listed (as a job started after the walk began is not); one that leaves the queue for a
+     * worker before the walk reaches it is listed among the placed jobs, which the walk enters at
+     * the newest, so it is never lost; one that leaves the queue after it was listed is listed
+     * again among the placed jobs, with its new state (the walk keeps no memory of what it showed).
      */
-    public JobTable.Page list(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
-        // Queued jobs head the first page, in dispatch order; they have no start time, so a
-        // time bound leaves them out.
-        List<JobTable.Entry> queued = after.isPresent() || filter.since().isPresent() || filter.until().isPresent()
-                ? List.of()
-                : dispatcher.queued(Integer.MAX_VALUE).stream()
-                        .map(q -> Job.waiting(q, JobState.QUEUED))
-                        .filter(filter::matches).limit(limit).map(j -> new JobTable.Entry(j, false)).toList();
-        if (queued.size() == limit) {
-            return new JobTable.Page(queued, Optional.of(JobTable.Cursor.NEWEST));
+    public Page list(int limit, Optional<JobsCursor> after, JobTable.Filter filter) {
+        boolean queueToo = filter.since().isEmpty() && filter.until().isEmpty()
+                && (filter.states().isEmpty() || filter.states().contains(JobState.QUEUED));
+        if (after.isEmpty() || after.get() instanceof JobsCursor.InQueue) {
+            Optional<QueuedJob.Position> from = after.map(c -> ((JobsCursor.InQueue) c).after());
+            List<QueuedJob<JobStart>> queued = queueToo
+                    ? dispatcher.queued(from, limit + 1, q -> filter.matches(Job.waiting(q, JobState.QUEUED)))
+                    : List.of();
+            List<JobTable.Entry> entries = new ArrayList<>(Math.min(limit, queued.size()));
+            for (QueuedJob<JobStart> job : queued.subList(0, Math.min(limit, queued.size()))) {
+                entries.add(new JobTable.Entry(Job.waiting(job, JobState.QUEUED), false));
+            }
+            if (queued.size() > limit) {
+                return new Page(entries, Optional.of(new JobsCursor.InQueue(queued.get(limit - 1).position())));
+            }
+            if (entries.size() == limit) {
+                // The queue filled the page: a next page only if a placed job matches.
+                boolean more = !table.page(1, Optional.empty(), filter).entries().isEmpty();
+                return new Page(entries, more ? Optional.of(new JobsCursor.Placed(JobTable.Cursor.NEWEST)) : Optional.empty());
+            }
+            JobTable.Page rest = placedPage(limit - entries.size(), Optional.empty(), filter);
+            entries.addAll(rest.entries());
+            return new Page(entries, rest.next().map(JobsCursor.Placed::new));
         }
-        JobTable.Page rest = placedPage(limit - queued.size(), after, filter);
-        if (queued.isEmpty()) {
-            return rest;
-        }
-        List<JobTable.Entry> all = new ArrayList<>(queued);
-        all.addAll(rest.entries());
-        return new JobTable.Page(all, rest.next());
+        JobTable.Cursor placed = ((JobsCursor.Placed) after.get()).after();
+        JobTable.Page rest = placedPage(limit, placed.equals(JobTable.Cursor.NEWEST) ? Optional.empty() : Optional.of(placed),
+                filter);
+        return new Page(rest.entries(), rest.next().map(JobsCursor.Placed::new));
     }
 
     private JobTable.Page placedPage(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
@@ -455,7 +482,10 @@ public final class JobGateway {
      */
     public int forget(UUID workerId) {
         return switch (registry.removeIfDown(workerId)) {
-            case REMOVED -> table.loseAll(workerId);
+            case REMOVED -> {
+                placement.wake();   // the jobs queued for it end now: it has left the cluster
+                yield table.loseAll(workerId);
+            }
             case ALIVE -> throw new SchedulerException.WorkerAlive(workerId);
             case UNKNOWN -> throw new SchedulerException.UnknownWorker(workerId);
         };

@@ -19,16 +19,43 @@ import java.util.UUID;
 /**
  * The scheduler's types as {@link StoreRecord}s and back, and the replay of a loaded stream into
  * what a restarted scheduler resumes with: the queue (a job whose dispatch was recorded but not
- * answered waits to be sent to that worker again), the jobs placed, the idempotency keys, and the
- * workers it must hear from before it dispatches.
+ * answered waits to be sent to that worker again), the jobs placed, the jobs that ended without
+ * running, the idempotency keys, and the workers it must hear from before it dispatches.
  */
 final class JournalRecords {
     private JournalRecords() {
     }
 
-    /** What the stream says, replayed in order. */
+    /**
+     * What the stream says, replayed in order. {@code ended}: the jobs accepted (answered 202) that
+     * ended before they ran, oldest first; {@code unanswered}: the ids of starts sent at once whose
+     * answer the crash cut short, now queued again (their client may hold the id from here on).
+     */
     record Restored(List<QueuedJob<JobStart>> queue, List<StoreRecord.Placed> placed, List<StoreRecord.Key> keys,
-                    Set<UUID> workers, long arrivals) {
+                    Set<UUID> workers, long arrivals, List<Ended> ended, List<String> unanswered) {
+    }
+
+    /** A job that left the queue without running (stopped, refused for good, lost), and how it ended. */
+    record Ended(QueuedJob<JobStart> job, Optional<UUID> workerId, JobState state, String why) {
+        /** The job as the API answers it: its end state, the worker it was meant for, never started. */
+        Job asJob() {
+            return Job.unstarted(job, workerId.or(job::target).orElse(null), state, why);
+        }
+
+        StoreRecord.Removed record() {
+            return new StoreRecord.Removed(job.jobId(), workerId.map(UUID::toString).orElse(""), state.name(), why);
+        }
+
+        /** The ending a {@link StoreRecord.Removed} journals, if it names one a job can have: STOPPED, or FAILED and LOST with a worker. */
+        static Optional<Ended> of(QueuedJob<JobStart> job, StoreRecord.Removed removed) {
+            Optional<UUID> worker = id(removed.workerId());
+            return switch (removed.state()) {
+                case "STOPPED" -> Optional.of(new Ended(job, worker, JobState.STOPPED, removed.why()));
+                case "FAILED", "LOST" -> worker.or(job::target).map(w -> new Ended(job, Optional.of(w),
+                        JobState.valueOf(removed.state()), removed.why()));
+                default -> Optional.empty();
+            };
+        }
     }
 
     static StoreRecord.Start start(JobStart start) {
@@ -78,6 +105,10 @@ final class JournalRecords {
      */
     static Restored replay(List<StoreRecord> records) {
         Map<String, QueuedJob<JobStart>> queue = new LinkedHashMap<>();
+        // The jobs whose client was told they are queued; a start sent at once and refused was
+        // answered with the refusal, and is not remembered.
+        Set<String> accepted = new HashSet<>();
+        Map<String, Ended> ended = new LinkedHashMap<>();
         Map<String, StoreRecord.Placed> placed = new LinkedHashMap<>();
         List<StoreRecord.Key> keys = new ArrayList<>();
         Set<UUID> workers = new HashSet<>();
@@ -86,6 +117,7 @@ final class JournalRecords {
             switch (record) {
                 case StoreRecord.Queued q -> {
                     queue.put(q.jobId(), job(q));
+                    accepted.add(q.jobId());
                     arrivals = Math.max(arrivals, q.arrival() + 1);
                     if (q.key() != null) {
                         keys.add(q.key());
@@ -115,16 +147,29 @@ final class JournalRecords {
                 case StoreRecord.Requeued r -> {
                     QueuedJob<JobStart> job = queue.get(r.jobId());
                     if (job != null) {
+                        accepted.add(r.jobId());
                         QueuedJob<JobStart> plain = new QueuedJob<>(job.jobId(), job.start(), job.constraints(),
                                 job.needs().stream().toList(), job.pinned(), job.priority(), job.arrival(),
                                 job.submittedAt(), Optional.empty());
                         queue.put(r.jobId(), id(r.resendTo()).map(plain::resendingTo).orElse(plain));
                     }
                 }
-                case StoreRecord.Removed r -> queue.remove(r.jobId());
+                case StoreRecord.Removed r -> {
+                    QueuedJob<JobStart> job = queue.remove(r.jobId());
+                    if (job != null && accepted.contains(r.jobId())) {
+                        Ended.of(job, r).ifPresent(e -> ended.put(r.jobId(), e));
+                    }
+                }
                 case StoreRecord.Key k -> keys.add(k);
             }
         }
-        return new Restored(new ArrayList<>(queue.values()), new ArrayList<>(placed.values()), keys, workers, arrivals);
+        List<String> unanswered = new ArrayList<>();
+        for (QueuedJob<JobStart> job : queue.values()) {
+            if (!accepted.contains(job.jobId())) {
+                unanswered.add(job.jobId());
+            }
+        }
+        return new Restored(new ArrayList<>(queue.values()), new ArrayList<>(placed.values()), keys, workers, arrivals,
+                new ArrayList<>(ended.values()), unanswered);
     }
 }

@@ -1,6 +1,9 @@
 package io.jobscheduler.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * the job processes themselves wrote.
  */
 class QueueRestartIT {
-    private static final Duration TTL = Duration.ofSeconds(2);
+    /** Short, so the restart's hold is short; not so short that a loaded machine misses heartbeats. */
+    private static final Duration TTL = Duration.ofSeconds(5);
 
     @TempDir
     Path dir;
@@ -48,6 +52,9 @@ class QueueRestartIT {
         // Each run appends its name, then waits for the go-ahead: the order of the lines is the order of the starts.
         Files.writeString(cluster.workDir().resolve("job.sh"),
                 "echo \"$1\" >> ran.txt\nwhile [ ! -f go ]; do sleep 0.02; done\n");
+        // The first start must find the worker alive (its TTL is short): on a loaded machine its first
+        // heartbeat can come after Cluster.start has seen it listed.
+        cluster.awaitWorkerState(cluster.workerId(0), "alive", Cluster.READY_TIMEOUT);
         String first = start("first", 0, 201);
         String[] names = {"p0-a", "p7", "p3", "p0-b", "p7-b"};
         int[] priorities = {0, 7, 3, 0, 7};
@@ -71,6 +78,46 @@ class QueueRestartIT {
                 cluster.post("/query", "{\"job_id\":\"" + first + "\"}").json().path("state").asText().equals("SUCCEEDED"));
         assertEquals(List.of("first", "p7", "p7-b", "p3", "p0-a", "p0-b"),
                 Files.readAllLines(cluster.workDir().resolve("ran.txt")), "each job ran once, in order");
+    }
+
+    @Test
+    void aSchedulerKilledBetweenRecordingADispatchAndItsAnswerSendsItOnceMoreAndTheJobRunsOnce() throws Exception {
+        // A TTL long enough that the paused worker is still alive when the queued job is sent to it.
+        Path data = dir.resolve("scheduler-data");
+        cluster = Cluster.start(dir, 1, Map.of("JOBSCHEDULER_WORKERS_TTL", "10s",
+                "JOBSCHEDULER_STORE_DATA_DIR", data.toString()), Map.of());
+        Files.writeString(cluster.workDir().resolve("job.sh"), "echo \"$1\" >> ran.txt\n");
+        String worker = cluster.workerId(0);
+        // Drained, the worker takes nothing: the job waits in the queue until the worker is resumed.
+        assertEquals(200, cluster.post("/workers/" + worker + "/drain", "").status());
+        String job = start("once", 0, 202);
+        try {
+            cluster.pauseWorker(0);
+            assertEquals(200, cluster.post("/workers/" + worker + "/resume", "").status());
+            // The dispatch is recorded (and synced) before the call, which the paused worker never answers.
+            Path journal = data.resolve("journal");
+            String dispatching = "\"t\":\"dispatching\",\"jobId\":\"" + job + "\"";
+            Cluster.await("the dispatch of " + job + " in the journal", Cluster.READY_TIMEOUT, () -> {
+                try {
+                    return Files.exists(journal) && new String(Files.readAllBytes(journal), StandardCharsets.ISO_8859_1)
+                            .contains(dispatching);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertEquals("QUEUED", cluster.post("/query", "{\"job_id\":\"" + job + "\"}").json().get("state").asText(),
+                    "being sent: no answer yet");
+            cluster.killScheduler();
+        } finally {
+            cluster.resumeWorker(0);
+        }
+        cluster.restartScheduler();
+
+        JsonNode done = cluster.awaitDone(job);
+        assertEquals("SUCCEEDED", done.get("state").asText(), done.toString());
+        assertEquals(worker, done.get("worker_id").asText(), "sent to the worker it was recorded for");
+        assertEquals(List.of("once"), Files.readAllLines(cluster.workDir().resolve("ran.txt")),
+                "one process ran, whether the worker got the first call or only the repeated one");
     }
 
     private String start(String name, int priority, int status) {

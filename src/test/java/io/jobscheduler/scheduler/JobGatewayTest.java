@@ -5,6 +5,10 @@ import io.grpc.Status;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import io.jobscheduler.grpc.Heartbeat;
+import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.store.MemoryStore;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The gateway's one lookup per operation, against a worker in the test JVM (no StreamJob, no StopJob). */
 class JobGatewayTest {
@@ -81,5 +86,59 @@ class JobGatewayTest {
                 assertThrows(SchedulerException.class, () -> gateway.query("sleep", Optional.of(stranger))));
         assertInstanceOf(SchedulerException.UnknownJob.class,
                 assertThrows(SchedulerException.class, () -> gateway.query("nothing", Optional.empty())));
+    }
+
+    @Test
+    void aStartTheWorkerRefusesAsFullGoesBackToTheQueueAndStartsAfterItsNextHeartbeats() throws Exception {
+        Wakeup wakeup = new Wakeup();
+        JobTable jobs = new JobTable(100);
+        WorkerRegistry cluster = new WorkerRegistry(clock, new WorkerConnections.Factory(Optional.empty()),
+                new WorkerWatch(Duration.ofSeconds(6), Duration.ofMinutes(1), clock,
+                        new JobSync(jobs, Duration.ofSeconds(5), clock), SchedulerMeters.NONE, wakeup));
+        JobGateway placing = new JobGateway(cluster, jobs, Duration.ofSeconds(5), Duration.ofSeconds(5), clock,
+                SchedulerMeters.NONE, new JobGateway.Queueing(100, wakeup, new MemoryStore(), List.of(), Duration.ZERO,
+                Duration.ofHours(24)));
+        try (ScriptedWorker full = new ScriptedWorker()) {
+            // The scheduler counts room on the worker; the worker, full of jobs it did not say, refuses twice.
+            full.refuseAsFull.set(2);
+            UUID id = cluster.register(full.address(), null, new WorkerRegistry.Advertised(
+                    List.of(Worker.CAPACITY, Worker.JOB_ID), List.of(), Map.of(), 1)).id();
+            var beats = full.nextStream();
+            Worker worker = cluster.all().getFirst();
+
+            JobGateway.Placed placed = placing.submit(JobStart.of("sleep", ""), Constraints.NONE, Optional.empty(), 0,
+                    Optional.empty());
+            String jobId = placed.job().jobId();
+            assertTrue(placed.queued(), "a start refused as full is queued (202), not an error");
+            assertEquals(1, full.starts.get());
+            assertEquals(JobState.QUEUED, placing.query(jobId, Optional.empty()).state());
+
+            // Counted full until its next heartbeat; then the queue sends the job, and it is refused again.
+            ScriptedWorker.await("the worker counted full", () -> refusedStart(worker));
+            beats.onNext(Heartbeat.newBuilder().setMaxRunning(1).build());
+            ScriptedWorker.await("the queued job sent a second time", () -> full.starts.get() == 2);
+            ScriptedWorker.await("the worker counted full again", () -> refusedStart(worker));
+            assertEquals(JobState.QUEUED, placing.query(jobId, Optional.empty()).state(), "back in the queue");
+            assertEquals(1, placing.queued());
+
+            beats.onNext(Heartbeat.newBuilder().setMaxRunning(1).build());
+            ScriptedWorker.await("the job started", () -> placing.query(jobId, Optional.empty()).state() == JobState.RUNNING);
+            Job started = placing.query(jobId, Optional.empty());
+            assertEquals(id, started.workerId());
+            assertEquals(3, full.starts.get(), "sent once more after each refusal, never beside it");
+            assertEquals(0, placing.queued());
+        } finally {
+            placing.endStreams();
+            cluster.close();
+        }
+    }
+
+    private static boolean refusedStart(Worker worker) {
+        worker.lock.lock();
+        try {
+            return worker.refusedStart;
+        } finally {
+            worker.lock.unlock();
+        }
     }
 }

@@ -46,4 +46,33 @@ class JournalRecordsTest {
         assertEquals(java.util.Set.of(worker), restored.workers());
         assertEquals(3, restored.arrivals());
     }
+
+    @Test
+    void theReplayRemembersAcceptedJobsThatEndedBeforeTheyRanButNotAStartRefusedAtOnce() {
+        UUID worker = UUID.randomUUID();
+        QueuedJob<JobStart> stopped = new QueuedJob<>("stopped", START, Constraints.NONE, START.features(),
+                Optional.of(worker), 0, 0, Instant.ofEpochMilli(1000), Optional.empty());
+        QueuedJob<JobStart> failed = new QueuedJob<>("failed", START, Constraints.NONE, START.features(),
+                Optional.empty(), 0, 1, Instant.ofEpochMilli(2000), Optional.empty());
+        var restored = JournalRecords.replay(List.of(
+                JournalRecords.queued(stopped, null), JournalRecords.queued(failed, null),
+                new StoreRecord.Removed("stopped", "", "STOPPED", "stopped before it started"),
+                new StoreRecord.Dispatching("failed", worker.toString(), null, null),
+                new StoreRecord.Removed("failed", worker.toString(), "FAILED", "no such command"),
+                // Sent at once and refused: its client got the refusal, not a job.
+                new StoreRecord.Dispatching("refused", worker.toString(), JournalRecords.start(START), null),
+                new StoreRecord.Removed("refused", worker.toString(), "FAILED", "no such command"),
+                // Sent at once, the answer cut short by the crash: queued again, as yet unanswered.
+                new StoreRecord.Dispatching("cut", worker.toString(), JournalRecords.start(START), null)));
+        assertEquals(List.of("stopped", "failed"), restored.ended().stream().map(e -> e.job().jobId()).toList());
+        Job stop = restored.ended().get(0).asJob();
+        assertEquals(JobState.STOPPED, stop.state());
+        assertEquals(worker, stop.workerId(), "a pinned job's worker");
+        Job fail = restored.ended().get(1).asJob();
+        assertEquals(JobState.FAILED, fail.state());
+        assertEquals("no such command", fail.errorText());
+        assertEquals(worker, fail.workerId());
+        assertEquals(List.of("cut"), restored.queue().stream().map(QueuedJob::jobId).toList());
+        assertEquals(List.of("cut"), restored.unanswered());
+    }
 }

@@ -48,6 +48,8 @@ class PlacementServerTest {
     Path data;
 
     private SchedulerServer scheduler;
+    /** The worker {@link #worker} started last. */
+    private WorkerServer lastWorker;
 
     @AfterEach
     void closeAll() throws Exception {
@@ -69,6 +71,7 @@ class PlacementServerTest {
         WorkerServer worker = WorkerServer.start(TestWorkers.settings(scheduler.grpcPort(), work, own)
                 .withCapacity(new WorkerCapacity(maxRunning, labels)));
         open.add(open.indexOf(scheduler) + 1, worker);   // closed before the scheduler
+        lastWorker = worker;
         assertTrue(worker.awaitRegistered(Duration.ofSeconds(30)));
         String address = "127.0.0.1:" + worker.port();
         String id = scheduler.registry().list().stream().filter(w -> w.address().toString().equals(address))
@@ -434,5 +437,99 @@ class PlacementServerTest {
         HttpResponse<String> tooLong = startWithKey("k".repeat(129), body, WAIT);
         assertEquals(400, tooLong.statusCode(), tooLong.body());
         assertTrue(json(tooLong).get("error").asText().contains("Idempotency-Key"), tooLong.body());
+    }
+
+    /** Every page of {@code GET /jobs?<query>} with {@code limit}, walked by its cursors; {@code between} runs after the first. */
+    private List<List<String>> walk(String query, int limit, Runnable between) throws Exception {
+        List<List<String>> pages = new ArrayList<>();
+        String next = null;
+        do {
+            String path = "/jobs?limit=" + limit + (query.isEmpty() ? "" : "&" + query)
+                    + (next == null ? "" : "&next=" + java.net.URLEncoder.encode(next, StandardCharsets.UTF_8));
+            HttpResponse<String> page = get(path);
+            assertEquals(200, page.statusCode(), page.body());
+            pages.add(json(page).get("jobs").findValuesAsText("job_id"));
+            next = json(page).get("next").isNull() ? null : json(page).get("next").asText();
+            if (pages.size() == 1) {
+                between.run();
+            }
+            assertTrue(pages.size() < 100, "the walk ends: " + pages);
+        } while (next != null);
+        return pages;
+    }
+
+    @Test
+    void pagingWalksTheWholeQueueInDispatchOrderThenThePlacedJobsAndFiltersApplyToBoth() throws Exception {
+        scheduler(1000);
+        String worker = worker(1, Map.of());
+        String blocker = json(post("/start", "{" + blockerBody("go") + "}")).get("job_id").asText();
+        int[] priorities = {0, 3, 3, -2, 7};
+        List<String> ids = new ArrayList<>();
+        for (int p : priorities) {
+            HttpResponse<String> queued = post("/start", "{" + appendBody("ran.txt", "p" + p) + ",\"priority\":" + p + "}");
+            assertEquals(202, queued.statusCode(), queued.body());
+            ids.add(json(queued).get("job_id").asText());
+        }
+        HttpResponse<String> pinned = post("/start", "{\"worker_id\":\"" + worker + "\"," + appendBody("ran.txt", "pinned")
+                + ",\"priority\":1}");
+        assertEquals(202, pinned.statusCode(), pinned.body());
+        String pinnedId = json(pinned).get("job_id").asText();
+        List<String> queueOrder = List.of(ids.get(4), ids.get(1), ids.get(2), pinnedId, ids.get(0), ids.get(3));
+
+        assertEquals(List.of(queueOrder.subList(0, 4), List.of(queueOrder.get(4), queueOrder.get(5), blocker)),
+                walk("", 4, () -> { }), "the queue in dispatch order across pages, then the placed jobs");
+        assertEquals(List.of(queueOrder.subList(0, 2), queueOrder.subList(2, 4), queueOrder.subList(4, 6)),
+                walk("state=QUEUED", 2, () -> { }), "a state filter pages the queue, and ends with it");
+        assertEquals(List.of(List.of(pinnedId), List.of(blocker)), walk("worker_id=" + worker, 1, () -> { }),
+                "a worker filter picks the job pinned to it from the queue");
+        assertEquals(List.of(List.of(blocker)), walk("since=1970-01-01T00:00:00Z", 3, () -> { }),
+                "a time bound leaves out the queue: its jobs have no start time");
+        assertEquals(400, get("/jobs?next=q1_x").statusCode());
+
+        // Jobs leave the queue while a client pages: each is listed still (queued or placed), none is lost.
+        List<List<String>> moving = walk("", 2, () -> {
+            try {
+                Files.writeString(work.resolve("go"), "");
+                awaitState(ids.get(4), "SUCCEEDED");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        moving.forEach(seen::addAll);
+        List<String> all = new ArrayList<>(queueOrder);
+        all.add(blocker);
+        assertTrue(seen.containsAll(all), "every job listed at least once while the queue drained: " + moving);
+        for (String id : all) {
+            awaitState(id, "SUCCEEDED");
+        }
+    }
+
+    @Test
+    void aJobPinnedToAWorkerThatLeavesEndsFailedNamingItAndAnotherWorkersJobsRunOn() throws Exception {
+        scheduler(1000);
+        String leaving = worker(0, Map.of());
+        WorkerServer leavingServer = lastWorker;
+        String staying = worker(0, Map.of());
+        // Draining keeps the job queued for the worker that will leave: it never gets it.
+        assertEquals(200, post("/workers/" + leaving + "/drain", "").statusCode());
+        HttpResponse<String> pinned = post("/start", "{\"worker_id\":\"" + leaving + "\"," + appendBody("ran.txt", "pinned") + "}");
+        assertEquals(202, pinned.statusCode(), pinned.body());
+        String id = json(pinned).get("job_id").asText();
+        assertEquals("QUEUED", query(id).get("state").asText());
+
+        open.remove(leavingServer);
+        leavingServer.close();   // deregisters: it has left the cluster for good
+        await("the worker gone from GET /workers", () -> workerBody(leaving).has("error"));
+        awaitState(id, "FAILED");
+        JsonNode failed = query(id);
+        assertTrue(failed.get("error_text").asText().contains(leaving), "the error names the worker that left: " + failed);
+        assertEquals(leaving, failed.get("worker_id").asText(), failed.toString());
+        assertTrue(failed.get("started_at").isNull(), "it never started");
+        assertTrue(json(get("/jobs?state=FAILED")).get("jobs").findValuesAsText("job_id").contains(id),
+                "GET /jobs lists it FAILED");
+        assertFalse(Files.exists(work.resolve("ran.txt")), "it never ran");
+        assertEquals(201, post("/start", "{\"worker_id\":\"" + staying + "\",\"command\":\"true\"}").statusCode(),
+                "the other worker takes jobs as before");
     }
 }

@@ -7,6 +7,7 @@ import io.jobscheduler.config.WorkerCapacity;
 import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.WorkerGrpc;
 import io.jobscheduler.scheduler.store.JournalStore;
+import io.jobscheduler.scheduler.store.SchedulerStore;
 import io.jobscheduler.scheduler.store.StoreRecord;
 import io.jobscheduler.worker.TestWorkers;
 import io.jobscheduler.worker.WorkerServer;
@@ -211,5 +212,72 @@ class SchedulerRestartTest {
             }
         }
         assertEquals(List.of("idem"), Files.readAllLines(work.resolve("ran.txt")));
+    }
+
+    private JsonNode query(String jobId) {
+        try {
+            return JSON.readTree(post("/query", "{\"job_id\":\"" + jobId + "\"}").body());
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final String BLOCKER = "{\"command\":\"sh\",\"args\":[\"-c\",\"while [ ! -f go ]; do sleep 0.02; done\"]}";
+
+    @Test
+    void jobsThatEndedBeforeTheyRanAnswerTheirEndAfterARestartAndACompaction() throws Exception {
+        Path journal = data.resolve("scheduler").resolve("journal");
+        String stopped;
+        String failed;
+        String failure;
+        try (WorkerServer worker = worker(1)) {
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                workerId(scheduler, worker);
+                assertEquals(201, post("/start", BLOCKER).statusCode());
+                stopped = JSON.readTree(post("/start", "{" + append("stopped") + "}").body()).get("job_id").asText();
+                HttpResponse<String> refused = post("/start", "{\"command\":\"no-such-command-anywhere\"}");
+                assertEquals(202, refused.statusCode(), refused.body());
+                failed = JSON.readTree(refused.body()).get("job_id").asText();
+                assertEquals(200, post("/stop", "{\"job_id\":\"" + stopped + "\"}").statusCode());
+                Files.writeString(work.resolve("go"), "");
+                await("the queued job refused by its worker", () -> state(failed).equals("FAILED"));
+                failure = query(failed).get("error_text").asText();
+            }
+            Files.delete(work.resolve("go"));
+            // Records that are not live (requeues of jobs long gone) make the next change compact the journal.
+            try (JournalStore store = new JournalStore(data.resolve("scheduler"))) {
+                store.load();
+                SchedulerStore.Commit last = SchedulerStore.Commit.DONE;
+                for (int i = 0; i < 12_000; i++) {
+                    last = store.append(new StoreRecord.Requeued("gone-" + i, ""));
+                }
+                last.await();
+            }
+            long before = Files.size(journal);
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                assertEquals("STOPPED", state(stopped), "a job stopped while queued, after a restart");
+                JsonNode refused = query(failed);
+                assertEquals("FAILED", refused.get("state").asText(), refused.toString());
+                assertEquals(failure, refused.get("error_text").asText());
+                assertTrue(JSON.readTree(get("/jobs?state=FAILED").body()).get("jobs").findValuesAsText("job_id")
+                        .contains(failed), "listed as before the restart");
+                workerId(scheduler, worker);
+                String blocker = JSON.readTree(post("/start", BLOCKER).body()).get("job_id").asText();
+                HttpResponse<String> queued = post("/start", "{" + append("after") + "}");
+                assertEquals(202, queued.statusCode(), queued.body());
+                String after = JSON.readTree(queued.body()).get("job_id").asText();
+                Files.writeString(work.resolve("go"), "");
+                await("the queued job ran", () -> state(after).equals("SUCCEEDED"));
+                await("the blocker ended", () -> state(blocker).equals("SUCCEEDED"));
+            }
+            assertTrue(Files.size(journal) < before / 10, "the journal was compacted: " + Files.size(journal)
+                    + " bytes, from " + before);
+            try (SchedulerServer scheduler = SchedulerServer.start(settings())) {
+                assertEquals("STOPPED", state(stopped), "kept by the compaction");
+                assertEquals("FAILED", state(failed), "kept by the compaction");
+                assertEquals(failure, query(failed).get("error_text").asText());
+            }
+        }
+        assertEquals(List.of("after"), Files.readAllLines(work.resolve("ran.txt")), "the stopped job never ran");
     }
 }

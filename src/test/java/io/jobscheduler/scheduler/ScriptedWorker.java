@@ -16,6 +16,7 @@ import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.StartJobRes;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
+import io.jobscheduler.rpc.CapacityRefusal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +46,8 @@ final class ScriptedWorker extends WorkerGrpc.WorkerImplBase implements AutoClos
     final AtomicInteger queries = new AtomicInteger();
     final AtomicInteger starts = new AtomicInteger();
     final AtomicReference<StartJobRes> started = new AtomicReference<>();
+    /** How many starts, counted from the first, are refused as full (RESOURCE_EXHAUSTED with the capacity trailer). */
+    final AtomicInteger refuseAsFull = new AtomicInteger();
     private final Server server;
 
     ScriptedWorker() throws IOException {
@@ -110,9 +113,15 @@ final class ScriptedWorker extends WorkerGrpc.WorkerImplBase implements AutoClos
 
     @Override
     public void startJob(StartJobReq request, StreamObserver<StartJobRes> response) {
-        starts.incrementAndGet();
+        if (starts.incrementAndGet() <= refuseAsFull.get()) {
+            // What a worker at its max_running answers (the scheduler's view was stale).
+            response.onError(CapacityRefusal.full("the worker runs its max_running of jobs"));
+            return;
+        }
+        // A start that names its job (feature job_id) is answered with that id, else with the command.
         response.onNext(started.get() != null ? started.get()
-                : StartJobRes.newBuilder().setJobID(request.getCommand()).build());
+                : StartJobRes.newBuilder().setJobID(request.getJobId().isEmpty() ? request.getCommand()
+                        : request.getJobId()).build());
         response.onCompleted();
     }
 

@@ -95,6 +95,74 @@ class WorkerRemovalTest {
         error(client.delete("/workers/" + id).request(), 404);
     }
 
+    private JsonNode job(String jobId) throws IOException {
+        try (Http1ClientResponse job = client.get("/jobs/" + jobId).request()) {
+            assertEquals(200, job.status().code());
+            return JSON.readTree(job.as(String.class));
+        }
+    }
+
+    @Test
+    void aJobQueuedForAWorkerWaitsWhileItIsDownAndFailsOnceItIsRemoved() throws Exception {
+        try (ScriptedWorker pinnedTo = new ScriptedWorker(); ScriptedWorker probe = new ScriptedWorker()) {
+            UUID id = register(pinnedTo);
+            // Drained, it takes nothing: the start pinned to it waits in the queue.
+            drain(id, "drain");
+            String jobId = queue("{\"worker_id\":\"" + id + "\",\"command\":\"pinned-job\"}");
+
+            CLOCK.advance(TestServers.TTL.plus(Duration.ofMillis(1)));
+            CORE.sweep();
+            assertEquals("down", JSON.readTree(client.get("/workers/" + id).request().as(String.class))
+                    .get("state").asText());
+            // A probe job on another worker: once it is sent, a dispatch pass that looked for jobs of
+            // workers gone (it looks at least every second of the clock) has run with this one down.
+            UUID other = register(probe);
+            drain(other, "drain");
+            queue("{\"command\":\"probe-job\"}");
+            CLOCK.advance(Duration.ofMillis(1001));
+            drain(other, "resume");
+            ScriptedWorker.await("the probe job sent", () -> probe.starts.get() == 1);
+            assertEquals("QUEUED", job(jobId).get("state").asText(), "a worker that is down may come back");
+
+            try (Http1ClientResponse removed = client.delete("/workers/" + id).request()) {
+                assertEquals(200, removed.status().code());
+            }
+            ScriptedWorker.await("the job failed", () -> {
+                try {
+                    return job(jobId).get("state").asText().equals("FAILED");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertEquals("worker '" + id + "' left the cluster before the job could start",
+                    job(jobId).get("error_text").asText());
+            assertEquals(0, pinnedTo.starts.get(), "never sent");
+        }
+    }
+
+    /** Registers a worker that runs one job at a time and adopts job ids. */
+    private static UUID register(ScriptedWorker worker) throws InterruptedException {
+        UUID id = CORE.registry().register(worker.address(), null, new WorkerRegistry.Advertised(
+                List.of(Worker.CAPACITY, Worker.JOB_ID), List.of(), java.util.Map.of(), 1)).id();
+        worker.nextStream();
+        return id;
+    }
+
+    private void drain(UUID id, String action) {
+        try (Http1ClientResponse drained = client.post("/workers/" + id + "/" + action).request()) {
+            assertEquals(200, drained.status().code());
+        }
+    }
+
+    /** Posts a start that must be queued; answers its id. */
+    private String queue(String body) throws IOException {
+        try (Http1ClientResponse queued = client.post("/start").contentType(MediaTypes.APPLICATION_JSON).submit(body)) {
+            String text = queued.as(String.class);
+            assertEquals(202, queued.status().code(), text);
+            return JSON.readTree(text).get("job_id").asText();
+        }
+    }
+
     @Test
     void aWorkerIdThatIsNotAUuidIs400AndAnUnknownOneIs404() throws Exception {
         assertEquals("worker id 'x' is not a UUID", error(client.delete("/workers/x").request(), 400).get("error").asText());

@@ -14,6 +14,7 @@ import io.jobscheduler.scheduler.JobStart;
 import io.jobscheduler.scheduler.JobOutput;
 import io.jobscheduler.scheduler.JobState;
 import io.jobscheduler.scheduler.JobTable;
+import io.jobscheduler.scheduler.JobsCursor;
 import io.jobscheduler.scheduler.SchedulerException;
 import io.jobscheduler.scheduler.WorkerRegistry;
 import io.jobscheduler.scheduler.placement.Constraints;
@@ -277,13 +278,13 @@ final class JobsHttpService {
             throw ApiException.badRequest("query parameter 'limit' must be an integer from 1 to " + MAX_LIMIT
                     + ", was '" + text + "'");
         }).orElse(DEFAULT_LIMIT);
-        Optional<JobTable.Cursor> after = query.get("next").map(text -> JobTable.Cursor.parse(text).orElseThrow(
+        Optional<JobsCursor> after = query.get("next").map(text -> JobsCursor.parse(text).orElseThrow(
                 () -> ApiException.badRequest("query parameter next: '" + text + "' is not a cursor from GET /jobs")));
         JobTable.Filter filter = new JobTable.Filter(states(query.all("state")),
                 optionalWorkerId(query.get("worker_id").orElse(null)), time(query, "since"), time(query, "until"));
-        JobTable.Page page = gateway.list(limit, after, filter);
+        JobGateway.Page page = gateway.list(limit, after, filter);
         List<JobSummary> jobs = page.entries().stream().map(e -> JobSummary.of(e.job())).toList();
-        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().map(JobTable.Cursor::text).orElse(null)));
+        JsonBody.send(response, Status.OK_200, new JobsBody(jobs, page.next().map(JobsCursor::text).orElse(null)));
     }
 
     private static Set<JobState> states(List<String> names) {

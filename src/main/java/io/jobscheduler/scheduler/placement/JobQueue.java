@@ -1,23 +1,19 @@
 package io.jobscheduler.scheduler.placement;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.TreeMap;
 
 /**
  * The jobs waiting for room, in dispatch order: priority (higher first), then arrival (earlier
  * first), bounded by {@code [queue] max_size}. Not thread-safe: its owner calls it under its lock.
  */
 public final class JobQueue<S> {
-    private static final Comparator<QueuedJob<?>> ORDER = Comparator.<QueuedJob<?>>comparingInt(j -> -j.priority())
-            .thenComparingLong(QueuedJob::arrival);
-
     private final int maxSize;
-    private final TreeSet<QueuedJob<S>> ordered = new TreeSet<>(ORDER);
+    private final TreeMap<QueuedJob.Position, QueuedJob<S>> ordered = new TreeMap<>();
     private final Map<String, QueuedJob<S>> byId = new HashMap<>();
 
     public JobQueue(int maxSize) {
@@ -41,9 +37,9 @@ public final class JobQueue<S> {
     private void put(QueuedJob<S> job) {
         QueuedJob<S> old = byId.put(job.jobId(), job);
         if (old != null) {
-            ordered.remove(old);
+            ordered.remove(old.position());
         }
-        ordered.add(job);
+        ordered.put(job.position(), job);
     }
 
     public Optional<QueuedJob<S>> find(String jobId) {
@@ -53,19 +49,24 @@ public final class JobQueue<S> {
     public Optional<QueuedJob<S>> remove(String jobId) {
         QueuedJob<S> job = byId.remove(jobId);
         if (job != null) {
-            ordered.remove(job);
+            ordered.remove(job.position());
         }
         return Optional.ofNullable(job);
     }
 
     /** Every queued job in dispatch order (a copy). */
     public List<QueuedJob<S>> inOrder() {
-        return new ArrayList<>(ordered);
+        return new ArrayList<>(ordered.values());
     }
 
     /** The queued jobs in dispatch order, live: for a pass that stops early. */
     public Iterable<QueuedJob<S>> view() {
-        return ordered;
+        return ordered.values();
+    }
+
+    /** The queued jobs after {@code position} in dispatch order (every one when empty), live. */
+    public Iterable<QueuedJob<S>> after(Optional<QueuedJob.Position> position) {
+        return position.map(p -> ordered.tailMap(p, false).values()).orElse(ordered.values());
     }
 
     public int size() {

@@ -38,6 +38,19 @@ public record QueuedJob<S>(String jobId, S start, Constraints constraints, List<
                 Optional.of(workerId));
     }
 
+    /** Where the job stands in dispatch order: priority (higher first), then arrival (earlier first). */
+    public record Position(int priority, long arrival) implements Comparable<Position> {
+        @Override
+        public int compareTo(Position o) {
+            int byPriority = Integer.compare(o.priority, priority);
+            return byPriority != 0 ? byPriority : Long.compare(arrival, o.arrival);
+        }
+    }
+
+    public Position position() {
+        return new Position(priority, arrival);
+    }
+
     public Collection<String> needs() {
         return features;
     }

@@ -29,6 +29,11 @@ import java.util.zip.CRC32C;
  * renames it over the journal and syncs the folder, so a crash leaves the old journal or the new
  * one, never neither. The folder is synced when the journal is created too. The first failure to
  * write is sticky: every later wait throws it, since what follows may not be on disk.
+ *
+ * <p>A record nobody waits for is written behind: an append with no write under way starts a
+ * background writer, which leads batches until nothing is pending. So every record reaches the
+ * file (and survives a crash of the process) within a batch or two, and is synced with it, without
+ * making its owner wait; {@link #close} writes what is left.
  */
 public final class JournalStore implements SchedulerStore {
     static final String FILE = "journal";
@@ -50,6 +55,7 @@ public final class JournalStore implements SchedulerStore {
     private IOException failure;                               // guarded by lock: sticky
     private long size;                                         // guarded by lock
     private boolean closed;                                    // guarded by lock
+    private boolean writingBehind;                             // guarded by lock: the background writer runs
     /** Touched only by the leader (one at a time), or before the first append, or at close. */
     private FileChannel channel;
     private FileLock owner;
@@ -157,6 +163,7 @@ public final class JournalStore implements SchedulerStore {
 
     private Commit order(Object item, long records) {
         long ticket;
+        boolean startWriter = false;
         lock.lock();
         try {
             if (closed) {
@@ -167,10 +174,49 @@ public final class JournalStore implements SchedulerStore {
             pending.add(item);
             ticket = ++ordered;
             size = item instanceof Compaction ? records : size + records;
+            if (!writingBehind && failure == null) {
+                writingBehind = startWriter = true;
+            }
         } finally {
             lock.unlock();
         }
+        if (startWriter) {
+            Thread.ofVirtual().name("journal-writer").start(this::writeBehind);
+        }
         return () -> await(ticket);
+    }
+
+    /** The background writer: leads (or waits for) batches until every record ordered is durable. */
+    private void writeBehind() {
+        while (true) {
+            long upTo;
+            lock.lock();
+            try {
+                // Cleared under the lock that orders appends: an append after this starts a new writer.
+                if (closed || failure != null || durable >= ordered) {
+                    writingBehind = false;
+                    return;
+                }
+                upTo = ordered;
+            } finally {
+                lock.unlock();
+            }
+            try {
+                await(upTo);
+            } catch (IOException e) {
+                // Sticky: the next waiter is told; the loop ends at the check above.
+                System.getLogger(JournalStore.class.getName()).log(System.Logger.Level.ERROR,
+                        "cannot write the journal in " + dir + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                lock.lock();
+                try {
+                    writingBehind = false;
+                } finally {
+                    lock.unlock();
+                }
+                return;
+            }
+        }
     }
 
     @Override
@@ -268,6 +314,20 @@ public final class JournalStore implements SchedulerStore {
 
     @Override
     public void close() {
+        long upTo;
+        lock.lock();
+        try {
+            upTo = ordered;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            await(upTo);   // what was written behind and is not on disk yet
+        } catch (IOException e) {
+            // Already logged by the writer, or told to the waiter it belonged to.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         lock.lock();
         try {
             closed = true;

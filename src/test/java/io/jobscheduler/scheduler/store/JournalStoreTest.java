@@ -47,6 +47,48 @@ class JournalStoreTest {
     }
 
     @Test
+    void recordsNobodyWaitsForAreWrittenBehindAndReachTheFileWithoutAClose() throws Exception {
+        Path data = dir.resolve("behind");
+        Path copy = dir.resolve("copy");
+        try (JournalStore store = new JournalStore(data)) {
+            store.load();
+            for (int i = 0; i < 50; i++) {
+                store.append(queued(i));   // never awaited
+            }
+            // The process is still running, nothing closed: what a SIGKILL now would leave is the file.
+            Path file = data.resolve(JournalStore.FILE);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            List<StoreRecord> onDisk = List.of();
+            while (System.nanoTime() < deadline) {
+                Files.createDirectories(copy);
+                Files.copy(file, copy.resolve(JournalStore.FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                try (JournalStore reader = new JournalStore(copy)) {
+                    onDisk = reader.load();
+                }
+                if (onDisk.size() == 50) {
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            assertEquals(50, onDisk.size(), "every record appended reaches the file without a wait or a close");
+            assertEquals(queued(49), onDisk.get(49));
+        }
+    }
+
+    @Test
+    void closeWritesWhatWasAppendedButNotYetWritten() throws Exception {
+        try (JournalStore store = new JournalStore(dir)) {
+            store.load();
+            for (int i = 0; i < 200; i++) {
+                store.append(queued(i));
+            }
+        }
+        try (JournalStore store = new JournalStore(dir)) {
+            assertEquals(200, store.load().size());
+        }
+    }
+
+    @Test
     void aTornTailIsCutOffAndTheRecordsBeforeItAreKept() throws Exception {
         try (JournalStore store = new JournalStore(dir)) {
             store.load();

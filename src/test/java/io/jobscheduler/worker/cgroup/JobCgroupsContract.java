@@ -223,6 +223,24 @@ abstract class JobCgroupsContract {
     }
 
     @Test
+    void removeTakesAnEmptyCgroupAndTheChildCgroupsAJobMadeInIt() throws Exception {
+        JobCgroup plain = create(ResourceLimits.NONE);
+        start(plain, "/bin/true").waitFor();
+        plain.remove(REMOVE_TIMEOUT);   // ended, empty: one rmdir each
+        JobCgroup nested = create(ResourceLimits.NONE);
+        for (Path procs : nested.procsFiles()) {
+            Files.createDirectories(procs.getParent().resolve("made-by-the-job/deeper"));   // rmdir alone is EBUSY
+        }
+        nested.remove(REMOVE_TIMEOUT);
+        for (JobCgroup cgroup : List.of(plain, nested)) {
+            for (Path procs : cgroup.procsFiles()) {
+                assertFalse(Files.exists(procs.getParent()), procs.getParent() + " is left");
+            }
+        }
+        assertEquals(List.of(), cgroups.leftovers());
+    }
+
+    @Test
     void aRestartedWorkerFindsItsLeftoverCgroupsAndEndsThem() throws Exception {
         JobCgroup first = create(ResourceLimits.NONE);
         JobCgroup second = create(ResourceLimits.NONE);
