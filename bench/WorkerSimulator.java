@@ -1,18 +1,30 @@
 // Many simulated workers in one process, for the registry-at-scale scenario.
 //
 // Serves the Worker gRPC service (grpc-java, grpc-netty-shaded) on ONE port bound to every
-// address, and registers N distinct addresses 127.0.x.y:PORT with the scheduler (the whole of
+// address, and registers N distinct addresses 127.x.y.z:PORT with the scheduler (the whole of
 // 127/8 is loopback on Linux, so the scheduler reaches this one port through each of them).
+// Like the real worker's Helidon server, it lets the scheduler's channels ping (keepalive) as
+// often as they do; grpc-java's own server default would end their connections after two pings.
 // Watch is implemented as a worker would: a Heartbeat every heartbeat_millis of the request
-// until the scheduler cancels; the other methods answer UNIMPLEMENTED (the default).
+// until the scheduler cancels; the other methods answer UNIMPLEMENTED (the default). Like a
+// worker, a Watch that arrives while its address's registration is still unanswered waits for
+// the answer (the scheduler opens the watch before it answers), instead of refusing it.
 //
 // Run: java -cp 'target/jobscheduler.jar:target/libs/*' bench/WorkerSimulator.java \
-//        --scheduler 127.0.0.1:50000 --port 40000 --workers 1000 --rounds 3 --concurrency 16
+//        --scheduler 127.0.0.1:50000 --port 40000 --workers 10000 --rounds 3 --concurrency 16
 // Prints one JSON object per line: a "register"/"deregister" line per round (rate, latency),
-// then "at_rest", then a "stats" line every 2 s (open Watch streams, heartbeats sent).
+// then "at_rest", then a "stats" line every 2 s (open Watch streams, heartbeats sent in all and
+// per second over the last 2 s, and the rate the open streams ask for together).
 // The last round's registrations stay; the process runs until it is killed.
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
@@ -27,10 +39,13 @@ import io.jobscheduler.grpc.RegisterRes;
 import io.jobscheduler.grpc.SchedulerGrpc;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,10 +56,15 @@ import java.util.concurrent.atomic.AtomicLong;
 
 public class WorkerSimulator {
     static final Set<String> ids = ConcurrentHashMap.newKeySet();
+    /** The registration in flight of each address (its host), completed with the id it got. */
+    static final Map<String, CompletableFuture<String>> registering = new ConcurrentHashMap<>();
+    static final Context.Key<SocketAddress> LOCAL = Context.key("local-address");
     static final AtomicInteger watchOpen = new AtomicInteger();
     static final AtomicLong watchTotal = new AtomicLong();
     static final AtomicLong watchRefused = new AtomicLong();
     static final AtomicLong heartbeats = new AtomicLong();
+    /** What the open streams ask for together, in thousandths of a heartbeat a second. */
+    static final AtomicLong askedMilliPerSecond = new AtomicLong();
     static final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "heartbeats");
         t.setDaemon(true);
@@ -54,41 +74,74 @@ public class WorkerSimulator {
     static final class SimWorker extends WorkerGrpc.WorkerImplBase {
         @Override
         public void watch(WatchReq request, StreamObserver<Heartbeat> responses) {
-            if (!ids.contains(request.getWorkerID())) {
-                watchRefused.incrementAndGet();
-                responses.onError(Status.NOT_FOUND.withDescription("this worker holds another id").asRuntimeException());
-                return;
+            WatchStream stream = new WatchStream(request, (ServerCallStreamObserver<Heartbeat>) responses);
+            CompletableFuture<String> pending = LOCAL.get() instanceof InetSocketAddress local
+                    ? registering.get(local.getAddress().getHostAddress()) : null;
+            if (pending != null && !ids.contains(request.getWorkerID())) {
+                pending.completeOnTimeout(null, 10, TimeUnit.SECONDS).whenComplete((id, e) -> stream.start());
+            } else {
+                stream.start();
             }
-            var call = (ServerCallStreamObserver<Heartbeat>) responses;
-            long every = Math.max(1, request.getHeartbeatMillis() > 0 ? request.getHeartbeatMillis() : 1000);
-            watchOpen.incrementAndGet();
-            watchTotal.incrementAndGet();
-            Heartbeat beat = Heartbeat.newBuilder().setRunningJobs(0).build();
-            Object guard = new Object();
-            ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
-            boolean[] ended = {false};
-            Runnable end = () -> {
-                synchronized (guard) {
-                    if (ended[0]) return;
-                    ended[0] = true;
-                    if (task[0] != null) task[0].cancel(false);
+        }
+    }
+
+    /** One Watch: a heartbeat every heartbeat_millis from start() until the scheduler cancels. */
+    static final class WatchStream {
+        private static final Heartbeat BEAT = Heartbeat.newBuilder().setRunningJobs(0).build();
+        private final WatchReq request;
+        private final ServerCallStreamObserver<Heartbeat> call;
+        private final long every;
+        private boolean started;            // guarded by this
+        private boolean ended;              // guarded by this
+        private ScheduledFuture<?> task;    // guarded by this
+
+        WatchStream(WatchReq request, ServerCallStreamObserver<Heartbeat> call) {
+            this.request = request;
+            this.call = call;
+            this.every = Math.max(1, request.getHeartbeatMillis() > 0 ? request.getHeartbeatMillis() : 1000);
+            call.setOnCancelHandler(this::end);     // only allowed before watch() returns
+        }
+
+        void start() {
+            synchronized (this) {
+                if (ended) return;
+                if (ids.contains(request.getWorkerID())) {
+                    started = true;
+                    watchOpen.incrementAndGet();
+                    watchTotal.incrementAndGet();
+                    askedMilliPerSecond.addAndGet(1_000_000 / every);
+                    task = ticker.scheduleAtFixedRate(this::beat, 0, every, TimeUnit.MILLISECONDS);
+                    return;
                 }
-                watchOpen.decrementAndGet();
-            };
-            call.setOnCancelHandler(end::run);
-            synchronized (guard) {
-                task[0] = ticker.scheduleAtFixedRate(() -> {
-                    synchronized (guard) {
-                        if (ended[0] || call.isCancelled()) return;
-                        try {
-                            call.onNext(beat);
-                            heartbeats.incrementAndGet();
-                        } catch (RuntimeException e) {
-                            ended[0] = true;
-                        }
-                    }
-                }, 0, every, TimeUnit.MILLISECONDS);
+                ended = true;
             }
+            watchRefused.incrementAndGet();
+            try {
+                call.onError(Status.NOT_FOUND.withDescription("this worker holds another id").asRuntimeException());
+            } catch (RuntimeException cancelledMeanwhile) {
+                // nothing to tell
+            }
+        }
+
+        private synchronized void beat() {
+            if (ended) return;
+            try {
+                call.onNext(BEAT);
+                heartbeats.incrementAndGet();
+            } catch (RuntimeException e) {
+                end();
+            }
+        }
+
+        private void end() {
+            synchronized (this) {
+                if (ended) return;
+                ended = true;
+                if (task != null) task.cancel(false);
+                if (!started) return;
+            }
+            watchOpen.decrementAndGet();
+            askedMilliPerSecond.addAndGet(-1_000_000 / every);
         }
     }
 
@@ -97,19 +150,31 @@ public class WorkerSimulator {
         for (int i = 0; i + 1 < args.length; i += 2) opt.put(args[i], args[i + 1]);
         String scheduler = opt.getOrDefault("--scheduler", "127.0.0.1:50000");
         int port = Integer.parseInt(opt.getOrDefault("--port", "40000"));
-        int workers = Integer.parseInt(opt.getOrDefault("--workers", "1000"));
+        int workers = Integer.parseInt(opt.getOrDefault("--workers", "10000"));
         int rounds = Integer.parseInt(opt.getOrDefault("--rounds", "3"));
         int concurrency = Integer.parseInt(opt.getOrDefault("--concurrency", "16"));
 
-        Server server = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create())
-                .addService(new SimWorker()).build().start();
+        var builder = Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create());
+        if (builder instanceof io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder netty) {
+            netty.permitKeepAliveTime(1, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true);
+        }
+        ServerInterceptor local = new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+                return Contexts.interceptCall(Context.current().withValue(LOCAL,
+                        call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR)), call, headers, next);
+            }
+        };
+        Server server = builder.addService(ServerInterceptors.intercept(new SimWorker(), local)).build().start();
         ManagedChannel channel = Grpc.newChannelBuilder(scheduler, InsecureChannelCredentials.create()).build();
         var stub = SchedulerGrpc.newBlockingStub(channel);
         // Warm the channel (connection, class loading) so round 1 measures registration, not start-up.
         stub.withDeadlineAfter(10, TimeUnit.SECONDS).deregisterWorker(DeregisterReq.newBuilder().setWorkerID("warm-up").build());
 
         String[] addresses = new String[workers];
-        for (int i = 0; i < workers; i++) addresses[i] = "127.0." + (1 + i / 250) + "." + (1 + i % 250) + ":" + port;
+        for (int i = 0; i < workers; i++) {
+            addresses[i] = "127." + (i / 62500) + "." + (1 + i / 250 % 250) + "." + (1 + i % 250) + ":" + port;
+        }
         String[] assigned = new String[workers];
         long[] heartbeatMillis = {0};
         for (int round = 1; round <= rounds; round++) {
@@ -122,6 +187,9 @@ public class WorkerSimulator {
                 threads[t] = Thread.ofPlatform().start(() -> {
                     for (int i = next.getAndIncrement(); i < workers; i = next.getAndIncrement()) {
                         long t0 = System.nanoTime();
+                        String host = addresses[i].substring(0, addresses[i].lastIndexOf(':'));
+                        CompletableFuture<String> answer = new CompletableFuture<>();
+                        registering.put(host, answer);
                         try {
                             RegisterRes res = stub.withDeadlineAfter(10, TimeUnit.SECONDS)
                                     .registerWorker(RegisterReq.newBuilder().setAddress(addresses[i]).build());
@@ -130,6 +198,9 @@ public class WorkerSimulator {
                             heartbeatMillis[0] = res.getHeartbeatMillis();
                         } catch (RuntimeException e) {
                             failures.incrementAndGet();
+                        } finally {
+                            registering.remove(host, answer);
+                            answer.complete(assigned[i]);
                         }
                         latency[i] = System.nanoTime() - t0;
                     }
@@ -143,7 +214,7 @@ public class WorkerSimulator {
                     round, workers, failures.get(), seconds, workers / seconds,
                     latency[workers / 2] / 1e6, latency[(int) (workers * 0.99)] / 1e6, heartbeatMillis[0]);
             if (round < rounds) {
-                // Leave, so the next round registers 1,000 new workers rather than replacing them.
+                // Leave, so the next round registers new workers rather than replacing them.
                 next.set(0);
                 long dstart = System.nanoTime();
                 for (int t = 0; t < concurrency; t++) {
@@ -169,11 +240,15 @@ public class WorkerSimulator {
         }
         System.out.println("{\"event\":\"at_rest\",\"registered\":" + ids.size() + "}");
         System.out.flush();
+        long before = heartbeats.get();
         while (true) {
             Thread.sleep(2000);
+            long sent = heartbeats.get();
             System.out.printf("{\"event\":\"stats\",\"registered\":%d,\"watch_open\":%d,\"watch_total\":%d,"
-                            + "\"watch_refused\":%d,\"heartbeats\":%d}%n",
-                    ids.size(), watchOpen.get(), watchTotal.get(), watchRefused.get(), heartbeats.get());
+                            + "\"watch_refused\":%d,\"heartbeats\":%d,\"heartbeats_per_s\":%.1f,\"asked_per_s\":%.1f}%n",
+                    ids.size(), watchOpen.get(), watchTotal.get(), watchRefused.get(), sent, (sent - before) / 2.0,
+                    askedMilliPerSecond.get() / 1000.0);
+            before = sent;
             System.out.flush();
         }
     }

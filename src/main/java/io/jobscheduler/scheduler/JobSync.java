@@ -158,6 +158,8 @@ final class JobSync {
             LOG.log(worker.events ? INFO : DEBUG, "cannot list jobs of worker " + worker.record.id() + ": "
                     + e.getStatus().getCode());
             return Optional.empty();
+        } finally {
+            worker.connections.restUnary();
         }
     }
 }

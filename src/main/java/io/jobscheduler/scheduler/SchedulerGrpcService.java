@@ -35,12 +35,12 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
     private final Consumer<UUID> departing;
     private final InFlight inFlight = new InFlight();
     private final long ttlMillis;
-    private final long heartbeatMillis;
     private final GrpcAudit audit;
     private final Optional<WorkerIdentities> identities;
 
     /**
-     * @param workerTtl how long a worker may stay silent; heartbeats are asked for as {@link WorkerWatch#heartbeat} says
+     * @param workerTtl how long a worker may go without a watch open before it registers again
+     *                  ({@code ttl_millis}); heartbeats are asked for as {@link WorkerRegistry#heartbeat} says
      * @param departing told of a registered worker that deregisters, before it is removed (it may
      *                  still call the worker, within a deadline: no lock is held)
      * @param audit where each registration and deregistration is recorded
@@ -61,7 +61,6 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
         this.registry = Objects.requireNonNull(registry, "registry");
         this.departing = Objects.requireNonNull(departing, "departing");
         this.ttlMillis = workerTtl.toMillis();
-        this.heartbeatMillis = WorkerWatch.heartbeat(workerTtl).toMillis();
     }
 
     /** Refuses new calls and waits up to {@code timeout} for those in progress to finish. */
@@ -133,7 +132,7 @@ public final class SchedulerGrpcService implements SchedulerGrpc.AsyncService, B
                 .setSuccess(true)
                 .setWorkerID(worker.id().toString())
                 .setTtlMillis(ttlMillis)
-                .setHeartbeatMillis(heartbeatMillis)
+                .setHeartbeatMillis(registry.heartbeat().toMillis())
                 .build());
         responses.onCompleted();
     }

@@ -4,6 +4,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.jobscheduler.grpc.Heartbeat;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.scheduler.placement.Candidate;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,8 @@ final class Worker {
     Instant openedAt;
     /** When to open a new watch stream; null while one is open. */
     Instant reopenAt;
+    /** The heartbeat interval the current stream asked for; zero before the first (silence is then the ttl). */
+    Duration heartbeat = Duration.ZERO;
     int runningJobs;
     ClientCallStreamObserver<WatchReq> call;   // the open stream, to cancel
     long generation;                           // callbacks of an older stream are ignored

@@ -202,6 +202,18 @@ final class WorkerConnections implements AutoCloseable {
         return unary;
     }
 
+    /**
+     * Lets the unary channel drop its connection until its next call, which reconnects. For after
+     * the listing every worker is asked for when first heard from: in a large cluster most workers
+     * then get no call for long, and a connection each held for the idle timeout doubled the
+     * sockets of the scheduler (10,000 workers: 20,000, the machine's limit of open files per
+     * process) and its heap (BENCHMARKS.md, "Round two: 10,000 workers at rest"). Calls in flight
+     * finish on the old connection.
+     */
+    void restUnary() {
+        unary.enterIdle();
+    }
+
     /** The channel the liveness watch rides. */
     ManagedChannel watch() {
         return watch;

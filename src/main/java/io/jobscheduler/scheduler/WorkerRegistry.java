@@ -3,6 +3,7 @@ package io.jobscheduler.scheduler;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.security.Identity;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -130,6 +131,7 @@ public final class WorkerRegistry implements AutoCloseable {
     private WorkerRecord add(Address address, Advertised advertised, WorkerConnections connections,
                              Supplier<UUID> chooseId) {
         Worker added;
+        int size;
         List<Worker> replaced = new ArrayList<>(2);
         lock.lock();
         try {
@@ -147,11 +149,12 @@ public final class WorkerRegistry implements AutoCloseable {
                     advertised.features(), advertised.labels(), advertised.maxRunning(), connections);
             byId.put(id, added);
             byAddress.put(address, id);
+            size = byId.size();
         } finally {
             lock.unlock();
         }
         replaced.forEach(WorkerRegistry::retire);
-        watch.open(added);
+        watch.open(added, size);
         observer.added(added.record);
         return added.record;
     }
@@ -292,6 +295,18 @@ public final class WorkerRegistry implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The heartbeat interval asked of a worker now: it grows with the number registered ({@link WorkerWatch#heartbeat(int)}). */
+    public Duration heartbeat() {
+        int size;
+        lock.lock();
+        try {
+            size = byId.size();
+        } finally {
+            lock.unlock();
+        }
+        return watch.heartbeat(size);
     }
 
     /** One pass of liveness ({@link WorkerWatch#sweep}): silent workers down, ended streams reopened, expired ones removed. */

@@ -38,6 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class ScriptedWorker extends WorkerGrpc.WorkerImplBase implements AutoCloseable {
     final BlockingQueue<ServerCallStreamObserver<Heartbeat>> opened = new LinkedBlockingQueue<>();
+    /** The request of each Watch, in the order the streams were opened. */
+    final BlockingQueue<WatchReq> watchRequests = new LinkedBlockingQueue<>();
     final AtomicReference<ListJobsRes> snapshot = new AtomicReference<>(ListJobsRes.getDefaultInstance());
     final AtomicReference<CountDownLatch> listGate = new AtomicReference<>(new CountDownLatch(0));
     final AtomicInteger lists = new AtomicInteger();
@@ -86,6 +88,7 @@ final class ScriptedWorker extends WorkerGrpc.WorkerImplBase implements AutoClos
 
     @Override
     public void watch(WatchReq request, StreamObserver<Heartbeat> response) {
+        watchRequests.add(request);
         opened.add((ServerCallStreamObserver<Heartbeat>) response);
     }
 
