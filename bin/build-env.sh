@@ -34,6 +34,22 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
     # behaviour before JDK 20's default of ArchiveRelocationMode=1).
     -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0)
 
+# What the scheduler needs on top (bin/jobscheduler and the dist's launcher add it for `scheduler`
+# and `dev`): its live heap grows with the cluster, ~23 KB per registered worker (BENCHMARKS.md,
+# "10,000 workers at rest"), so 96 MB holds ~3,500 workers and then fails with OutOfMemoryError.
+# 512 MB holds ~20,000. The young generation is capped instead, so that the garbage of streaming
+# output (what grew the heap to 510 MB before the ceiling above) stays a 32 MB young collection's
+# and the heap grows only with what is live. Not in the AOT cache's flag list: the cache is
+# recorded once for all roles and maps with any heap ceiling (checked with -Xlog:aot).
+jobscheduler_scheduler_flags=(-Xmx512m -XX:MaxNewSize=32m)
+
+jobscheduler_role_flags() {
+    # The flags of the role a launcher's first argument names, one per line.
+    case ${1:-} in
+        scheduler|dev) printf '%s\n' "${jobscheduler_scheduler_flags[@]}" ;;
+    esac
+}
+
 jobscheduler_jvm_flags_text() {
     # The flag list as one line: recorded beside an AOT cache, which the JVM refuses (silently,
     # with the launchers' -Xlog:aot*=off) when it is used with flags it was not recorded with.
