@@ -35,13 +35,14 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
     -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0)
 
 # What the scheduler needs on top (bin/jobscheduler and the dist's launcher add it for `scheduler`
-# and `dev`): its live heap grows with the cluster, ~23 KB per registered worker (BENCHMARKS.md,
-# "10,000 workers at rest"), so 96 MB holds ~3,500 workers and then fails with OutOfMemoryError.
-# 512 MB holds ~20,000. The young generation is capped instead, so that the garbage of streaming
-# output (what grew the heap to 510 MB before the ceiling above) stays a 32 MB young collection's
-# and the heap grows only with what is live. Not in the AOT cache's flag list: the cache is
-# recorded once for all roles and maps with any heap ceiling (checked with -Xlog:aot).
-jobscheduler_scheduler_flags=(-Xmx512m -XX:MaxNewSize=32m)
+# and `dev`): its live heap grows with what it holds, ~23 KB per registered worker (BENCHMARKS.md,
+# "10,000 workers at rest") plus its job index (`job_index_size` entries), so under the 96 MB above
+# it failed with OutOfMemoryError at ~3,500 workers. 512 MB holds ~20,000. The price, measured:
+# Serial grows the heap toward its ceiling under churn, so the scheduler's RSS after the output
+# scenarios is ~380 MB instead of ~225 (BENCHMARKS.md, "Round two: start path and heap").
+# Not in the AOT cache's flag list: the cache is recorded once for all roles and maps with any heap
+# ceiling (checked with -Xlog:aot).
+jobscheduler_scheduler_flags=(-Xmx512m)
 
 jobscheduler_role_flags() {
     # The flags of the role a launcher's first argument names, one per line.
