@@ -37,12 +37,12 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
 # What the scheduler needs on top (bin/jobscheduler and the dist's launcher add it for `scheduler`
 # and `dev`): its live heap grows with what it holds, ~23 KB per registered worker (BENCHMARKS.md,
 # "10,000 workers at rest") plus its job index (`job_index_size` entries), so under the 96 MB above
-# it failed with OutOfMemoryError at ~3,500 workers. 512 MB holds ~20,000. The price, measured:
-# Serial grows the heap toward its ceiling under churn, so the scheduler's RSS after the output
-# scenarios is ~380 MB instead of ~225 (BENCHMARKS.md, "Round two: start path and heap").
-# Not in the AOT cache's flag list: the cache is recorded once for all roles and maps with any heap
-# ceiling (checked with -Xlog:aot).
-jobscheduler_scheduler_flags=(-Xmx512m)
+# it failed with OutOfMemoryError at ~3,500 workers. 512 MB holds ~20,000. Its young generation is
+# capped at 32 MB: streaming's garbage then dies in small young collections instead of growing the
+# heap toward the ceiling (RSS after the output scenarios, measured: 624 MB without the cap, 378 MB
+# with it; 225 MB under 96 MB). Not in the AOT cache's flag list: the cache is recorded once for all
+# roles and maps with any heap ceiling (checked with -Xlog:aot).
+jobscheduler_scheduler_flags=(-Xmx512m -XX:MaxNewSize=32m)
 
 jobscheduler_role_flags() {
     # The flags of the role a launcher's first argument names, one per line.
