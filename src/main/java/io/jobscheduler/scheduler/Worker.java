@@ -69,7 +69,10 @@ final class Worker {
     /** The boot id the resync in flight was started for. */
     String resyncBoot;
     final List<Heartbeat> held = new ArrayList<>();
-    /** A worker without events had its jobs listed once, when it was first heard from. */
+    /**
+     * The worker's jobs were listed once: a worker without events when it was first heard from, one
+     * with events at its first resync. After that listing its unary channel is let go (JobSync).
+     */
     boolean learned;
 
     Worker(WorkerRecord record, Set<String> features, WorkerConnections connections) {
