@@ -167,26 +167,18 @@ public final class JobTable {
     }
 
     private void record(Job job, boolean live, boolean event) {
-        Optional<JobState> ended = Optional.empty();
+        Optional<JobState> ended;
         lock.lock();
         try {
-            Optional<Job> before = held(job.jobId());
-            put(job, live);
-            Optional<Job> after = held(job.jobId());
-            boolean wasRunning = before.map(b -> !b.done()).orElse(event);
-            if (wasRunning && after.filter(Job::done).filter(a -> a.workerId().equals(job.workerId())).isPresent()) {
-                ended = Optional.of(after.get().state());
+            boolean held = keys.containsKey(job.jobId());
+            ended = put(job, live);
+            if (!held && event) {
+                ended = Optional.of(job).filter(Job::done).map(Job::state);
             }
         } finally {
             unlockAndTell();
         }
         ended.ifPresent(meters::jobEnded);
-    }
-
-    /** Caller holds the lock. */
-    private Optional<Job> held(String jobId) {
-        Cursor key = keys.get(jobId);
-        return key == null ? Optional.empty() : Optional.of(byAge.get(key).job());
     }
 
     /**
@@ -195,12 +187,14 @@ public final class JobTable {
      * longer live, so it is asked of the worker again.
      */
     void replace(UUID workerId, List<JobInfo> snapshot, boolean live) {
+        List<JobState> ends = new ArrayList<>();
         lock.lock();
         try {
             Set<String> listed = new HashSet<>();
             for (JobInfo info : snapshot) {
                 listed.add(info.getJobID());
-                put(Job.of(info.getJobID(), workerId, info.getCommand(), info.getPath(), info.getStatus()), live);
+                put(Job.of(info.getJobID(), workerId, info.getCommand(), info.getPath(), info.getStatus()), live)
+                        .ifPresent(ends::add);
             }
             List<Cursor> unlisted = new ArrayList<>();
             for (var e : byAge.entrySet()) {
@@ -215,6 +209,7 @@ public final class JobTable {
         } finally {
             unlockAndTell();
         }
+        ends.forEach(meters::jobEnded);
     }
 
     /**
@@ -234,7 +229,11 @@ public final class JobTable {
         }
     }
 
-    private void put(Job job, boolean live) {
+    /**
+     * Caller holds the lock. Returns the end state when a job held not done, of the same worker,
+     * is done after the merge: the moment this scheduler saw it end, whichever way it heard.
+     */
+    private Optional<JobState> put(Job job, boolean live) {
         Cursor key = keys.get(job.jobId());
         if (key == null) {
             key = new Cursor(job.startedAt().map(Instant::toEpochMilli).orElse(0L), sequence++);
@@ -245,12 +244,15 @@ public final class JobTable {
                 keys.remove(byAge.get(oldest).job().jobId());
                 set(oldest, null);
             }
-            return;
+            return Optional.empty();
         }
         Entry known = byAge.get(key);
-        if (known.job().workerId().equals(job.workerId())) {
-            set(key, new Entry(known.job().merge(job), known.live() || live));
+        if (!known.job().workerId().equals(job.workerId())) {
+            return Optional.empty();
         }
+        Job merged = known.job().merge(job);
+        set(key, new Entry(merged, known.live() || live));
+        return known.job().done() || !merged.done() ? Optional.empty() : Optional.of(merged.state());
     }
 
     /**

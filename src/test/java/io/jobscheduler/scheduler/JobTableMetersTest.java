@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler;
 
 import io.jobscheduler.grpc.JobEvent;
+import io.jobscheduler.grpc.JobInfo;
 import io.jobscheduler.grpc.QueryJobRes;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,5 +67,19 @@ class JobTableMetersTest {
                 .build()), false);
 
         assertThat(ended, is(empty()));
+    }
+
+    /**
+     * A job that ends before its worker's event stream is open is first heard of as ended in the
+     * worker's listing (the resync): that is its end, counted once, and a later event adds nothing.
+     */
+    @Test
+    void aRunningJobAWorkerListsAsEndedCountsOnce() {
+        table.record(started("e"), false);
+        table.replace(WORKER, List.of(JobInfo.newBuilder().setJobID("e").setCommand("sh").setPath("x.sh")
+                .setStatus(QueryJobRes.newBuilder().setDone(true).setState("SUCCEEDED")).build()), true);
+        table.apply(WORKER, event("e", "SUCCEEDED"));
+
+        assertThat(ended, contains(JobState.SUCCEEDED));
     }
 }
