@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -481,6 +482,10 @@ final class Cluster implements AutoCloseable {
                 node.process().destroyForcibly();
                 Thread.currentThread().interrupt();
             }
+        }
+        if (nodes.stream().noneMatch(node -> node.process().isAlive())) {
+            envByName.values().stream().map(env -> env.get("JOBSCHEDULER_JOBS_DATA_DIR")).filter(Objects::nonNull)
+                    .distinct().forEach(dataDir -> Processes.removeWorkerCgroups(Path.of(dataDir)));
         }
     }
 

@@ -5,6 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.jobscheduler.worker.cgroup.CgroupException;
+import io.jobscheduler.worker.cgroup.CgroupLayout;
+import io.jobscheduler.worker.cgroup.JobCgroups;
+import io.jobscheduler.worker.job.JobConfinement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -47,5 +52,26 @@ final class Processes {
     /** SIGKILL to every process with {@code marker}, for cleaning up after a worker that could not. */
     static void kill(String marker) {
         withMarker(marker).forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+    }
+
+    /**
+     * Does for the worker of {@code dataDir}, whose process has ended, what its next start would:
+     * kills and removes the job cgroups it left, then removes its own parent cgroups. A worker
+     * stopped by SIGTERM has done this itself; one SIGKILLed has not, and the tests give every
+     * worker a fresh data_dir, so no later worker would. Nothing to do without cgroups.
+     */
+    static void removeWorkerCgroups(Path dataDir) {
+        JobCgroups cgroups;
+        try {
+            cgroups = JobCgroups.open(CgroupLayout.detect(), JobConfinement.parentName(dataDir));
+        } catch (CgroupException noCgroups) {
+            return;
+        }
+        try {
+            cgroups.removeLeftovers(Duration.ofSeconds(10));
+            cgroups.close();
+        } catch (CgroupException e) {
+            throw new AssertionError("cannot remove the cgroups of the worker of " + dataDir + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -84,9 +84,10 @@ public final class JobConfinement implements AutoCloseable {
 
     /**
      * The name of the worker's parent cgroup: the same for every process of one worker (its data_dir), so a
-     * restart finds what the previous one left, and different for two workers of one host.
+     * restart finds what the previous one left, and different for two workers of one host. Public for
+     * the end-to-end harness, which removes what a SIGKILLed worker left.
      */
-    static String parentName(Path dataDir) {
+    public static String parentName(Path dataDir) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256")
                     .digest(dataDir.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
