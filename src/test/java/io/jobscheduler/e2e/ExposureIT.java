@@ -66,9 +66,13 @@ class ExposureIT {
 
     @AfterEach
     void stopEverything() throws InterruptedException {
+        // SIGTERM first: a worker stopping removes its cgroups, a SIGKILLed one would leave them.
         for (Process process : started) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(30, TimeUnit.SECONDS);
+            }
         }
     }
 
