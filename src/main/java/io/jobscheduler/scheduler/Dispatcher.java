@@ -104,6 +104,13 @@ final class Dispatcher implements AutoCloseable {
     /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
     private final Set<UUID> awaited = new HashSet<>();                       // guarded by lock
     private Instant holdUntil = Instant.MIN;                                 // guarded by lock
+    /**
+     * The grace a restart gives the workers the journal names (the dispatch hold): until it ends, a
+     * worker not seen registered since may be on its way back; after it, one still not registered
+     * has left, and the jobs queued for it end.
+     */
+    private Duration grace = Duration.ZERO;                                  // guarded by lock
+    private Instant graceEnds = Instant.MIN;                                 // guarded by lock
     /** Keys of the jobs queued or being sent, journalled again at a compaction. */
     private final Map<String, StoreRecord.Key> keyOf = new HashMap<>();      // guarded by lock
     private final Thread loop;
@@ -144,6 +151,8 @@ final class Dispatcher implements AutoCloseable {
             arrivals = restored.arrivals();
             awaited.addAll(restored.workers());
             holdUntil = awaited.isEmpty() ? Instant.MIN : clock.instant().plus(hold);
+            grace = hold;
+            graceEnds = clock.instant().plus(hold);
         } finally {
             lock.unlock();
         }
@@ -569,11 +578,12 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * The queued jobs whose worker left the cluster (it deregistered, or was removed with
-     * {@code DELETE /workers/{id}}): one pinned to it fails, naming it; one whose start may have
+     * {@code DELETE /workers/{id}}, or, named by the journal, it has not registered again within
+     * the restart's {@link #grace}): one pinned to it fails, naming it; one whose start may have
      * reached it is lost (what became of it is out of sight). A worker that is merely down is still
-     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart. The queue
-     * is looked through when a worker has left since the last look, and at least every
-     * {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
+     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart, until the
+     * grace ends. The queue is looked through when a worker has left since the last look, and at
+     * least every {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
      */
     private List<JournalRecords.Ended> orphans(List<Worker> workers) {
         Set<UUID> registered = new HashSet<>();
@@ -587,17 +597,20 @@ final class Dispatcher implements AutoCloseable {
         departuresCheckedAt = now;
         List<JournalRecords.Ended> orphans = new ArrayList<>();
         Set<UUID> waitedFor = new HashSet<>(registered);
+        boolean graceOver = !now.isBefore(graceEnds);
         for (QueuedJob<JobStart> job : queue.view()) {
             // Asked of the registry again, now: a worker that joined after the snapshot is not gone.
-            Optional<UUID> to = job.target().filter(id -> seenRegistered.contains(id) && !registered.contains(id)
-                    && registry.find(id).isEmpty());
+            Optional<UUID> to = job.target().filter(id -> (graceOver || seenRegistered.contains(id))
+                    && !registered.contains(id) && registry.find(id).isEmpty());
             if (to.isEmpty()) {
                 job.target().ifPresent(waitedFor::add);
             } else {
                 orphans.add(job.resendTo().isPresent()
                         ? new JournalRecords.Ended(job, to, JobState.LOST, Job.LOST_TEXT)
-                        : new JournalRecords.Ended(job, to, JobState.FAILED, "worker '" + to.get()
-                                + "' left the cluster before the job could start"));
+                        : new JournalRecords.Ended(job, to, JobState.FAILED, seenRegistered.contains(to.get())
+                                ? "worker '" + to.get() + "' left the cluster before the job could start"
+                                : "worker '" + to.get() + "' did not register again within " + grace.toSeconds()
+                                        + " s of the scheduler's restart; the job never started"));
             }
         }
         seenRegistered.retainAll(waitedFor);
