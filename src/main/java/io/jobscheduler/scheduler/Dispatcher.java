@@ -780,11 +780,25 @@ final class Dispatcher implements AutoCloseable {
         durable(recorded);
     }
 
-    /** Waits until the job is no longer queued nor being sent (it started, or ended before it could), up to {@code timeout}. */
+    /**
+     * Waits until the job is no longer queued nor being sent (it started, or ended before it could),
+     * up to {@code timeout}, or until this dispatcher is closed.
+     */
     boolean awaitDispatched(String jobId, Duration timeout) throws InterruptedException {
         lock.lock();
         try {
-            return Conditions.await(moved, () -> queue.find(jobId).isEmpty() && !sending.containsKey(jobId), timeout);
+            return Conditions.await(moved, () -> closed || queue.find(jobId).isEmpty() && !sending.containsKey(jobId),
+                    timeout);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close} was called: nothing is dispatched any more. */
+    boolean closed() {
+        lock.lock();
+        try {
+            return closed;
         } finally {
             lock.unlock();
         }

@@ -159,22 +159,45 @@ public final class JobGateway {
                 .map(Dispatcher.Waiting::job);
     }
 
+    /** Where a job's output is to be read: on its worker; nowhere, ever (it ended before it ran); not yet (it is queued). */
+    public enum OutputAt { WORKER, NEVER, NOT_YET }
+
     /**
-     * Whether the job's output can be read from a worker now. A job no worker has yet has no output:
-     * false at once without {@code follow}; with it, waits until it starts (true) or is stopped
-     * before it could (false). A job on a worker: true at once.
+     * Where the job's output can be read. A job on a worker: {@link OutputAt#WORKER} at once. A job
+     * no worker has yet has no output: while it is queued this waits up to {@code timeout} for it to
+     * leave the queue, then answers {@link OutputAt#WORKER} (it started), {@link OutputAt#NEVER}
+     * (stopped, or failed, before it could) or {@link OutputAt#NOT_YET}. The one place both the output
+     * route and the event stream learn whether a queued job has output to come.
+     */
+    public OutputAt awaitOutput(String jobId, Optional<UUID> workerId, Duration timeout) throws InterruptedException {
+        Optional<Job> held = waiting(jobId, workerId);
+        if (held.isPresent() && held.get().state() == JobState.QUEUED && timeout.isPositive()) {
+            dispatcher.awaitDispatched(jobId, timeout);
+            held = waiting(jobId, workerId);
+        }
+        if (held.isEmpty()) {
+            return OutputAt.WORKER;
+        }
+        if (held.get().state() != JobState.QUEUED) {
+            return OutputAt.NEVER;
+        }
+        if (dispatcher.closed()) {
+            throw new SchedulerException.ShuttingDown();   // a follower must not hold a shutdown up
+        }
+        return OutputAt.NOT_YET;
+    }
+
+    /**
+     * Whether the job's output can be read from a worker now ({@link #awaitOutput(String, Optional, Duration)}):
+     * without {@code follow}, false at once for a job no worker has; with it, waits until it starts
+     * (true) or ends before it could (false).
      */
     public boolean awaitOutput(String jobId, Optional<UUID> workerId, boolean follow) throws InterruptedException {
-        while (true) {
-            Optional<Job> held = waiting(jobId, workerId);
-            if (held.isEmpty()) {
-                return true;
-            }
-            if (!follow || held.get().state() != JobState.QUEUED) {
-                return false;
-            }
-            dispatcher.awaitDispatched(jobId, Duration.ofMinutes(1));
+        OutputAt at = awaitOutput(jobId, workerId, Duration.ZERO);
+        while (follow && at == OutputAt.NOT_YET) {
+            at = awaitOutput(jobId, workerId, Duration.ofMinutes(1));
         }
+        return at == OutputAt.WORKER;
     }
 
     /** Where a job is: the worker holding it, that worker's standing, and what the table knows of the job there. */
