@@ -84,12 +84,7 @@ final class Dispatcher implements AutoCloseable {
     private final Map<String, QueuedJob<JobStart>> sending = new HashMap<>(); // guarded by lock: by job id
     private final Map<String, UUID> sendingTo = new HashMap<>();             // guarded by lock: their workers
     /** Accepted jobs that left the queue without running, journalled and kept across compactions. */
-    private final Map<String, JournalRecords.Ended> ended = new LinkedHashMap<>() {   // guarded by lock
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, JournalRecords.Ended> eldest) {
-            return size() > KEEP_STOPPED;
-        }
-    };
+    private final NeverRanJobs ended = new NeverRanJobs(KEEP_STOPPED);       // guarded by lock
     /** The workers registered at the last look for queued jobs whose worker left, and when that was. */
     private Set<UUID> registeredBefore = Set.of();                          // guarded by lock
     private Instant departuresCheckedAt = Instant.MIN;                       // guarded by lock
@@ -142,7 +137,7 @@ final class Dispatcher implements AutoCloseable {
         lock.lock();
         try {
             restored.queue().forEach(queue::putBack);
-            restored.ended().forEach(e -> ended.put(e.job().jobId(), e));
+            restored.ended().forEach(ended::put);
             for (String jobId : restored.unanswered()) {
                 // Queued now, so its ending is remembered like any accepted job's after the next restart.
                 queue.find(jobId).ifPresent(job -> store.append(new StoreRecord.Requeued(jobId,
@@ -155,12 +150,6 @@ final class Dispatcher implements AutoCloseable {
             graceEnds = clock.instant().plus(hold);
         } finally {
             lock.unlock();
-        }
-        // As before the restart, an accepted job refused or lost before it ran is listed by GET /jobs.
-        for (JournalRecords.Ended e : restored.ended()) {
-            if (e.state() != JobState.STOPPED) {
-                table.record(e.asJob(), false);
-            }
         }
         // Placed jobs answer by id at once (LOST while their worker is not back). Not live, so never
         // counted against a worker's capacity: its listing, once back, brings their real state.
@@ -217,7 +206,7 @@ final class Dispatcher implements AutoCloseable {
             return;
         }
         List<StoreRecord> records = new ArrayList<>();
-        for (JournalRecords.Ended e : ended.values()) {
+        for (JournalRecords.Ended e : ended.inEndOrder()) {
             records.add(JournalRecords.queued(e.job(), null));
             records.add(e.record());
         }
@@ -503,7 +492,6 @@ final class Dispatcher implements AutoCloseable {
         }
         List<Worker> workers = registry.all();
         Map<QueuedJob<JobStart>, UUID> chosen = new LinkedHashMap<>();
-        List<JournalRecords.Ended> orphaned = new ArrayList<>();
         SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
@@ -514,9 +502,8 @@ final class Dispatcher implements AutoCloseable {
             for (JournalRecords.Ended e : orphans(workers)) {
                 queue.remove(e.job().jobId());
                 keyOf.remove(e.job().jobId());
-                ended.put(e.job().jobId(), e);
+                ended.put(e);
                 recorded = store.append(e.record());
-                orphaned.add(e);
             }
             List<Candidate> candidates = candidates(workers);
             for (QueuedJob<JobStart> job : queue.view()) {
@@ -562,13 +549,11 @@ final class Dispatcher implements AutoCloseable {
                 }
             }
             // The endings stand (they are in memory and ordered in the journal): the jobs cannot run anyway.
-            orphaned.forEach(o -> table.record(o.asJob(), false));
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
-        orphaned.forEach(o -> table.record(o.asJob(), false));
         for (var e : chosen.entrySet()) {
             QueuedJob<JobStart> job = e.getKey();
             UUID workerId = e.getValue();
@@ -660,16 +645,15 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A queued job refused for good: remembered (it was accepted), listed, and its ending journalled by {@link #sent}. */
+    /** A queued job refused for good: remembered (it was accepted, and is listed), and its ending journalled by {@link #sent}. */
     private StoreRecord fail(QueuedJob<JobStart> job, UUID workerId, SchedulerException e) {
         JournalRecords.Ended failed = new JournalRecords.Ended(job, Optional.of(workerId), JobState.FAILED, e.getMessage());
         lock.lock();
         try {
-            ended.put(job.jobId(), failed);
+            ended.put(failed);
         } finally {
             lock.unlock();
         }
-        table.record(failed.asJob(), false);
         return failed.record();
     }
 
@@ -735,7 +719,7 @@ final class Dispatcher implements AutoCloseable {
             if (job != null) {
                 return Optional.of(new Waiting(Job.waiting(job, JobState.QUEUED), true));
             }
-            return Optional.ofNullable(ended.get(jobId)).map(e -> new Waiting(e.asJob(), false));
+            return ended.find(jobId).map(e -> new Waiting(e.asJob(), false));
         } finally {
             lock.unlock();
         }
@@ -756,11 +740,11 @@ final class Dispatcher implements AutoCloseable {
             if (removed.isPresent()) {
                 JournalRecords.Ended stop = new JournalRecords.Ended(removed.get(), Optional.empty(), JobState.STOPPED,
                         "stopped before it started");
-                ended.put(jobId, stop);
+                ended.put(stop);
                 keyOf.remove(jobId);
                 recorded = store.append(stop.record());
             }
-            mine = removed.isPresent() || ended.containsKey(jobId);
+            mine = removed.isPresent() || ended.contains(jobId);
         } finally {
             lock.unlock();
         }
@@ -829,6 +813,20 @@ final class Dispatcher implements AutoCloseable {
             }
             jobs.sort(java.util.Comparator.comparing(QueuedJob::position));
             return jobs.size() > limit ? new ArrayList<>(jobs.subList(0, limit)) : jobs;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Up to {@code limit} jobs that ended before they ran and match, keyed before {@code before}
+     * ({@link NeverRanJobs}: newest submitted first), leaving out one the table holds (its worker
+     * has told of it since: the table's word comes first, as for {@link #waiting}).
+     */
+    List<NeverRanJobs.Listed> neverRan(JobTable.Cursor before, int limit, java.util.function.Predicate<Job> matches) {
+        lock.lock();
+        try {
+            return ended.before(before, limit, job -> matches.test(job) && table.find(job.jobId()).isEmpty());
         } finally {
             lock.unlock();
         }
