@@ -367,6 +367,15 @@ public final class JobGateway {
      */
     private Page history(int limit, JobsCursor.History from, JobTable.Filter filter) {
         List<NeverRanJobs.Listed> neverRan = neverRan(from.neverRanBefore(), limit + 1, filter);
+        if (neverRan.isEmpty()) {
+            // Nothing to merge (the usual case): one look at the table. Any never-ran bound at or
+            // below the one given names the same (empty) set; the table's own form is kept when it can be.
+            JobTable.Page placed = table.page(limit, Optional.of(from.placedAfter()), filter);
+            return new Page(refreshed(placed.entries().stream().map(e -> new HistoryItem(e, true)).toList(), filter),
+                    placed.next().map(JobsCursor.History::after).map(next ->
+                            next.neverRanBefore().compareTo(from.neverRanBefore()) <= 0 ? next
+                                    : new JobsCursor.History(next.placedAfter(), from.neverRanBefore())));
+        }
         JobTable.Cursor placedAfter = from.placedAfter();
         JobTable.Cursor neverRanBefore = from.neverRanBefore();
         List<HistoryItem> page = new ArrayList<>();
@@ -374,7 +383,7 @@ public final class JobGateway {
         int taken = 0;
         while (page.size() < limit && (!step.entries().isEmpty() || taken < neverRan.size())) {
             boolean placedNext = !step.entries().isEmpty() && (taken == neverRan.size()
-                    || startedMillis(step.entries().getFirst()) > neverRan.get(taken).key().startedMillis());
+                    || startedMillis(step) > neverRan.get(taken).key().startedMillis());
             if (placedNext) {
                 page.add(new HistoryItem(step.entries().getFirst(), true));
                 placedAfter = step.next().orElse(JobsCursor.History.PLACED_DONE);
@@ -394,9 +403,14 @@ public final class JobGateway {
     private record HistoryItem(JobTable.Entry entry, boolean placed) {
     }
 
-    /** Where a placed job sorts among the jobs that never ran: its start, 0 (the oldest) when unknown, as in the table. */
-    private static long startedMillis(JobTable.Entry entry) {
-        return entry.job().startedAt().map(Instant::toEpochMilli).orElse(0L);
+    /**
+     * Where the placed job of a one-job page sorts among the jobs that never ran: its table key's
+     * millisecond (the page's {@code next} when a further match exists), else its start, 0 when
+     * unknown, as the table keys it. Only the order of the merge depends on it, never what is listed.
+     */
+    private static long startedMillis(JobTable.Page step) {
+        return step.next().map(JobTable.Cursor::startedMillis)
+                .orElseGet(() -> step.entries().getFirst().job().startedAt().map(Instant::toEpochMilli).orElse(0L));
     }
 
     /**
