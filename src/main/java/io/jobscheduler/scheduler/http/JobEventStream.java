@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * <p>The request's thread is the one writer. Two virtual threads feed it through a small queue:
  * one reads the worker's output stream ({@link JobOutput.Call}), one waits for news of the job's
  * status ({@link JobGateway.StateWatch}). When the stream ends, for whatever reason, both stop
- * and the worker's stream is cancelled.
+ * and the worker's stream is cancelled. A queued job has no worker stream yet: the writer waits
+ * for its dispatch first ({@link JobGateway#awaitOutput}), sending keep-alives.
  */
 final class JobEventStream {
     /** The keep-alive period the API documents; tests pass a shorter one. */
