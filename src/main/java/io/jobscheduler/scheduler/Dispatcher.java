@@ -91,7 +91,7 @@ final class Dispatcher implements AutoCloseable {
     /**
      * Workers this scheduler has seen registered (at a pass, or named by a start it queued): only
      * such a worker can be seen to leave. One it never saw (named by the journal, not back since a
-     * restart) may be down, so its jobs wait. Pruned at each look to those registered or still waited for.
+     * restart) may be down, so its jobs wait, until the restart's {@link #grace} ends. Pruned at each look to those registered or still waited for.
      */
     private final Set<UUID> seenRegistered = new HashSet<>();                // guarded by lock
     private long arrivals;                                                   // guarded by lock

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SequencedCollection;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
@@ -63,7 +62,7 @@ final class NeverRanJobs {
     }
 
     /** Every one, in the order they ended. */
-    SequencedCollection<JournalRecords.Ended> inEndOrder() {
+    List<JournalRecords.Ended> inEndOrder() {
         return byId.sequencedValues().stream().map(Held::ended).toList();
     }
 
