@@ -166,7 +166,11 @@ class JobGatewayTest {
         try (JournalStore before = new JournalStore(dir)) {
             before.load();
             before.append(queuedFor("for-gone", gone, 0));
-            before.append(queuedFor("for-down", workerId, 1)).await();
+            before.append(queuedFor("for-down", workerId, 1));
+            // A dispatch recorded to the gone worker, never answered: it may have reached it.
+            before.append(JournalRecords.queued(new QueuedJob<>("sent-to-gone", JobStart.of("sleep", ""), Constraints.NONE,
+                    List.of(), Optional.empty(), 0, 2, Instant.parse("2030-01-01T00:00:00Z"), Optional.empty()), null));
+            before.append(new StoreRecord.Dispatching("sent-to-gone", gone.toString(), null, null)).await();
         }
         JournalStore store = new JournalStore(dir);
         List<StoreRecord> journal = store.load();
@@ -182,6 +186,9 @@ class JobGatewayTest {
             assertTrue(failed.errorText().contains("worker '" + gone + "'"), "the error names the worker: " + failed);
             assertEquals(gone, failed.workerId());
             assertTrue(failed.startedAt().isEmpty(), "it never started");
+            Job lost = restarted.query("sent-to-gone", Optional.empty());
+            assertEquals(JobState.LOST, lost.state(), "its start may have reached the worker: " + lost);
+            assertEquals(gone, lost.workerId());
             // Both were looked at in the same pass: the down worker's job is still queued.
             assertEquals(JobState.QUEUED, restarted.query("for-down", Optional.empty()).state(),
                     "a down worker is still registered: its job waits for it");
@@ -193,8 +200,8 @@ class JobGatewayTest {
         // The end is journalled: a second restart answers it.
         try (JournalStore reopened = new JournalStore(dir)) {
             JournalRecords.Restored again = JournalRecords.replay(reopened.load());
-            assertEquals(List.of("for-gone"), again.ended().stream().map(e -> e.job().jobId()).toList());
-            assertEquals(JobState.FAILED, again.ended().getFirst().state());
+            assertEquals(List.of("for-gone", "sent-to-gone"), again.ended().stream().map(e -> e.job().jobId()).toList());
+            assertEquals(List.of(JobState.FAILED, JobState.LOST), again.ended().stream().map(JournalRecords.Ended::state).toList());
             assertEquals(List.of("for-down"), again.queue().stream().map(QueuedJob::jobId).toList());
         }
     }
