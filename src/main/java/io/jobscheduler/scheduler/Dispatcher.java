@@ -84,19 +84,14 @@ final class Dispatcher implements AutoCloseable {
     private final Map<String, QueuedJob<JobStart>> sending = new HashMap<>(); // guarded by lock: by job id
     private final Map<String, UUID> sendingTo = new HashMap<>();             // guarded by lock: their workers
     /** Accepted jobs that left the queue without running, journalled and kept across compactions. */
-    private final Map<String, JournalRecords.Ended> ended = new LinkedHashMap<>() {   // guarded by lock
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, JournalRecords.Ended> eldest) {
-            return size() > KEEP_STOPPED;
-        }
-    };
+    private final NeverRanJobs ended = new NeverRanJobs(KEEP_STOPPED);       // guarded by lock
     /** The workers registered at the last look for queued jobs whose worker left, and when that was. */
     private Set<UUID> registeredBefore = Set.of();                          // guarded by lock
     private Instant departuresCheckedAt = Instant.MIN;                       // guarded by lock
     /**
      * Workers this scheduler has seen registered (at a pass, or named by a start it queued): only
      * such a worker can be seen to leave. One it never saw (named by the journal, not back since a
-     * restart) may be down, so its jobs wait. Pruned at each look to those registered or still waited for.
+     * restart) may be down, so its jobs wait, until the restart's {@link #grace} ends. Pruned at each look to those registered or still waited for.
      */
     private final Set<UUID> seenRegistered = new HashSet<>();                // guarded by lock
     private long arrivals;                                                   // guarded by lock
@@ -104,6 +99,13 @@ final class Dispatcher implements AutoCloseable {
     /** After a restart: no dispatch until these workers are back, or {@link #holdUntil}. */
     private final Set<UUID> awaited = new HashSet<>();                       // guarded by lock
     private Instant holdUntil = Instant.MIN;                                 // guarded by lock
+    /**
+     * The grace a restart gives the workers the journal names (the dispatch hold): until it ends, a
+     * worker not seen registered since may be on its way back; after it, one still not registered
+     * has left, and the jobs queued for it end.
+     */
+    private Duration grace = Duration.ZERO;                                  // guarded by lock
+    private Instant graceEnds = Instant.MIN;                                 // guarded by lock
     /** Keys of the jobs queued or being sent, journalled again at a compaction. */
     private final Map<String, StoreRecord.Key> keyOf = new HashMap<>();      // guarded by lock
     private final Thread loop;
@@ -135,7 +137,7 @@ final class Dispatcher implements AutoCloseable {
         lock.lock();
         try {
             restored.queue().forEach(queue::putBack);
-            restored.ended().forEach(e -> ended.put(e.job().jobId(), e));
+            restored.ended().forEach(ended::put);
             for (String jobId : restored.unanswered()) {
                 // Queued now, so its ending is remembered like any accepted job's after the next restart.
                 queue.find(jobId).ifPresent(job -> store.append(new StoreRecord.Requeued(jobId,
@@ -144,14 +146,10 @@ final class Dispatcher implements AutoCloseable {
             arrivals = restored.arrivals();
             awaited.addAll(restored.workers());
             holdUntil = awaited.isEmpty() ? Instant.MIN : clock.instant().plus(hold);
+            grace = hold;
+            graceEnds = clock.instant().plus(hold);
         } finally {
             lock.unlock();
-        }
-        // As before the restart, an accepted job refused or lost before it ran is listed by GET /jobs.
-        for (JournalRecords.Ended e : restored.ended()) {
-            if (e.state() != JobState.STOPPED) {
-                table.record(e.asJob(), false);
-            }
         }
         // Placed jobs answer by id at once (LOST while their worker is not back). Not live, so never
         // counted against a worker's capacity: its listing, once back, brings their real state.
@@ -208,7 +206,7 @@ final class Dispatcher implements AutoCloseable {
             return;
         }
         List<StoreRecord> records = new ArrayList<>();
-        for (JournalRecords.Ended e : ended.values()) {
+        for (JournalRecords.Ended e : ended.inEndOrder()) {
             records.add(JournalRecords.queued(e.job(), null));
             records.add(e.record());
         }
@@ -494,7 +492,6 @@ final class Dispatcher implements AutoCloseable {
         }
         List<Worker> workers = registry.all();
         Map<QueuedJob<JobStart>, UUID> chosen = new LinkedHashMap<>();
-        List<JournalRecords.Ended> orphaned = new ArrayList<>();
         SchedulerStore.Commit recorded = SchedulerStore.Commit.DONE;
         lock.lock();
         try {
@@ -505,9 +502,8 @@ final class Dispatcher implements AutoCloseable {
             for (JournalRecords.Ended e : orphans(workers)) {
                 queue.remove(e.job().jobId());
                 keyOf.remove(e.job().jobId());
-                ended.put(e.job().jobId(), e);
+                ended.put(e);
                 recorded = store.append(e.record());
-                orphaned.add(e);
             }
             List<Candidate> candidates = candidates(workers);
             for (QueuedJob<JobStart> job : queue.view()) {
@@ -553,13 +549,11 @@ final class Dispatcher implements AutoCloseable {
                 }
             }
             // The endings stand (they are in memory and ordered in the journal): the jobs cannot run anyway.
-            orphaned.forEach(o -> table.record(o.asJob(), false));
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
-        orphaned.forEach(o -> table.record(o.asJob(), false));
         for (var e : chosen.entrySet()) {
             QueuedJob<JobStart> job = e.getKey();
             UUID workerId = e.getValue();
@@ -569,11 +563,12 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * The queued jobs whose worker left the cluster (it deregistered, or was removed with
-     * {@code DELETE /workers/{id}}): one pinned to it fails, naming it; one whose start may have
+     * {@code DELETE /workers/{id}}, or, named by the journal, it has not registered again within
+     * the restart's {@link #grace}): one pinned to it fails, naming it; one whose start may have
      * reached it is lost (what became of it is out of sight). A worker that is merely down is still
-     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart. The queue
-     * is looked through when a worker has left since the last look, and at least every
-     * {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
+     * registered, and its jobs wait; so do the jobs of a worker not seen since a restart, until the
+     * grace ends. The queue is looked through when a worker has left since the last look, and at
+     * least every {@link #IDLE_PASS} (a job queued for a worker that left just before). Under the lock.
      */
     private List<JournalRecords.Ended> orphans(List<Worker> workers) {
         Set<UUID> registered = new HashSet<>();
@@ -587,17 +582,20 @@ final class Dispatcher implements AutoCloseable {
         departuresCheckedAt = now;
         List<JournalRecords.Ended> orphans = new ArrayList<>();
         Set<UUID> waitedFor = new HashSet<>(registered);
+        boolean graceOver = !now.isBefore(graceEnds);
         for (QueuedJob<JobStart> job : queue.view()) {
             // Asked of the registry again, now: a worker that joined after the snapshot is not gone.
-            Optional<UUID> to = job.target().filter(id -> seenRegistered.contains(id) && !registered.contains(id)
-                    && registry.find(id).isEmpty());
+            Optional<UUID> to = job.target().filter(id -> (graceOver || seenRegistered.contains(id))
+                    && !registered.contains(id) && registry.find(id).isEmpty());
             if (to.isEmpty()) {
                 job.target().ifPresent(waitedFor::add);
             } else {
                 orphans.add(job.resendTo().isPresent()
                         ? new JournalRecords.Ended(job, to, JobState.LOST, Job.LOST_TEXT)
-                        : new JournalRecords.Ended(job, to, JobState.FAILED, "worker '" + to.get()
-                                + "' left the cluster before the job could start"));
+                        : new JournalRecords.Ended(job, to, JobState.FAILED, seenRegistered.contains(to.get())
+                                ? "worker '" + to.get() + "' left the cluster before the job could start"
+                                : "worker '" + to.get() + "' did not register again within " + grace.toSeconds()
+                                        + " s of the scheduler's restart; the job never started"));
             }
         }
         seenRegistered.retainAll(waitedFor);
@@ -647,16 +645,15 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** A queued job refused for good: remembered (it was accepted), listed, and its ending journalled by {@link #sent}. */
+    /** A queued job refused for good: remembered (it was accepted, and is listed), and its ending journalled by {@link #sent}. */
     private StoreRecord fail(QueuedJob<JobStart> job, UUID workerId, SchedulerException e) {
         JournalRecords.Ended failed = new JournalRecords.Ended(job, Optional.of(workerId), JobState.FAILED, e.getMessage());
         lock.lock();
         try {
-            ended.put(job.jobId(), failed);
+            ended.put(failed);
         } finally {
             lock.unlock();
         }
-        table.record(failed.asJob(), false);
         return failed.record();
     }
 
@@ -722,7 +719,7 @@ final class Dispatcher implements AutoCloseable {
             if (job != null) {
                 return Optional.of(new Waiting(Job.waiting(job, JobState.QUEUED), true));
             }
-            return Optional.ofNullable(ended.get(jobId)).map(e -> new Waiting(e.asJob(), false));
+            return ended.find(jobId).map(e -> new Waiting(e.asJob(), false));
         } finally {
             lock.unlock();
         }
@@ -743,11 +740,11 @@ final class Dispatcher implements AutoCloseable {
             if (removed.isPresent()) {
                 JournalRecords.Ended stop = new JournalRecords.Ended(removed.get(), Optional.empty(), JobState.STOPPED,
                         "stopped before it started");
-                ended.put(jobId, stop);
+                ended.put(stop);
                 keyOf.remove(jobId);
                 recorded = store.append(stop.record());
             }
-            mine = removed.isPresent() || ended.containsKey(jobId);
+            mine = removed.isPresent() || ended.contains(jobId);
         } finally {
             lock.unlock();
         }
@@ -767,11 +764,25 @@ final class Dispatcher implements AutoCloseable {
         durable(recorded);
     }
 
-    /** Waits until the job is no longer queued nor being sent (it started, or ended before it could), up to {@code timeout}. */
+    /**
+     * Waits until the job is no longer queued nor being sent (it started, or ended before it could),
+     * up to {@code timeout}, or until this dispatcher is closed.
+     */
     boolean awaitDispatched(String jobId, Duration timeout) throws InterruptedException {
         lock.lock();
         try {
-            return Conditions.await(moved, () -> queue.find(jobId).isEmpty() && !sending.containsKey(jobId), timeout);
+            return Conditions.await(moved, () -> closed || queue.find(jobId).isEmpty() && !sending.containsKey(jobId),
+                    timeout);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether {@link #close} was called: nothing is dispatched any more. */
+    boolean closed() {
+        lock.lock();
+        try {
+            return closed;
         } finally {
             lock.unlock();
         }
@@ -802,6 +813,20 @@ final class Dispatcher implements AutoCloseable {
             }
             jobs.sort(java.util.Comparator.comparing(QueuedJob::position));
             return jobs.size() > limit ? new ArrayList<>(jobs.subList(0, limit)) : jobs;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Up to {@code limit} jobs that ended before they ran and match, keyed before {@code before}
+     * ({@link NeverRanJobs}: newest submitted first), leaving out one the table holds (its worker
+     * has told of it since: the table's word comes first, as for {@link #waiting}).
+     */
+    List<NeverRanJobs.Listed> neverRan(JobTable.Cursor before, int limit, java.util.function.Predicate<Job> matches) {
+        lock.lock();
+        try {
+            return ended.before(before, limit, job -> matches.test(job) && table.find(job.jobId()).isEmpty());
         } finally {
             lock.unlock();
         }

@@ -159,22 +159,45 @@ public final class JobGateway {
                 .map(Dispatcher.Waiting::job);
     }
 
+    /** Where a job's output is to be read: on its worker; nowhere, ever (it ended before it ran); not yet (it is queued). */
+    public enum OutputAt { WORKER, NEVER, NOT_YET }
+
     /**
-     * Whether the job's output can be read from a worker now. A job no worker has yet has no output:
-     * false at once without {@code follow}; with it, waits until it starts (true) or is stopped
-     * before it could (false). A job on a worker: true at once.
+     * Where the job's output can be read. A job on a worker: {@link OutputAt#WORKER} at once. A job
+     * no worker has yet has no output: while it is queued this waits up to {@code timeout} for it to
+     * leave the queue, then answers {@link OutputAt#WORKER} (it started), {@link OutputAt#NEVER}
+     * (stopped, or failed, before it could) or {@link OutputAt#NOT_YET}. The one place both the output
+     * route and the event stream learn whether a queued job has output to come.
+     */
+    public OutputAt awaitOutput(String jobId, Optional<UUID> workerId, Duration timeout) throws InterruptedException {
+        Optional<Job> held = waiting(jobId, workerId);
+        if (held.isPresent() && held.get().state() == JobState.QUEUED && timeout.isPositive()) {
+            dispatcher.awaitDispatched(jobId, timeout);
+            held = waiting(jobId, workerId);
+        }
+        if (held.isEmpty()) {
+            return OutputAt.WORKER;
+        }
+        if (held.get().state() != JobState.QUEUED) {
+            return OutputAt.NEVER;
+        }
+        if (dispatcher.closed()) {
+            throw new SchedulerException.ShuttingDown();   // a follower must not hold a shutdown up
+        }
+        return OutputAt.NOT_YET;
+    }
+
+    /**
+     * Whether the job's output can be read from a worker now ({@link #awaitOutput(String, Optional, Duration)}):
+     * without {@code follow}, false at once for a job no worker has; with it, waits until it starts
+     * (true) or ends before it could (false).
      */
     public boolean awaitOutput(String jobId, Optional<UUID> workerId, boolean follow) throws InterruptedException {
-        while (true) {
-            Optional<Job> held = waiting(jobId, workerId);
-            if (held.isEmpty()) {
-                return true;
-            }
-            if (!follow || held.get().state() != JobState.QUEUED) {
-                return false;
-            }
-            dispatcher.awaitDispatched(jobId, Duration.ofMinutes(1));
+        OutputAt at = awaitOutput(jobId, workerId, Duration.ZERO);
+        while (follow && at == OutputAt.NOT_YET) {
+            at = awaitOutput(jobId, workerId, Duration.ofMinutes(1));
         }
+        return at == OutputAt.WORKER;
     }
 
     /** Where a job is: the worker holding it, that worker's standing, and what the table knows of the job there. */
@@ -283,18 +306,23 @@ public final class JobGateway {
 
     /**
      * A page of the jobs this scheduler holds: the queued ones first (those being sent too), in
-     * dispatch order, then the jobs started through it (or learnt from its workers), newest first.
-     * The table answers every job it holds current; a job of a worker without events that can still
-     * change is asked of its worker (in parallel), and one that cannot answer keeps the last state
-     * seen. Jobs of a down worker are {@code LOST}. {@code filter} applies to both parts (a queued
-     * job has no start time, so a time bound leaves the queue out); a placed job whose refreshed
-     * state no longer matches is left out of the page.
+     * dispatch order, then the history, newest first: the jobs started through it (or learnt from
+     * its workers) by start time, merged with the jobs accepted that ended before they ran (stopped
+     * while queued, failed because their worker left, lost on the way) by the time they were
+     * submitted, when they would have started (at the same millisecond, those first). The table
+     * answers every job it holds current; a job of a worker without events that can still change is
+     * asked of its worker (in parallel), and one that cannot answer keeps the last state seen. Jobs
+     * of a down worker are {@code LOST}. {@code filter} applies to every part (a job that never
+     * started has no start time, so a time bound leaves the queue and the jobs that never ran out);
+     * a placed job whose refreshed state no longer matches is left out of the page.
      *
      * <p>While a client pages, jobs move: one queued after the walk began, ahead of its cursor, is
-     * not listed (as a job started after the walk began is not); one that leaves the queue for a
-     * worker before the walk reaches it is listed among the placed jobs, which the walk enters at
-     * the newest, so it is never lost; one that leaves the queue after it was listed is listed
-     * again among the placed jobs, with its new state (the walk keeps no memory of what it showed).
+     * not listed (as a job started after the walk began is not); one that leaves the queue before
+     * the walk reaches it (for a worker, or ended) is listed in the history, which the walk enters at
+     * the newest, so it is never lost; one that leaves the queue after it was listed can be listed
+     * again in the history, with its new state (the walk keeps no memory of what it showed). The
+     * history's cursor holds a position in each of its two kinds ({@link JobsCursor.History}), so
+     * neither is lost or repeated by the merge.
      */
     public Page list(int limit, Optional<JobsCursor> after, JobTable.Filter filter) {
         boolean queueToo = filter.since().isEmpty() && filter.until().isEmpty()
@@ -312,25 +340,93 @@ public final class JobGateway {
                 return new Page(entries, Optional.of(new JobsCursor.InQueue(queued.get(limit - 1).position())));
             }
             if (entries.size() == limit) {
-                // The queue filled the page: a next page only if a placed job matches.
-                boolean more = !table.page(1, Optional.empty(), filter).entries().isEmpty();
-                return new Page(entries, more ? Optional.of(new JobsCursor.Placed(JobTable.Cursor.NEWEST)) : Optional.empty());
+                // The queue filled the page: a next page only if the history holds a match.
+                boolean more = !table.page(1, Optional.empty(), filter).entries().isEmpty()
+                        || !neverRan(JobsCursor.History.START.neverRanBefore(), 1, filter).isEmpty();
+                return new Page(entries, more ? Optional.of(JobsCursor.History.START) : Optional.empty());
             }
-            JobTable.Page rest = placedPage(limit - entries.size(), Optional.empty(), filter);
+            Page rest = history(limit - entries.size(), JobsCursor.History.START, filter);
             entries.addAll(rest.entries());
-            return new Page(entries, rest.next().map(JobsCursor.Placed::new));
+            return new Page(entries, rest.next());
         }
-        JobTable.Cursor placed = ((JobsCursor.Placed) after.get()).after();
-        JobTable.Page rest = placedPage(limit, placed.equals(JobTable.Cursor.NEWEST) ? Optional.empty() : Optional.of(placed),
-                filter);
-        return new Page(rest.entries(), rest.next().map(JobsCursor.Placed::new));
+        return history(limit, (JobsCursor.History) after.get(), filter);
     }
 
-    private JobTable.Page placedPage(int limit, Optional<JobTable.Cursor> after, JobTable.Filter filter) {
-        JobTable.Page page = table.page(limit, after, filter);
+    /** The jobs that ended before they ran, as {@link Dispatcher#neverRan}; none when the filter rules every one out. */
+    private List<NeverRanJobs.Listed> neverRan(JobTable.Cursor before, int limit, JobTable.Filter filter) {
+        boolean some = filter.since().isEmpty() && filter.until().isEmpty() && (filter.states().isEmpty()
+                || filter.states().stream().anyMatch(s -> s == JobState.STOPPED || s == JobState.FAILED || s == JobState.LOST));
+        return some ? dispatcher.neverRan(before, limit, filter::matches) : List.of();
+    }
+
+    /**
+     * A page of the history from {@code from}: placed jobs and jobs that never ran, merged newest
+     * first. The table is walked one match at a time, so each placed job listed comes with its exact
+     * cursor (the table tells it when a further match exists); after the table's last match its
+     * part of the cursor is {@link JobsCursor.History#PLACED_DONE}.
+     */
+    private Page history(int limit, JobsCursor.History from, JobTable.Filter filter) {
+        List<NeverRanJobs.Listed> neverRan = neverRan(from.neverRanBefore(), limit + 1, filter);
+        if (neverRan.isEmpty()) {
+            // Nothing to merge (the usual case): one look at the table. Any never-ran bound at or
+            // below the one given names the same (empty) set; the table's own form is kept when it can be.
+            JobTable.Page placed = table.page(limit, Optional.of(from.placedAfter()), filter);
+            return new Page(refreshed(placed.entries().stream().map(e -> new HistoryItem(e, true)).toList(), filter),
+                    placed.next().map(JobsCursor.History::after).map(next ->
+                            next.neverRanBefore().compareTo(from.neverRanBefore()) <= 0 ? next
+                                    : new JobsCursor.History(next.placedAfter(), from.neverRanBefore())));
+        }
+        JobTable.Cursor placedAfter = from.placedAfter();
+        JobTable.Cursor neverRanBefore = from.neverRanBefore();
+        List<HistoryItem> page = new ArrayList<>();
+        JobTable.Page step = table.page(1, Optional.of(placedAfter), filter);
+        int taken = 0;
+        while (page.size() < limit && (!step.entries().isEmpty() || taken < neverRan.size())) {
+            boolean placedNext = !step.entries().isEmpty() && (taken == neverRan.size()
+                    || startedMillis(step) > neverRan.get(taken).key().startedMillis());
+            if (placedNext) {
+                page.add(new HistoryItem(step.entries().getFirst(), true));
+                placedAfter = step.next().orElse(JobsCursor.History.PLACED_DONE);
+                step = step.next().isPresent() ? table.page(1, step.next(), filter) : new JobTable.Page(List.of(), Optional.empty());
+            } else {
+                NeverRanJobs.Listed listed = neverRan.get(taken++);
+                page.add(new HistoryItem(new JobTable.Entry(listed.job(), false), false));
+                neverRanBefore = listed.key();
+            }
+        }
+        boolean more = !step.entries().isEmpty() || taken < neverRan.size();
+        return new Page(refreshed(page, filter), more
+                ? Optional.of(new JobsCursor.History(placedAfter, neverRanBefore)) : Optional.empty());
+    }
+
+    /** A job of a history page: {@code placed} on a worker (the table's), or one that ended before it ran (the dispatcher's). */
+    private record HistoryItem(JobTable.Entry entry, boolean placed) {
+    }
+
+    /**
+     * Where the placed job of a one-job page sorts among the jobs that never ran: its table key's
+     * millisecond (the page's {@code next} when a further match exists), else its start, 0 when
+     * unknown, as the table keys it. Only the order of the merge depends on it, never what is listed.
+     */
+    private static long startedMillis(JobTable.Page step) {
+        return step.next().map(JobTable.Cursor::startedMillis)
+                .orElseGet(() -> step.entries().getFirst().job().startedAt().map(Instant::toEpochMilli).orElse(0L));
+    }
+
+    /**
+     * The page's placed jobs as they are now: those the table does not hold current are asked of
+     * their workers (in parallel), a down worker's are {@code LOST}, and one whose state no longer
+     * matches is left out. A job that never ran ({@code workerId} null when it was pinned to none)
+     * is as the dispatcher holds it.
+     */
+    private List<JobTable.Entry> refreshed(List<HistoryItem> page, JobTable.Filter filter) {
         Map<UUID, WorkerLookup> workers = new HashMap<>();
         List<Thread> refreshes = new ArrayList<>();
-        for (JobTable.Entry entry : page.entries()) {
+        for (HistoryItem item : page) {
+            if (!item.placed()) {
+                continue;
+            }
+            JobTable.Entry entry = item.entry();
             Job job = entry.job();
             WorkerLookup worker = workers.computeIfAbsent(job.workerId(), registry::lookup);
             Target target = new Target(job.workerId(), worker, Optional.of(job), entry.live());
@@ -352,7 +448,11 @@ public final class JobGateway {
                 break;
             }
         }
-        List<JobTable.Entry> fresh = page.entries().stream().map(e -> {
+        return page.stream().map(item -> {
+            JobTable.Entry e = item.entry();
+            if (!item.placed()) {
+                return e;
+            }
             Job job = refreshes.isEmpty() ? e.job() : table.find(e.job().jobId()).map(JobTable.Entry::job).orElse(e.job());
             return switch (workers.get(job.workerId())) {
                 case WorkerLookup.Alive a -> new JobTable.Entry(job, e.live());
@@ -360,7 +460,6 @@ public final class JobGateway {
                 case WorkerLookup.Unknown u -> new JobTable.Entry(job.done() ? job : job.lost(), e.live());
             };
         }).filter(e -> filter.matches(e.job())).toList();
-        return new JobTable.Page(fresh, page.next());
     }
 
     /**

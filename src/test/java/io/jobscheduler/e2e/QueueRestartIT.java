@@ -3,6 +3,9 @@ package io.jobscheduler.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -17,6 +23,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The queue survives a SIGKILL of the scheduler, with the packaged jar as a user runs it: jobs
@@ -69,6 +77,21 @@ class QueueRestartIT {
         JsonNode listed = cluster.get("/jobs?state=QUEUED").json().get("jobs");
         assertEquals(List.of(queued.get(1), queued.get(4), queued.get(2), queued.get(0), queued.get(3)),
                 listed.findValuesAsText("job_id"), "the queue after the restart, in dispatch order");
+        // The event stream of the last job to run, as a client reads it: QUEUED, then, once it runs, its events.
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<java.util.stream.Stream<String>> events = http.send(HttpRequest.newBuilder(
+                cluster.uri("/jobs/" + queued.get(3) + "/events")).timeout(Cluster.REQUEST_TIMEOUT).GET().build(),
+                HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, events.statusCode(), "a queued job has an event stream");
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            events.body().forEach(lines::add);
+            lines.add(END);
+        });
+        assertEquals("event: state", line(lines));
+        line(lines);   // its id
+        String queuedState = line(lines);
+        assertTrue(queuedState.contains("\"state\":\"QUEUED\""), queuedState);
         Files.writeString(cluster.workDir().resolve("go"), "");
         for (String id : queued) {
             assertEquals("SUCCEEDED", cluster.awaitDone(id).get("state").asText(), id);
@@ -78,6 +101,25 @@ class QueueRestartIT {
                 cluster.post("/query", "{\"job_id\":\"" + first + "\"}").json().path("state").asText().equals("SUCCEEDED"));
         assertEquals(List.of("first", "p7", "p7-b", "p3", "p0-a", "p0-b"),
                 Files.readAllLines(cluster.workDir().resolve("ran.txt")), "each job ran once, in order");
+        List<String> rest = new ArrayList<>();
+        for (String line = line(lines); !line.equals(END); line = line(lines)) {
+            rest.add(line);
+        }
+        reader.join();
+        List<String> named = rest.stream().filter(l -> l.startsWith("event: ")).toList();
+        assertEquals(List.of("event: state", "event: end"), named, "RUNNING once dispatched, then its end: " + rest);
+        assertTrue(rest.get(rest.indexOf("event: state") + 2).contains("\"state\":\"RUNNING\""), rest.toString());
+        assertTrue(rest.get(rest.indexOf("event: end") + 2).contains("\"state\":\"SUCCEEDED\""), rest.toString());
+    }
+
+    /** Marks the end of an event stream in {@link #line}'s queue. */
+    private static final String END = "\u0000end of stream";
+
+    /** The next line of an event stream, waited for with a bound on a broken scheduler. */
+    private static String line(BlockingQueue<String> lines) throws InterruptedException {
+        String line = lines.poll(Cluster.READY_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertNotNull(line, "a line of the event stream within " + Cluster.READY_TIMEOUT.toSeconds() + " s");
+        return line;
     }
 
     @Test

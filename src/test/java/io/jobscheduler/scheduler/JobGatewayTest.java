@@ -8,12 +8,18 @@ import java.util.List;
 import java.util.Map;
 import io.jobscheduler.grpc.Heartbeat;
 import io.jobscheduler.scheduler.placement.Constraints;
+import io.jobscheduler.scheduler.placement.QueuedJob;
+import io.jobscheduler.scheduler.store.JournalStore;
 import io.jobscheduler.scheduler.store.MemoryStore;
+import io.jobscheduler.scheduler.store.StoreRecord;
+import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -139,6 +145,64 @@ class JobGatewayTest {
             return worker.refusedStart;
         } finally {
             worker.lock.unlock();
+        }
+    }
+
+    /** A queued job as the journal of a scheduler before its restart holds it, pinned to {@code worker}. */
+    private static StoreRecord queuedFor(String jobId, UUID worker, long arrival) {
+        return JournalRecords.queued(new QueuedJob<>(jobId, JobStart.of("sleep", ""), Constraints.NONE, List.of(),
+                Optional.of(worker), 0, arrival, Instant.parse("2030-01-01T00:00:00Z"), Optional.empty()), null);
+    }
+
+    @Test
+    void afterARestartAJobPinnedToAWorkerThatNeverRegistersAgainFailsOnceTheGraceEndsAndADownWorkersJobWaits(
+            @TempDir Path dir) throws Exception {
+        // The worker of this test is registered and down (no heartbeats): it may come back.
+        clock.advance(Duration.ofSeconds(7));
+        registry.sweep();
+        assertInstanceOf(WorkerLookup.Down.class, registry.lookup(workerId));
+        UUID gone = UUID.randomUUID();
+        Duration grace = Duration.ofSeconds(18);   // 3 x the TTL of 6 s
+        try (JournalStore before = new JournalStore(dir)) {
+            before.load();
+            before.append(queuedFor("for-gone", gone, 0));
+            before.append(queuedFor("for-down", workerId, 1));
+            // A dispatch recorded to the gone worker, never answered: it may have reached it.
+            before.append(JournalRecords.queued(new QueuedJob<>("sent-to-gone", JobStart.of("sleep", ""), Constraints.NONE,
+                    List.of(), Optional.empty(), 0, 2, Instant.parse("2030-01-01T00:00:00Z"), Optional.empty()), null));
+            before.append(new StoreRecord.Dispatching("sent-to-gone", gone.toString(), null, null)).await();
+        }
+        JournalStore store = new JournalStore(dir);
+        List<StoreRecord> journal = store.load();
+        JobGateway restarted = new JobGateway(registry, table, Duration.ofSeconds(5), Duration.ofSeconds(5), clock,
+                SchedulerMeters.NONE, new JobGateway.Queueing(100, new Wakeup(), store, journal, grace,
+                Duration.ofHours(24)));
+        try {
+            assertEquals(JobState.QUEUED, restarted.query("for-gone", Optional.empty()).state(), "within the grace it waits");
+            clock.advance(grace.plusSeconds(1));
+            ScriptedWorker.await("the job of the worker that never came back failed",
+                    () -> restarted.query("for-gone", Optional.empty()).state() == JobState.FAILED);
+            Job failed = restarted.query("for-gone", Optional.empty());
+            assertTrue(failed.errorText().contains("worker '" + gone + "'"), "the error names the worker: " + failed);
+            assertEquals(gone, failed.workerId());
+            assertTrue(failed.startedAt().isEmpty(), "it never started");
+            Job lost = restarted.query("sent-to-gone", Optional.empty());
+            assertEquals(JobState.LOST, lost.state(), "its start may have reached the worker: " + lost);
+            assertEquals(gone, lost.workerId());
+            // Both were looked at in the same pass: the down worker's job is still queued.
+            assertEquals(JobState.QUEUED, restarted.query("for-down", Optional.empty()).state(),
+                    "a down worker is still registered: its job waits for it");
+            assertEquals(1, restarted.queued());
+        } finally {
+            restarted.endStreams();
+            store.close();
+        }
+        // The end is journalled: a second restart answers it.
+        try (JournalStore reopened = new JournalStore(dir)) {
+            JournalRecords.Restored again = JournalRecords.replay(reopened.load());
+            assertEquals(List.of("for-gone", "sent-to-gone"), again.ended().stream().map(e -> e.job().jobId()).toList());
+            assertEquals(List.of(JobState.FAILED, JobState.LOST), again.ended().stream().map(JournalRecords.Ended::state).toList());
+            assertEquals(List.of("for-down"), again.queue().stream().map(QueuedJob::jobId).toList());
         }
     }
 }

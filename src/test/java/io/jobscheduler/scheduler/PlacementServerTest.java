@@ -532,4 +532,55 @@ class PlacementServerTest {
         assertEquals(201, post("/start", "{\"worker_id\":\"" + staying + "\",\"command\":\"true\"}").statusCode(),
                 "the other worker takes jobs as before");
     }
+
+    @Test
+    void jobsThatEndedBeforeTheyRanAreListedBySubmissionAmongThePlacedJobsAndPagedOnceEach() throws Exception {
+        scheduler(1000);
+        String worker = worker(1, Map.of());
+        String leaving = worker(0, Map.of());
+        WorkerServer leavingServer = lastWorker;
+        assertEquals(200, post("/workers/" + leaving + "/drain", "").statusCode());   // its pinned job waits for it
+        String blocker = json(post("/start", "{\"worker_id\":\"" + worker + "\"," + blockerBody("go") + "}"))
+                .get("job_id").asText();
+        HttpResponse<String> first = post("/start", "{" + appendBody("ran.txt", "stopped1") + "}");
+        assertEquals(202, first.statusCode(), first.body());
+        String stopped1 = json(first).get("job_id").asText();
+        assertEquals(200, post("/stop", "{\"job_id\":\"" + stopped1 + "\"}").statusCode());
+        String failed = json(post("/start", "{\"worker_id\":\"" + leaving + "\"," + appendBody("ran.txt", "failed") + "}"))
+                .get("job_id").asText();
+        open.remove(leavingServer);
+        leavingServer.close();   // deregisters: the job pinned to it ends FAILED
+        awaitState(failed, "FAILED");
+        String stopped2 = json(post("/start", "{" + appendBody("ran.txt", "stopped2") + "}")).get("job_id").asText();
+        assertEquals(200, post("/stop", "{\"job_id\":\"" + stopped2 + "\"}").statusCode());
+        HttpResponse<String> queued = post("/start", "{" + appendBody("ran.txt", "ran") + "}");
+        assertEquals(202, queued.statusCode(), queued.body());
+        String ran = json(queued).get("job_id").asText();
+        Files.writeString(work.resolve("go"), "");
+        awaitState(blocker, "SUCCEEDED");
+        awaitState(ran, "SUCCEEDED");
+
+        // Newest first: the job that ran last started after every submission; the blocker before them.
+        List<String> history = List.of(ran, stopped2, failed, stopped1, blocker);
+        for (int limit : new int[] {1, 2, 3, 5, 100}) {
+            List<List<String>> pages = walk("", limit, () -> { });
+            List<String> flat = pages.stream().flatMap(List::stream).toList();
+            assertEquals(history, flat, "limit " + limit + ": every job once, in order: " + pages);
+            assertTrue(pages.stream().allMatch(p -> p.size() == Math.min(limit, history.size()) || p == pages.getLast()),
+                    "full pages but the last: " + pages);
+        }
+        assertEquals(List.of(List.of(stopped2), List.of(stopped1)), walk("state=STOPPED", 1, () -> { }));
+        assertEquals(List.of(List.of(failed)), walk("state=FAILED", 1, () -> { }));
+        assertEquals(List.of(List.of(failed)), walk("worker_id=" + leaving, 1, () -> { }),
+                "a job pinned to a worker is that worker's, even after it left");
+        assertEquals(List.of(List.of(ran, blocker)), walk("worker_id=" + worker, 5, () -> { }));
+        assertEquals(List.of(List.of(ran), List.of(stopped2), List.of(stopped1), List.of(blocker)),
+                walk("state=STOPPED&state=SUCCEEDED", 1, () -> { }));
+        assertEquals(List.of(List.of(ran, blocker)), walk("since=1970-01-01T00:00:00Z", 5, () -> { }),
+                "a time bound leaves out the jobs that never started");
+        JsonNode listed = json(get("/jobs?state=STOPPED&limit=1")).get("jobs").get(0);
+        assertEquals("STOPPED", listed.get("state").asText(), listed.toString());
+        assertTrue(listed.get("started_at").isNull(), listed.toString());
+        assertEquals(List.of("ran"), Files.readAllLines(work.resolve("ran.txt")), "only the one job ran");
+    }
 }

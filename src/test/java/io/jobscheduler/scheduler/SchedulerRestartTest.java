@@ -261,6 +261,8 @@ class SchedulerRestartTest {
                 assertEquals(failure, refused.get("error_text").asText());
                 assertTrue(JSON.readTree(get("/jobs?state=FAILED").body()).get("jobs").findValuesAsText("job_id")
                         .contains(failed), "listed as before the restart");
+                assertTrue(JSON.readTree(get("/jobs?state=STOPPED").body()).get("jobs").findValuesAsText("job_id")
+                        .contains(stopped), "a job stopped while queued is listed after a restart too");
                 workerId(scheduler, worker);
                 String blocker = JSON.readTree(post("/start", BLOCKER).body()).get("job_id").asText();
                 HttpResponse<String> queued = post("/start", "{" + append("after") + "}");

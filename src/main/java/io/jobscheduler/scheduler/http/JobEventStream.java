@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * <p>The request's thread is the one writer. Two virtual threads feed it through a small queue:
  * one reads the worker's output stream ({@link JobOutput.Call}), one waits for news of the job's
  * status ({@link JobGateway.StateWatch}). When the stream ends, for whatever reason, both stop
- * and the worker's stream is cancelled.
+ * and the worker's stream is cancelled. A queued job has no worker stream yet: the writer waits
+ * for its dispatch first ({@link JobGateway#awaitOutput}), sending keep-alives.
  */
 final class JobEventStream {
     /** The keep-alive period the API documents; tests pass a shorter one. */
@@ -66,14 +67,22 @@ final class JobEventStream {
 
     /**
      * Serves one client. Everything that can fail before the first event (a bad offset, an
-     * unknown job, a worker down) is a JSON error with its status.
+     * unknown job, a worker down) is a JSON error with its status. A queued job is followed as the
+     * output route follows it ({@link JobGateway#awaitOutput}): its {@code QUEUED} state first,
+     * keep-alives while it waits, then its events as any placed job's once it is dispatched; or its
+     * {@code end} at once if it ends before it runs (stopped, or its worker left).
      */
     void serve(String jobId, long offset, Optional<UUID> workerId, ServerResponse response) {
         Job first = gateway.query(jobId, workerId);
         BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUE);
         Thread reader = null;
         Thread watcher = null;
-        try (JobOutput.Call call = gateway.output(jobId, workerId, offset, true)) {
+        JobOutput.Call call = null;
+        try {
+            JobGateway.OutputAt at = gateway.awaitOutput(jobId, workerId, Duration.ZERO);
+            if (at == JobGateway.OutputAt.WORKER) {
+                call = gateway.output(jobId, workerId, offset, true);
+            }
             response.header(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
             response.header(HeaderNames.CACHE_CONTROL, "no-store");
             // Deliberately not closed on failure: closing would send the final chunk and make a
@@ -81,18 +90,40 @@ final class JobEventStream {
             OutputStream body = response.outputStream();
             long position = offset;
             write(body, "state", position, json(first));
-            reader = Thread.ofVirtual().name("events-output-" + jobId).start(() -> read(call, queue));
-            watcher = Thread.ofVirtual().name("events-state-" + jobId).start(() -> watch(jobId, workerId, first, queue));
+            while (at == JobGateway.OutputAt.NOT_YET) {
+                at = gateway.awaitOutput(jobId, workerId, keepalive);
+                if (at == JobGateway.OutputAt.NOT_YET) {
+                    keepAlive(body);
+                }
+            }
+            if (at == JobGateway.OutputAt.NEVER) {
+                write(body, "end", position, json(gateway.query(jobId, workerId)));
+                body.close();
+                return;
+            }
+            if (call == null) {
+                call = gateway.output(jobId, workerId, offset, true);
+            }
+            if (first.state() == JobState.QUEUED) {
+                // Dispatched since (while the client waited, or just after it asked): from here on,
+                // a placed job's stream. Its end state is the end event, after its last byte.
+                Job started = gateway.query(jobId, workerId);
+                if (!started.done() && !sameStatus(started, first)) {
+                    write(body, "state", position, json(started));
+                }
+                first = started;
+            }
+            JobOutput.Call output = call;
+            Job sent = first;
+            reader = Thread.ofVirtual().name("events-output-" + jobId).start(() -> read(output, queue));
+            watcher = Thread.ofVirtual().name("events-state-" + jobId).start(() -> watch(jobId, workerId, sent, queue));
             while (true) {
                 Item item = queue.poll(keepalive.toNanos(), TimeUnit.NANOSECONDS);
                 switch (item) {
-                    case null -> {
-                        body.write(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII));
-                        body.flush();
-                    }
-                    case Output output -> {
-                        position += output.bytes().length;
-                        write(body, "output", position, Base64.getEncoder().encode(output.bytes()));
+                    case null -> keepAlive(body);
+                    case Output chunk -> {
+                        position += chunk.bytes().length;
+                        write(body, "output", position, Base64.getEncoder().encode(chunk.bytes()));
                     }
                     case State state -> write(body, "state", position, json(state.job()));
                     case OutputEnd end -> {
@@ -120,14 +151,22 @@ final class JobEventStream {
             if (e instanceof RuntimeException r && !SchedulerHttp.clientLeft(r)) {
                 throw r;
             }
-            // The client went away; closing the call above cancelled the worker's stream.
+            // The client went away; closing the call below cancels the worker's stream.
             throw SchedulerHttp.clientGone("GET events of job " + jobId, e);
         } finally {
-            // The call is closed by now (or is being closed by the try): the reader's next read
-            // fails and it ends; the watcher waits on a condition and ends at the interrupt.
+            if (call != null) {
+                call.close();
+            }
+            // The call is closed by now: the reader's next read fails and it ends; the watcher
+            // waits on a condition and ends at the interrupt.
             stop(reader);
             stop(watcher);
         }
+    }
+
+    private static void keepAlive(OutputStream body) throws IOException {
+        body.write(": keep-alive\n\n".getBytes(StandardCharsets.US_ASCII));
+        body.flush();
     }
 
     /** A job's status as {@code POST /query} answers it. */

@@ -31,7 +31,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import io.jobscheduler.config.WorkerCapacity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +63,8 @@ class RealWorkerRoutesTest {
     private WebServer server;
     private WorkerServer worker;
     private String workerId;
+    /** A worker with {@code max_running = 1}, started by the tests that queue jobs. */
+    private WorkerServer fullWorker;
 
     /** One Server-Sent Event as the client sees it. */
     record Event(String event, String id, String data) {
@@ -95,6 +99,9 @@ class RealWorkerRoutesTest {
 
     @AfterEach
     void stop() {
+        if (fullWorker != null) {
+            fullWorker.close();
+        }
         if (worker != null) {
             worker.close();
         }
@@ -231,6 +238,117 @@ class RealWorkerRoutesTest {
         assertEquals("sh", entry.path("command").asText());
         assertEquals(List.of("-c", "echo \"$1\"", "sh", "two words", ""),
                 JSON.convertValue(entry.path("args"), List.class));
+    }
+
+    /** Starts a worker that runs one job at a time; answers its id once registered. */
+    private String oneAtATimeWorker() throws Exception {
+        fullWorker = WorkerServer.start(TestWorkers.settings(server.port("grpc"), work, data.resolve("one-at-a-time"))
+                .withCapacity(new WorkerCapacity(1, Map.of())));
+        assertTrue(fullWorker.awaitRegistered(Duration.ofSeconds(10)), "the worker registered");
+        String address = "127.0.0.1:" + fullWorker.port();
+        return core.registry().list().stream().filter(w -> w.address().toString().equals(address))
+                .findFirst().orElseThrow().id().toString();
+    }
+
+    /** Starts {@code sh -c script} pinned to {@code worker}; answers its id, after checking it was queued (202) or not. */
+    private String startOn(String worker, String script, boolean queued) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/start")).timeout(WAIT)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"worker_id\":\"" + worker + "\",\"command\":\"sh\",\"args\":"
+                        + JSON.writeValueAsString(List.of("-c", script)) + "}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(queued ? 202 : 201, response.statusCode(), response.body());
+        return JSON.readTree(response.body()).path("job_id").asText();
+    }
+
+    /** The next event of the stream, or a keep-alive comment as an event named ":"; null at the end. */
+    private static Event next(BufferedReader lines) throws IOException {
+        String event = null;
+        String id = null;
+        StringBuilder data = new StringBuilder();
+        String line;
+        while ((line = lines.readLine()) != null) {
+            if (line.isEmpty()) {
+                if (event != null) {
+                    return new Event(event, id, data.toString());
+                }
+            } else if (line.startsWith(":")) {
+                event = ":";
+            } else if (line.startsWith("event: ")) {
+                event = line.substring(7);
+            } else if (line.startsWith("id: ")) {
+                id = line.substring(4);
+            } else if (line.startsWith("data: ")) {
+                data.append(line.substring(6));
+            }
+        }
+        assertTrue(event == null, "the stream ends after a whole event");
+        return null;
+    }
+
+    @Test
+    void aQueuedJobsStreamSaysQueuedKeepsAliveThenCarriesItsOutputStateAndEndOnceItRuns() throws Exception {
+        String one = oneAtATimeWorker();
+        String blocker = startOn(one, "while [ ! -f go ]; do sleep 0.02; done", false);
+        String job = startOn(one, "printf hello; while [ ! -f go2 ]; do sleep 0.02; done; printf bye", true);
+        HttpResponse<InputStream> response = events(job, null, "", HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode(), "a queued job has an event stream");
+        assertEquals("text/event-stream; charset=utf-8", response.headers().firstValue("Content-Type").orElseThrow());
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            Event first = next(lines);
+            assertEquals("state", first.event());
+            assertEquals("QUEUED", first.json().path("state").asText(), first.data());
+            assertEquals(one, first.json().path("worker_id").asText(), first.data());
+            assertEquals(":", next(lines).event(), "a keep-alive while it waits, nothing else");
+
+            Files.writeString(work.resolve("go"), "");   // the blocker ends: the queued job is dispatched
+            List<Event> beforeOutput = new ArrayList<>();
+            Event event;
+            while (!(event = next(lines)).event().equals("output")) {
+                beforeOutput.add(event);
+            }
+            assertEquals("hello", new String(event.bytes(), StandardCharsets.UTF_8));
+            assertEquals("5", event.id(), "offsets count from the job's first byte");
+            List<Event> states = beforeOutput.stream().filter(e -> e.event().equals("state")).toList();
+            assertEquals(1, states.size(), "one state once it runs: " + beforeOutput);
+            assertEquals("RUNNING", states.getFirst().json().path("state").asText());
+            assertTrue(states.getFirst().json().path("started_at").isTextual(), states.getFirst().data());
+
+            Files.writeString(work.resolve("go2"), "");
+            List<Event> rest = new ArrayList<>();
+            while ((event = next(lines)) != null) {
+                rest.add(event);
+            }
+            assertEquals("end", rest.getLast().event(), rest.toString());
+            assertEquals("SUCCEEDED", rest.getLast().json().path("state").asText(), rest.getLast().data());
+            assertEquals("8", rest.getLast().id());
+            assertEquals("bye", new String(output(rest), StandardCharsets.UTF_8));
+        }
+        assertEquals("SUCCEEDED", JSON.readTree(post("/query", "{\"job_id\":\"" + blocker + "\"}")).path("state").asText());
+    }
+
+    @Test
+    void aQueuedJobStoppedWhileItsStreamWaitsEndsTheStreamStoppedAndAStreamOpenedAfterEndsAtOnce() throws Exception {
+        String one = oneAtATimeWorker();
+        startOn(one, "while [ ! -f go ]; do sleep 0.02; done", false);
+        String job = startOn(one, "echo never", true);
+        HttpResponse<InputStream> response = events(job, null, "", HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, response.statusCode());
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            assertEquals("QUEUED", next(lines).json().path("state").asText());
+            post("/stop", "{\"job_id\":\"" + job + "\"}");
+            List<Event> rest = new ArrayList<>();
+            Event event;
+            while ((event = next(lines)) != null) {
+                rest.add(event);
+            }
+            assertEquals("end", rest.getLast().event(), rest.toString());
+            assertEquals("STOPPED", rest.getLast().json().path("state").asText(), rest.getLast().data());
+            assertTrue(rest.getLast().json().path("started_at").isNull(), "it never started");
+            assertTrue(rest.stream().allMatch(e -> e.event().equals(":") || e.event().equals("end")), rest.toString());
+        }
+        List<Event> after = read(events(job, null, "").body());
+        assertEquals(List.of("state", "end"), after.stream().map(Event::event).toList());
+        assertEquals("STOPPED", after.getLast().json().path("state").asText());
+        Files.writeString(work.resolve("go"), "");
     }
 
     /** Descriptors of this JVM (the worker runs in it) open on the job's output log. */
