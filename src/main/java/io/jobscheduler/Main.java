@@ -2,6 +2,7 @@ package io.jobscheduler;
 
 import io.helidon.config.Config;
 import io.helidon.logging.common.LogConfig;
+import io.helidon.service.registry.Services;
 import io.jobscheduler.cli.Cli;
 import io.jobscheduler.config.ConfigException;
 import io.jobscheduler.config.ConfigKey;
@@ -119,6 +120,12 @@ public final class Main {
         }
         String command = args[0];
         Invocation invocation = parse(command, args);
+        // Helidon's own services (the metrics, the servers' features) ask its service registry for
+        // a Config; unset, the registry builds its default one (application.* files on the class
+        // path and in the working folder, the environment, system properties): a third of the main
+        // thread's start-up in JFR's samples. This process's settings are ours (ConfigLoader), so
+        // Helidon's services get none and run on their defaults. Only servers pay for the registry.
+        Services.set(Config.class, Config.empty());
         List<AutoCloseable> running = new ArrayList<>();
         try {
             Path here = Path.of("").toAbsolutePath();
