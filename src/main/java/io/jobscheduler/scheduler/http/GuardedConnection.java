@@ -44,6 +44,7 @@ final class GuardedConnection implements ConnectionContext {
     private volatile long waitingSince;
     private volatile boolean inRequest;
     private volatile boolean answered;
+    private volatile boolean lastRequest;
     // Only the connection's thread touches this; null once the first head has passed.
     private RequestHead firstHead;
 
@@ -61,8 +62,12 @@ final class GuardedConnection implements ConnectionContext {
         return new Connection(http1, onEnd);
     }
 
-    /** Helidon has read a request's headers: the head is complete, its time limit no longer applies. */
-    void headersRead() {
+    /**
+     * Helidon has read a request's headers: the head is complete, its time limit no longer applies.
+     * {@code lastRequest}: the request asked for {@code Connection: close}.
+     */
+    void headersRead(boolean lastRequest) {
+        this.lastRequest = lastRequest;
         inRequest = true;
         headDeadline = 0;
     }
@@ -95,9 +100,12 @@ final class GuardedConnection implements ConnectionContext {
         socket.serverSocket().close();
     }
 
-    // The reader Helidon parses: bytes pass through once the first head is judged.
+    // The reader Helidon parses: bytes pass through once the first head is judged. After the
+    // answer to a request that asked for Connection: close, the stream ends here: Helidon 4.5.0
+    // answers "Connection: close" but would wait for a next request (docs/helidon-notes.md), and a
+    // client that reads to the connection's end (as HTTP/1.0 ones may) would wait with it.
     private byte[] nextBytes() {
-        if (closing.get()) {
+        if (closing.get() || lastRequest && answered && !inRequest) {
             return null;
         }
         byte[] bytes = pull();

@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler.http;
 
 import io.helidon.common.buffers.BufferData;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Headers;
 import io.helidon.http.Status;
 import io.helidon.webserver.ConnectionContext;
@@ -50,7 +51,8 @@ public final class RequestGuard implements ServerConnectionSelector, AutoCloseab
                     @Override
                     public void headers(ConnectionContext ctx, Headers headers) {
                         if (ctx instanceof GuardedConnection connection) {
-                            connection.headersRead();
+                            // The same test Helidon makes to answer "Connection: close".
+                            connection.headersRead(headers.contains(HeaderValues.CONNECTION_CLOSE));
                         }
                     }
                 })

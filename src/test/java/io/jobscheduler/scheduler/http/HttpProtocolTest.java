@@ -144,8 +144,32 @@ class HttpProtocolTest {
             assertEquals(200, response.status(), response.toString());
             assertEquals("{\"workers\":[]}\n", response.body());
             assertEquals("close", response.header("Connection"));
-            assertTrue(RawHttp.closedByServer(socket), "HTTP/1.0 closes after its answer");
+            assertClosedAtOnce(socket);
         }
+    }
+
+    @Test
+    void aRequestAskingForCloseIsAnsweredAndTheConnectionClosesAtOnce() throws Exception {
+        try (Socket socket = RawHttp.connect(server.httpPort())) {
+            socket.getOutputStream().write("GET /workers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            RawHttp.Response response = RawHttp.read(socket.getInputStream());
+
+            assertEquals(200, response.status(), response.toString());
+            assertEquals("close", response.header("Connection"));
+            assertClosedAtOnce(socket);
+        }
+    }
+
+    /**
+     * The server ends the connection after its answer, not at the idle timeout: a client that
+     * reads to the end of the stream gets it then.
+     */
+    private static void assertClosedAtOnce(Socket socket) throws IOException {
+        long started = System.nanoTime();
+        assertTrue(RawHttp.closedByServer(socket), "the server closes the connection after its answer");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertTrue(took.compareTo(IDLE_TIMEOUT) < 0, "closed after " + took + ", at the idle timeout, not after the answer");
     }
 
     @Test
@@ -154,7 +178,7 @@ class HttpProtocolTest {
             socket.getOutputStream().write("GET /workers HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
             assertEquals(200, RawHttp.read(socket.getInputStream()).status());
-            assertTrue(RawHttp.closedByServer(socket));
+            assertClosedAtOnce(socket);
         }
     }
 
