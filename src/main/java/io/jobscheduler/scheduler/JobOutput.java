@@ -1,5 +1,8 @@
 package io.jobscheduler.scheduler;
 
+import com.google.protobuf.ByteOutput;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 import io.jobscheduler.grpc.StreamJobReq;
@@ -7,6 +10,7 @@ import io.jobscheduler.grpc.StreamJobRes;
 import io.jobscheduler.grpc.WorkerGrpc;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -137,10 +141,54 @@ public final class JobOutput {
                 throw new SchedulerException.WorkerBroke("worker " + workerId + " sent output at offset "
                         + chunk.getOffset() + ", expected " + position);
             }
-            position += chunk.getOutput().size();
-            chunk.getOutput().writeTo(sink);
-            meters.outputStreamed(chunk.getOutput().size());
+            ByteString output = chunk.getOutput();
+            position += output.size();
+            // ByteString.writeTo(OutputStream) hands the stream a fresh copy of its bytes (a
+            // defensive copy: 1 in 9 of the scheduler's JFR samples while streaming, with its
+            // allocation); the sink only writes them before returning, so it may see the array.
+            UnsafeByteOperations.unsafeWriteTo(output, new SinkOutput(sink));
+            meters.outputStreamed(output.size());
             return true;
+        }
+
+        /** A {@link ByteOutput} over a stream that is done with an array once {@code write} returns. */
+        private static final class SinkOutput extends ByteOutput {
+            private final OutputStream sink;
+
+            SinkOutput(OutputStream sink) {
+                this.sink = sink;
+            }
+
+            @Override
+            public void write(byte value) throws IOException {
+                sink.write(value);
+            }
+
+            @Override
+            public void write(byte[] value, int offset, int length) throws IOException {
+                sink.write(value, offset, length);
+            }
+
+            @Override
+            public void writeLazy(byte[] value, int offset, int length) throws IOException {
+                sink.write(value, offset, length);
+            }
+
+            @Override
+            public void write(ByteBuffer value) throws IOException {
+                writeLazy(value);
+            }
+
+            @Override
+            public void writeLazy(ByteBuffer value) throws IOException {
+                if (value.hasArray()) {
+                    sink.write(value.array(), value.arrayOffset() + value.position(), value.remaining());
+                } else {
+                    byte[] copy = new byte[value.remaining()];
+                    value.duplicate().get(copy);
+                    sink.write(copy);
+                }
+            }
         }
 
         /** Cancels the worker's stream if it is still open, and returns its channel to the pool. */

@@ -23,6 +23,7 @@ import io.jobscheduler.worker.job.JobRunner;
 import io.jobscheduler.worker.job.OutputLog;
 import io.jobscheduler.worker.job.UnknownJobException;
 import com.google.protobuf.UnsafeByteOperations;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CancellationException;
 
 import static io.jobscheduler.worker.GrpcErrors.invalid;
@@ -109,8 +110,8 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
         try (reader) {
             long position = offset;
             while (!call.isCancelled()) {
-                OutputLog.Chunk chunk = reader.read(position, MAX_CHUNK, follow);
-                if (chunk.end()) {
+                ByteBuffer chunk = reader.readShared(position, MAX_CHUNK, follow);
+                if (!chunk.hasRemaining()) {
                     if (follow) {
                         // The output can close a moment before the process is reaped: a follow
                         // ends once the job has, so a query right after it sees the final state.
@@ -119,10 +120,13 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
                     call.onCompleted();
                     return;
                 }
-                // The chunk's array is never touched again, so protobuf may keep it uncopied.
-                call.onNext(StreamJobRes.newBuilder().setOffset(chunk.offset())
-                        .setOutput(UnsafeByteOperations.unsafeWrap(chunk.bytes())).build());
-                position = chunk.offset() + chunk.bytes().length;
+                int size = chunk.remaining();
+                // Uncopied: the reader's buffer is read into again only after onNext returns, and
+                // Helidon's gRPC server has copied the message into its frame buffer by then
+                // (GrpcProtocolHandler.sendMessage serialises it before writing).
+                call.onNext(StreamJobRes.newBuilder().setOffset(position)
+                        .setOutput(UnsafeByteOperations.unsafeWrap(chunk)).build());
+                position += size;
             }
         } catch (CancellationException | InterruptedException e) {
             // The client cancelled: nothing to send to anyone.

@@ -2,6 +2,7 @@ package io.jobscheduler.worker.job;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -102,6 +103,8 @@ public final class OutputLog {
     public final class Reader implements AutoCloseable {
         private final FileChannel channel;
         private boolean cancelled;      // guarded by the log's lock
+        private Arena arena;            // of the shared buffer, made on first use
+        private ByteBuffer shared;
 
         private Reader(FileChannel channel) {
             this.channel = channel;
@@ -114,6 +117,34 @@ public final class OutputLog {
          * @throws CancellationException once {@link #cancel()} was called
          */
         public Chunk read(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
+            int n = await(offset, maxBytes, follow);
+            if (n == 0) {
+                return new Chunk(offset, NOTHING);
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(n);
+            fill(buffer, offset);
+            return new Chunk(offset, buffer.array());
+        }
+
+        /**
+         * As {@link #read}, into this reader's own buffer (native memory, so the file is read
+         * straight into it): what it returns, empty at the end, holds until the next call or
+         * {@link #close()}. For a stream that has written each chunk out before it reads the next;
+         * it saves a chunk's allocation and the JDK's copy through a temporary native buffer.
+         */
+        public ByteBuffer readShared(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
+            int n = await(offset, maxBytes, follow);
+            if (shared == null) {
+                arena = Arena.ofShared();
+                shared = arena.allocate(MAX_CHUNK).asByteBuffer();
+            }
+            shared.clear().limit(n);
+            fill(shared, offset);
+            return shared.flip();
+        }
+
+        /** Bytes to read at {@code offset} (0 at the end), waiting for them when following. */
+        private int await(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
             if (offset < 0) {
                 throw new IllegalArgumentException("offset must not be negative: " + offset);
             }
@@ -131,7 +162,7 @@ public final class OutputLog {
                         throw new IOException(JobReports.outputCut(length, failure), failure);
                     }
                     if (complete || !follow) {
-                        return new Chunk(offset, NOTHING);
+                        return 0;
                     }
                     changed.await();
                 }
@@ -139,14 +170,17 @@ public final class OutputLog {
             } finally {
                 lock.unlock();
             }
-            int n = (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
-            ByteBuffer buffer = ByteBuffer.allocate(n);
+            return (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
+        }
+
+        private void fill(ByteBuffer buffer, long offset) throws IOException {
+            int start = buffer.position();
             while (buffer.hasRemaining()) {
-                if (channel.read(buffer, offset + buffer.position()) < 0) {
-                    throw new EOFException("output file " + file + " is shorter than " + (offset + n) + " bytes");
+                if (channel.read(buffer, offset + buffer.position() - start) < 0) {
+                    throw new EOFException("output file " + file + " is shorter than "
+                            + (offset + buffer.limit() - start) + " bytes");
                 }
             }
-            return new Chunk(offset, buffer.array());
         }
 
         /** Wakes a follower waiting in {@link #read}, which then throws CancellationException. */
@@ -162,7 +196,15 @@ public final class OutputLog {
 
         @Override
         public void close() throws IOException {
-            channel.close();
+            try {
+                channel.close();
+            } finally {
+                if (arena != null) {
+                    arena.close();
+                    arena = null;
+                    shared = null;
+                }
+            }
         }
     }
 

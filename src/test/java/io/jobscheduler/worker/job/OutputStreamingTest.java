@@ -1,5 +1,7 @@
 package io.jobscheduler.worker.job;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -28,6 +30,8 @@ import static io.jobscheduler.worker.job.JobFixtures.script;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(180)
@@ -111,6 +115,42 @@ class OutputStreamingTest {
         OutputLog.Chunk tail = log.read(BIG - 10, OutputLog.MAX_CHUNK, true);
         assertArrayEquals(Arrays.copyOfRange(content, BIG - 10, BIG), tail.bytes());
         assertTrue(log.read(BIG, OutputLog.MAX_CHUNK, true).end(), "an empty chunk marks the end");
+    }
+
+    @Test
+    void aReaderReadsIntoItsOwnBufferTheExactBytesFromAnyOffset() throws Exception {
+        byte[] content = new byte[3 * OutputLog.MAX_CHUNK + 123];
+        new Random(7).nextBytes(content);
+        Files.write(work.resolve("some.bin"), content);
+        JobStatus job = runner.start("cat", "some.bin");
+        OutputLog log = runner.output(job.id());
+        ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+        ByteBuffer first = null;
+        try (OutputLog.Reader reader = log.reader()) {
+            long offset = 0;
+            while (true) {
+                ByteBuffer chunk = reader.readShared(offset, OutputLog.MAX_CHUNK, true);
+                if (first == null) {
+                    first = chunk;
+                } else {
+                    assertSame(first, chunk, "one buffer, read into again");
+                }
+                if (!chunk.hasRemaining()) {
+                    break;
+                }
+                byte[] bytes = new byte[chunk.remaining()];
+                chunk.get(bytes);
+                streamed.write(bytes);
+                offset += bytes.length;
+            }
+            ByteBuffer middle = reader.readShared(70_000, 10, false);
+            byte[] ten = new byte[middle.remaining()];
+            middle.get(ten);
+            assertArrayEquals(Arrays.copyOfRange(content, 70_000, 70_010), ten);
+        }
+        assertArrayEquals(content, streamed.toByteArray());
+        ByteBuffer freed = first;
+        assertThrows(IllegalStateException.class, () -> freed.get(0), "closing the reader frees its buffer");
     }
 
     @Test
