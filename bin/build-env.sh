@@ -44,10 +44,19 @@ jobscheduler_jvm_flags=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-mem
 # roles and maps with any heap ceiling (checked with -Xlog:aot).
 jobscheduler_scheduler_flags=(-Xmx512m -XX:MaxNewSize=32m)
 
+# What the worker changes: its heap starts at 8 MB, the most of its idle heap it touches (RssAnon
+# of an idle worker, 8 s at rest, median of 3: 64.2 -> 61.8 MB; CPU to ready unchanged). Its
+# ceiling stays: under 100 followed streams its live heap is ~43 MB, and at -Xmx64m it ran 2,210
+# full collections and cut every stream of one round (BENCHMARKS.md, "Round three").
+jobscheduler_worker_flags=(-Xms8m)
+
 jobscheduler_role_flags() {
-    # The flags of the role a launcher's first argument names, one per line.
+    # The flags of the role a launcher's first argument names, one per line. They come after the
+    # flag list above, so they override it, and stay out of the AOT cache's flag list (the cache
+    # maps with any heap size, checked with -Xlog:aot).
     case ${1:-} in
         scheduler|dev) printf '%s\n' "${jobscheduler_scheduler_flags[@]}" ;;
+        worker) printf '%s\n' "${jobscheduler_worker_flags[@]}" ;;
     esac
 }
 
