@@ -16,6 +16,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -32,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import io.jobscheduler.config.WorkerCapacity;
 import org.junit.jupiter.api.AfterEach;
@@ -278,6 +281,8 @@ class RealWorkerRoutesTest {
                 id = line.substring(4);
             } else if (line.startsWith("data: ")) {
                 data.append(line.substring(6));
+            } else {
+                throw new AssertionError("a line of the event stream: " + line);
             }
         }
         assertTrue(event == null, "the stream ends after a whole event");
@@ -410,28 +415,16 @@ class RealWorkerRoutesTest {
     /** Every event to the end of the stream, keep-alive comments left out. */
     private static List<Event> read(Stream<String> lines) {
         List<Event> events = new ArrayList<>();
-        String event = null;
-        String id = null;
-        StringBuilder data = new StringBuilder();
-        for (String line : (Iterable<String>) lines::iterator) {
-            if (line.isEmpty()) {
-                if (event != null) {
-                    events.add(new Event(event, id, data.toString()));
+        try (BufferedReader reader = new BufferedReader(new StringReader(
+                lines.collect(Collectors.joining("\n", "", "\n"))))) {
+            for (Event event = next(reader); event != null; event = next(reader)) {
+                if (!event.event().equals(":")) {
+                    events.add(event);
                 }
-                event = null;
-                id = null;
-                data.setLength(0);
-            } else if (line.startsWith("event: ")) {
-                event = line.substring(7);
-            } else if (line.startsWith("id: ")) {
-                id = line.substring(4);
-            } else if (line.startsWith("data: ")) {
-                data.append(line.substring(6));
-            } else {
-                assertTrue(line.startsWith(":"), "a line of the event stream: " + line);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        assertTrue(event == null, "the stream ends after a whole event");
         return events;
     }
 
