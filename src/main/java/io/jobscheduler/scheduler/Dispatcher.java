@@ -23,6 +23,7 @@ import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * Places starts on workers and runs the queue (docs/architecture.md, "Placement and the queue").
@@ -823,7 +824,7 @@ final class Dispatcher implements AutoCloseable {
      * ({@link NeverRanJobs}: newest submitted first), leaving out one the table holds (its worker
      * has told of it since: the table's word comes first, as for {@link #waiting}).
      */
-    List<NeverRanJobs.Listed> neverRan(JobTable.Cursor before, int limit, java.util.function.Predicate<Job> matches) {
+    List<NeverRanJobs.Listed> neverRan(JobTable.Cursor before, int limit, Predicate<Job> matches) {
         lock.lock();
         try {
             return ended.before(before, limit, job -> matches.test(job) && table.find(job.jobId()).isEmpty());

@@ -267,7 +267,7 @@ final class WorkerWatch {
         Instant now = clock.instant();
         int size = workers.size();
         Duration target = heartbeat(size);
-        List<Worker> silent = new ArrayList<>();
+        List<Silent> silent = new ArrayList<>();
         List<Worker> reopen = new ArrayList<>();
         List<UUID> expired = new ArrayList<>();
         // In milliseconds: Duration's arithmetic goes through BigDecimal, and with 10,000 workers
@@ -283,7 +283,7 @@ final class WorkerWatch {
                 long allowed = silenceMillis(interval);
                 boolean down = worker.state == WorkerRegistry.State.DOWN;
                 if (!down && quiet > allowed) {
-                    silent.add(worker);
+                    silent.add(new Silent(worker, worker.generation, allowed));
                 } else if (down && nowMs - worker.downSince.toEpochMilli() > expiryMs) {
                     expired.add(worker.record.id());
                     continue;
@@ -303,8 +303,8 @@ final class WorkerWatch {
                 worker.lock.unlock();
             }
         }
-        for (Worker worker : silent) {
-            if (markDown(worker, generationOf(worker), "no heartbeat for " + silenceMillis(intervalOf(worker).toMillis()) + " ms")) {
+        for (Silent quiet : silent) {
+            if (markDown(quiet.worker(), quiet.generation(), "no heartbeat for " + quiet.allowedMillis() + " ms")) {
                 meters.heartbeatMissed();
             }
         }
@@ -330,22 +330,8 @@ final class WorkerWatch {
         return 2 * intervalMillis < targetMillis || intervalMillis > 2 * targetMillis;
     }
 
-    private static Duration intervalOf(Worker worker) {
-        worker.lock.lock();
-        try {
-            return worker.heartbeat;
-        } finally {
-            worker.lock.unlock();
-        }
-    }
-
-    private static long generationOf(Worker worker) {
-        worker.lock.lock();
-        try {
-            return worker.generation;
-        } finally {
-            worker.lock.unlock();
-        }
+    /** A worker found silent by a sweep: its stream's generation then, and the silence it was allowed. */
+    private record Silent(Worker worker, long generation, long allowedMillis) {
     }
 
     /** Cancels the worker's open stream, if any; its callbacks are ignored from now on. */

@@ -110,7 +110,7 @@ final class WorkerGrpcService implements WorkerGrpc.AsyncService, BindableServic
         try (reader) {
             long position = offset;
             while (!call.isCancelled()) {
-                ByteBuffer chunk = reader.readShared(position, MAX_CHUNK, follow);
+                ByteBuffer chunk = reader.read(position, MAX_CHUNK, follow);
                 if (!chunk.hasRemaining()) {
                     if (follow) {
                         // The output can close a moment before the process is reaped: a follow

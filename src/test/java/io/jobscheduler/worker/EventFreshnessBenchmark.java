@@ -9,6 +9,7 @@ import io.jobscheduler.grpc.StartJobReq;
 import io.jobscheduler.grpc.WatchReq;
 import io.jobscheduler.grpc.WorkerGrpc;
 import io.jobscheduler.worker.job.JobRunner;
+import io.jobscheduler.worker.job.OutputLog;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,8 +100,10 @@ public final class EventFreshnessBenchmark {
                         for (String id : ids) {
                             Instant received = ends.computeIfAbsent(id, k -> new CompletableFuture<>())
                                     .get(30, TimeUnit.SECONDS);
-                            String printed = new String(runner.output(id).read(0, 64, false).bytes(),
-                                    StandardCharsets.US_ASCII).strip();
+                            String printed;
+                            try (OutputLog.Reader reader = runner.output(id).reader()) {
+                                printed = StandardCharsets.US_ASCII.decode(reader.read(0, 64, false)).toString().strip();
+                            }
                             long exitedNanos = Long.parseLong(printed);
                             long receivedNanos = received.getEpochSecond() * 1_000_000_000L + received.getNano();
                             micros.add((receivedNanos - exitedNanos) / 1000);

@@ -36,6 +36,7 @@ import java.util.zip.CRC32C;
  * making its owner wait; {@link #close} writes what is left.
  */
 public final class JournalStore implements SchedulerStore {
+    private static final System.Logger LOG = System.getLogger(JournalStore.class.getName());
     static final String FILE = "journal";
     private static final String NEXT = "journal.next";
     /** A frame longer than this is corruption, not a record. */
@@ -113,7 +114,7 @@ public final class JournalStore implements SchedulerStore {
             frames.position(good);
         }
         if (good < all.length) {
-            System.getLogger(JournalStore.class.getName()).log(System.Logger.Level.WARNING, "journal " + file
+            LOG.log(System.Logger.Level.WARNING, "journal " + file
                     + ": cut off a torn or corrupt tail of " + (all.length - good) + " bytes after "
                     + records.size() + " records");
             channel.truncate(good);
@@ -205,7 +206,7 @@ public final class JournalStore implements SchedulerStore {
                 await(upTo);
             } catch (IOException e) {
                 // Sticky: the next waiter is told; the loop ends at the check above.
-                System.getLogger(JournalStore.class.getName()).log(System.Logger.Level.ERROR,
+                LOG.log(System.Logger.Level.ERROR,
                         "cannot write the journal in " + dir + ": " + e.getMessage());
             } catch (InterruptedException e) {
                 lock.lock();

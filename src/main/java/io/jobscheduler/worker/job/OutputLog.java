@@ -20,9 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * writer signals after every append and when the output is complete.
  */
 public final class OutputLog {
-    /** The largest chunk {@link #read} returns. */
+    /** The largest chunk {@link Reader#read} returns. */
     public static final int MAX_CHUNK = 64 * 1024;
-    private static final byte[] NOTHING = new byte[0];
 
     private final Path file;
     private final ReentrantLock lock = new ReentrantLock();
@@ -52,44 +51,6 @@ public final class OutputLog {
         return new OutputLog(file, size, true, null);
     }
 
-    /** A chunk of output: {@code bytes.length == 0} means there is nothing more (the end). */
-    public record Chunk(long offset, byte[] bytes) {
-        public Chunk {
-            java.util.Objects.requireNonNull(bytes, "bytes");
-        }
-
-        public boolean end() {
-            return bytes.length == 0;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Chunk c && c.offset == offset && java.util.Arrays.equals(c.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Long.hashCode(offset) * 31 + java.util.Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public String toString() {
-            return "Chunk[offset=" + offset + ", " + bytes.length + " bytes]";
-        }
-    }
-
-    /**
-     * Up to {@code maxBytes} (at most {@link #MAX_CHUNK}) from {@code offset}. Without follow, returns
-     * what exists now; with follow, waits (interruptibly) until bytes exist beyond {@code offset} or
-     * the output is complete. An empty chunk marks the end of a complete log (or, without follow,
-     * the current end).
-     */
-    public Chunk read(long offset, int maxBytes, boolean follow) throws InterruptedException, IOException {
-        try (Reader reader = reader()) {
-            return reader.read(offset, maxBytes, follow);
-        }
-    }
-
     /**
      * A reader with its own open file, for a stream that reads many chunks. A follower blocked in
      * it is woken by {@link Reader#cancel()}, never by an interrupt: interrupting a thread that
@@ -111,28 +72,16 @@ public final class OutputLog {
         }
 
         /**
-         * As {@link OutputLog#read}: a follower waits until bytes exist beyond {@code offset}, the
-         * output is complete, or the reader is cancelled (or interrupted).
+         * Up to {@code maxBytes} (at most {@link #MAX_CHUNK}) from {@code offset}, in this reader's
+         * own buffer: native memory, so the file is read straight into it, and no allocation per
+         * chunk. What it returns holds until the next call or {@link #close()}; it is empty at the
+         * end of a complete log (or, without follow, at the current end). With follow, waits
+         * (interruptibly) until bytes exist beyond {@code offset}, the output is complete, or the
+         * reader is cancelled.
          *
          * @throws CancellationException once {@link #cancel()} was called
          */
-        public Chunk read(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
-            int n = await(offset, maxBytes, follow);
-            if (n == 0) {
-                return new Chunk(offset, NOTHING);
-            }
-            ByteBuffer buffer = ByteBuffer.allocate(n);
-            fill(buffer, offset);
-            return new Chunk(offset, buffer.array());
-        }
-
-        /**
-         * As {@link #read}, into this reader's own buffer (native memory, so the file is read
-         * straight into it): what it returns, empty at the end, holds until the next call or
-         * {@link #close()}. For a stream that has written each chunk out before it reads the next;
-         * it saves a chunk's allocation and the JDK's copy through a temporary native buffer.
-         */
-        public ByteBuffer readShared(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
+        public ByteBuffer read(long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
             int n = await(offset, maxBytes, follow);
             if (shared == null) {
                 arena = Arena.ofShared();
@@ -173,12 +122,11 @@ public final class OutputLog {
             return (int) Math.min(available, Math.min(maxBytes, MAX_CHUNK));
         }
 
+        /** Fills {@code buffer} (from its position 0 to its limit) with the file's bytes from {@code offset}. */
         private void fill(ByteBuffer buffer, long offset) throws IOException {
-            int start = buffer.position();
             while (buffer.hasRemaining()) {
-                if (channel.read(buffer, offset + buffer.position() - start) < 0) {
-                    throw new EOFException("output file " + file + " is shorter than "
-                            + (offset + buffer.limit() - start) + " bytes");
+                if (channel.read(buffer, offset + buffer.position()) < 0) {
+                    throw new EOFException("output file " + file + " is shorter than " + (offset + buffer.limit()) + " bytes");
                 }
             }
         }

@@ -2,6 +2,7 @@ package io.jobscheduler.worker.job;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -30,12 +31,29 @@ final class JobFixtures {
         return Files.writeString(workDir.resolve(name), "#!/bin/sh\n" + body + "\n");
     }
 
+    /** A copy of what {@link OutputLog.Reader#read} returned: empty at the end. */
+    record Chunk(long offset, byte[] bytes) {
+        boolean end() {
+            return bytes.length == 0;
+        }
+    }
+
+    /** One read on a reader of its own ({@link OutputLog.Reader#read}), copied out. */
+    static Chunk read(OutputLog log, long offset, int maxBytes, boolean follow) throws IOException, InterruptedException {
+        try (OutputLog.Reader reader = log.reader()) {
+            ByteBuffer read = reader.read(offset, maxBytes, follow);
+            byte[] bytes = new byte[read.remaining()];
+            read.get(bytes);
+            return new Chunk(offset, bytes);
+        }
+    }
+
     /** Follows a log from the start to its end and returns every byte. */
     static byte[] readAll(OutputLog log) throws IOException, InterruptedException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         long offset = 0;
         while (true) {
-            OutputLog.Chunk chunk = log.read(offset, OutputLog.MAX_CHUNK, true);
+            Chunk chunk = read(log, offset, OutputLog.MAX_CHUNK, true);
             if (chunk.end()) {
                 return all.toByteArray();
             }
@@ -53,7 +71,7 @@ final class JobFixtures {
         ByteArrayOutputStream seen = new ByteArrayOutputStream();
         long offset = 0;
         while (!seen.toString(StandardCharsets.UTF_8).contains(marker)) {
-            OutputLog.Chunk chunk = log.read(offset, OutputLog.MAX_CHUNK, true);
+            Chunk chunk = read(log, offset, OutputLog.MAX_CHUNK, true);
             if (chunk.end()) {
                 throw new AssertionError("output ended without " + marker + ": " + seen);
             }

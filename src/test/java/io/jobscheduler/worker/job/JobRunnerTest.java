@@ -185,7 +185,7 @@ class JobRunnerTest {
         JobStatus started = runner.start("sh", "escape.sh");
         OutputLog log = runner.output(started.id());
         awaitOutput(log, "\n");
-        long escaped = Long.parseLong(new String(log.read(0, 100, false).bytes()).trim());
+        long escaped = Long.parseLong(new String(JobFixtures.read(log, 0, 100, false).bytes()).trim());
         assertFalse(livingMembers(runner.pgidOf(started.id())).contains((int) escaped));
         try {
             JobStatus stopped = runner.stop(started.id());

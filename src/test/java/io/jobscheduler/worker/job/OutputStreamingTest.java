@@ -59,7 +59,7 @@ class OutputStreamingTest {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         long offset = 0;
         while (true) {
-            OutputLog.Chunk chunk = log.read(offset, OutputLog.MAX_CHUNK, true);
+            JobFixtures.Chunk chunk = JobFixtures.read(log, offset, OutputLog.MAX_CHUNK, true);
             if (chunk.end()) {
                 return new Digested(offset, HexFormat.of().formatHex(sha.digest()));
             }
@@ -109,12 +109,12 @@ class OutputStreamingTest {
         assertTrue(log.complete());
         assertEquals(BIG, log.length());
 
-        OutputLog.Chunk middle = log.read(12_345_678, 1000, false);
+        JobFixtures.Chunk middle = JobFixtures.read(log, 12_345_678, 1000, false);
         assertEquals(12_345_678, middle.offset());
         assertArrayEquals(Arrays.copyOfRange(content, 12_345_678, 12_346_678), middle.bytes());
-        OutputLog.Chunk tail = log.read(BIG - 10, OutputLog.MAX_CHUNK, true);
+        JobFixtures.Chunk tail = JobFixtures.read(log, BIG - 10, OutputLog.MAX_CHUNK, true);
         assertArrayEquals(Arrays.copyOfRange(content, BIG - 10, BIG), tail.bytes());
-        assertTrue(log.read(BIG, OutputLog.MAX_CHUNK, true).end(), "an empty chunk marks the end");
+        assertTrue(JobFixtures.read(log, BIG, OutputLog.MAX_CHUNK, true).end(), "an empty chunk marks the end");
     }
 
     @Test
@@ -129,7 +129,7 @@ class OutputStreamingTest {
         try (OutputLog.Reader reader = log.reader()) {
             long offset = 0;
             while (true) {
-                ByteBuffer chunk = reader.readShared(offset, OutputLog.MAX_CHUNK, true);
+                ByteBuffer chunk = reader.read(offset, OutputLog.MAX_CHUNK, true);
                 if (first == null) {
                     first = chunk;
                 } else {
@@ -143,7 +143,7 @@ class OutputStreamingTest {
                 streamed.write(bytes);
                 offset += bytes.length;
             }
-            ByteBuffer middle = reader.readShared(70_000, 10, false);
+            ByteBuffer middle = reader.read(70_000, 10, false);
             byte[] ten = new byte[middle.remaining()];
             middle.get(ten);
             assertArrayEquals(Arrays.copyOfRange(content, 70_000, 70_010), ten);
@@ -164,13 +164,13 @@ class OutputStreamingTest {
         CountDownLatch resume = new CountDownLatch(1);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<Integer> parked = pool.submit(() -> {
-                log.read(0, OutputLog.MAX_CHUNK, true);
+                JobFixtures.read(log, 0, OutputLog.MAX_CHUNK, true);
                 firstChunk.countDown();
                 resume.await();
                 return readAll(log).length;
             });
             // A follower waiting far beyond the end stays blocked while the job runs to its end.
-            Future<Boolean> waiting = pool.submit(() -> log.read(size + 1_000_000L, 10, true).end());
+            Future<Boolean> waiting = pool.submit(() -> JobFixtures.read(log, size + 1_000_000L, 10, true).end());
             assertTrue(firstChunk.await(GENEROUS.toSeconds(), TimeUnit.SECONDS));
 
             JobStatus ended = runner.awaitEnd(writer.id(), GENEROUS);
@@ -191,7 +191,7 @@ class OutputStreamingTest {
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
         Thread follower = Thread.ofVirtual().start(() -> {
             try {
-                log.read(0, 100, true);
+                JobFixtures.read(log, 0, 100, true);
                 outcome.complete(null);
             } catch (Throwable t) {
                 outcome.complete(t);
@@ -209,8 +209,8 @@ class OutputStreamingTest {
         JobStatus job = runner.start("sh", "two.sh");
         OutputLog log = runner.output(job.id());
         JobFixtures.awaitOutput(log, "abc");
-        assertArrayEquals("bc".getBytes(), log.read(1, 100, false).bytes());
-        assertTrue(log.read(3, 100, false).end(), "the current end, without follow");
+        assertArrayEquals("bc".getBytes(), JobFixtures.read(log, 1, 100, false).bytes());
+        assertTrue(JobFixtures.read(log, 3, 100, false).end(), "the current end, without follow");
         Files.writeString(work.resolve("gate"), "go\n");
         assertEquals("abcdef", JobFixtures.text(log));
     }
