@@ -98,14 +98,30 @@ class SchedulerRestartTest {
         return "\"command\":\"sh\",\"args\":[\"-c\",\"echo " + name + " >> ran.txt\"]";
     }
 
-    /** The worker's id, once the scheduler has it alive (found by its address: a port is reused between tests). */
+    /**
+     * The worker's id, once the worker and the scheduler agree on it: the scheduler lists it alive
+     * at the worker's address (a port is reused between tests), and the worker has saved it. A
+     * registration whose answer the worker never got (its call timed out on a loaded machine) is
+     * retried and replaced under a new id, so the scheduler's first record alone is not the id.
+     */
     private String workerId(SchedulerServer scheduler, WorkerServer worker) throws InterruptedException {
         String address = "127.0.0.1:" + worker.port();
-        await("the worker registered", () -> scheduler.registry().overview().stream()
-                .anyMatch(w -> w.worker().address().toString().equals(address)
-                        && w.health().state() == WorkerRegistry.State.ALIVE));
-        return scheduler.registry().list().stream().filter(w -> w.address().toString().equals(address))
-                .findFirst().orElseThrow().id().toString();
+        Path saved = data.resolve("worker").resolve("worker-id");
+        String[] agreed = new String[1];
+        await("the worker registered", () -> {
+            String own;
+            try {
+                own = Files.exists(saved) ? Files.readString(saved).strip() : "";
+            } catch (IOException e) {
+                return false;
+            }
+            agreed[0] = own;
+            return !own.isEmpty() && scheduler.registry().overview().stream()
+                    .anyMatch(w -> w.worker().address().toString().equals(address)
+                            && w.worker().id().toString().equals(own)
+                            && w.health().state() == WorkerRegistry.State.ALIVE);
+        });
+        return agreed[0];
     }
 
     @Test
