@@ -396,10 +396,34 @@ final class Cluster implements AutoCloseable {
             if (!answers("/workers")) {
                 return false;
             }
-            List<String> addresses = new ArrayList<>();
-            get("/workers").json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
-            return workers().stream().allMatch(w -> addresses.contains("127.0.0.1:" + w.port()));
+            JsonNode listed = get("/workers").json().get("workers");
+            return workers().stream().allMatch(w -> registered(w, listed));
         });
+    }
+
+    /**
+     * Whether {@code GET /workers} lists the worker under the id it saved from its registration's
+     * answer. Its address alone is not enough: on a loaded machine a registration's answer can
+     * outlive the worker's call timeout, and its retry replaces the first record under a new id.
+     */
+    private boolean registered(Node worker, JsonNode listed) {
+        String address = "127.0.0.1:" + worker.port();
+        String dataDir = envByName.getOrDefault(worker.name(), Map.of()).get("JOBSCHEDULER_JOBS_DATA_DIR");
+        String saved = "";
+        if (dataDir != null) {
+            Path idFile = Path.of(dataDir, "worker-id");
+            try {
+                saved = Files.exists(idFile) ? Files.readString(idFile).strip() : "";
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        for (JsonNode w : listed) {
+            if (w.get("address").asText().equals(address)) {
+                return dataDir == null || w.get("id").asText().equals(saved);
+            }
+        }
+        return false;
     }
 
     private boolean answers(String path) {
@@ -520,9 +544,7 @@ final class Cluster implements AutoCloseable {
             if (!node.process().isAlive()) {
                 throw new IllegalStateException(name + " exited with " + node.process().exitValue() + ": " + node.output());
             }
-            List<String> addresses = new ArrayList<>();
-            get("/workers").json().get("workers").forEach(w -> addresses.add(w.get("address").asText()));
-            return addresses.contains("127.0.0.1:" + port);
+            return registered(node, get("/workers").json().get("workers"));
         });
         return workers().indexOf(node);
     }
