@@ -17,7 +17,7 @@ import io.jobscheduler.observe.Meters;
 import io.jobscheduler.scheduler.http.ApiAccess;
 import io.jobscheduler.scheduler.metrics.SchedulerMetrics;
 import io.jobscheduler.scheduler.http.Readiness;
-import io.jobscheduler.scheduler.http.RequestGuard;
+import io.jobscheduler.http.RequestGuard;
 import io.jobscheduler.scheduler.http.SchedulerHttp;
 import io.jobscheduler.security.AuditException;
 import io.jobscheduler.security.AuditLog;

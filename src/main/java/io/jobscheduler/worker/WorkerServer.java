@@ -11,6 +11,7 @@ import io.jobscheduler.config.Address;
 import io.jobscheduler.config.ObserveSettings;
 import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.config.WorkerSettings;
+import io.jobscheduler.http.RequestGuard;
 import io.jobscheduler.observe.Meters;
 import io.jobscheduler.security.Exposure;
 import io.jobscheduler.security.PeerIdentityInterceptor;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,16 +36,19 @@ public final class WorkerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerServer.class.getName());
     /** How long an output stream may wait for its reader before the worker gives up on it. */
     static final Duration FOLLOW_STALL_LIMIT = Duration.ofMinutes(10);
+    /** The metrics socket's bounds: the defaults of the scheduler's {@code [http_server]} for its API socket. */
+    private static final Duration OBSERVE_HEADER_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration OBSERVE_IDLE_TIMEOUT = Duration.ofMinutes(5);
 
     private final WebServer server;
     private final JobRunner runner;
     private final SchedulerLink link;
     private final JobConfinement confinement;
     private final WorkerMetrics metrics;
-    private final Optional<WebServer> observe;
+    private final Optional<ObserveSocket> observe;
 
     private WorkerServer(WebServer server, JobRunner runner, SchedulerLink link, JobConfinement confinement,
-                         WorkerMetrics metrics, Optional<WebServer> observe) {
+                         WorkerMetrics metrics, Optional<ObserveSocket> observe) {
         this.server = server;
         this.runner = runner;
         this.link = link;
@@ -117,12 +122,13 @@ public final class WorkerServer implements AutoCloseable {
                     ServerStartException.bindError(settings.grpcAddress()).orElse("the listener did not start"), null);
         }
         metrics.watch(runner, settings.dataDir());
-        Optional<WebServer> observeServer;
+        Optional<ObserveSocket> observeServer;
         try {
             observeServer = observe.address().map(address -> observeServer(address, meters));
         } catch (RuntimeException e) {
             server.stop();
             runner.close();
+            confinement.close();
             metrics.close();
             throw e;
         }
@@ -153,31 +159,58 @@ public final class WorkerServer implements AutoCloseable {
         }
     }
 
-    /** The metrics socket: HTTP/1.1, Helidon's metrics and health observers, nothing else. */
-    private static WebServer observeServer(Address address, Meters meters) {
+    /** The metrics socket and the guard its connections are read through, stopped together. */
+    private record ObserveSocket(WebServer server, RequestGuard guard) {
+        void stop() {
+            server.stop();
+            guard.close();
+        }
+    }
+
+    /**
+     * The metrics socket: HTTP/1.1 only, Helidon's metrics and health observers, nothing else.
+     * Its connections are read through the same {@link RequestGuard} as the scheduler's API
+     * socket, with that socket's default timeouts: a request head must arrive within 30 s, a
+     * connection idle for 5 min is closed, and one that asked for {@code Connection: close} is
+     * closed after its answer (Helidon 4.5.0 alone keeps it open; docs/helidon-notes.md).
+     */
+    private static ObserveSocket observeServer(Address address, Meters meters) {
+        RequestGuard guard = new RequestGuard(OBSERVE_HEADER_TIMEOUT, OBSERVE_IDLE_TIMEOUT);
         WebServer observe = WebServer.builder()
                 .host(address.host())
                 .port(address.port())
                 .shutdownHook(false)
                 .featuresDiscoverServices(false)
                 .connectionOptions(o -> o.tcpNoDelay(true))
+                .protocolsDiscoverServices(false)
+                .protocols(List.of())
+                .addConnectionSelector(guard)
+                .idleConnectionTimeout(OBSERVE_IDLE_TIMEOUT)
+                .idleConnectionPeriod(Duration.ofMinutes(1))
                 .addFeature(ObserveFeature.just(HealthObserver.builder().useSystemServices(false).build(),
                         meters.observer()))
                 .build();
-        observe.start();
+        try {
+            observe.start();
+        } catch (RuntimeException e) {
+            observe.stop();
+            guard.close();
+            throw e;
+        }
         if (!observe.isRunning() || observe.port() <= 0) {
             observe.stop();
+            guard.close();
             throw ServerStartException.bindFailure("observe.addr", address,
                     ServerStartException.bindError(address).orElse("the listener did not start"), null);
         }
         LOG.log(System.Logger.Level.INFO, "worker metrics on http://" + new Address(address.host(), observe.port())
                 + "/observe/metrics");
-        return observe;
+        return new ObserveSocket(observe, guard);
     }
 
     /** The metrics socket's port, if the worker serves one. */
     public Optional<Integer> observePort() {
-        return observe.map(WebServer::port);
+        return observe.map(socket -> socket.server().port());
     }
 
 
@@ -236,7 +269,7 @@ public final class WorkerServer implements AutoCloseable {
         confinement.close();
         link.close();
         server.stop();
-        observe.ifPresent(WebServer::stop);
+        observe.ifPresent(ObserveSocket::stop);
         metrics.close();
     }
 }

@@ -7,10 +7,13 @@ import io.jobscheduler.observe.Meters;
 import io.jobscheduler.observe.PrometheusText;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.TestServers;
+import io.jobscheduler.scheduler.http.RawHttp;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,6 +80,32 @@ class WorkerMetricsServerTest {
         try (SchedulerServer scheduler = SchedulerServer.start(TestServers.plaintext());
              WorkerServer worker = WorkerServer.start(TestWorkers.settings(scheduler.grpcPort(), work, data))) {
             assertEquals(Optional.empty(), worker.observePort());
+        }
+    }
+
+    /**
+     * The metrics socket reads its connections through the API socket's guard: a connection that
+     * asked for {@code Connection: close} ends after its answer (not at the 5 min idle timeout,
+     * as Helidon 4.5.0 alone would; the read below gives up after 10 s), and a malformed request
+     * head is refused with a JSON 400 before Helidon parses it.
+     */
+    @Test
+    void theMetricsSocketClosesAConnectionThatAskedForItAndRefusesAMalformedHead() throws Exception {
+        try (SchedulerServer scheduler = SchedulerServer.start(TestServers.plaintext());
+             WorkerServer worker = WorkerServer.start(TestWorkers.settings(scheduler.grpcPort(), work, data),
+                     new ObserveSettings(Optional.of(new Address("127.0.0.1", 0))), Meters.ofProcess())) {
+            int port = worker.observePort().orElseThrow();
+            try (Socket socket = RawHttp.connect(port)) {
+                socket.getOutputStream().write("GET /observe/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                RawHttp.Response answer = RawHttp.read(socket.getInputStream());
+                assertEquals(204, answer.status(), answer.toString());
+                assertTrue(RawHttp.closedByServer(socket), "the connection stayed open after the answer");
+            }
+            RawHttp.Response refused = RawHttp.send(port, "GET /observe/metrics HTTP/1.1\rHost: x\r\n\r\n");
+            assertEquals(400, refused.status(), refused.toString());
+            assertEquals("malformed request: lines must end with CRLF, not a bare CR",
+                    JSON.readTree(refused.body()).get("error").asText());
         }
     }
 

@@ -2,7 +2,7 @@ package io.jobscheduler.scheduler.http;
 
 /**
  * Recognises Helidon 4.5.0's failure to parse a request line it reads itself (a request after
- * the first on a kept-alive connection, which {@link RequestGuard} does not see): a method such
+ * the first on a kept-alive connection, which {@link io.jobscheduler.http.RequestGuard} does not see): a method such
  * as {@code G@T} fails {@code HttpToken.validate} with an {@link IllegalArgumentException}, which
  * Helidon reports as an internal error (500, with a logged stack trace) although the client sent
  * a malformed request. Helidon gives a direct handler only the message, so the answer stays a

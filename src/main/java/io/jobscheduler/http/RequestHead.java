@@ -1,4 +1,4 @@
-package io.jobscheduler.scheduler.http;
+package io.jobscheduler.http;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

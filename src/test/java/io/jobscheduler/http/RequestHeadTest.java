@@ -1,4 +1,4 @@
-package io.jobscheduler.scheduler.http;
+package io.jobscheduler.http;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;

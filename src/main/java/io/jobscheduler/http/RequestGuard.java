@@ -1,4 +1,4 @@
-package io.jobscheduler.scheduler.http;
+package io.jobscheduler.http;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.HeaderValues;
@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 import static java.lang.System.Logger.Level.DEBUG;
 
 /**
- * The HTTP API socket's only connection selector: every connection is HTTP/1.1 (Helidon's own
+ * The only connection selector of an HTTP/1.1 socket (the scheduler's API socket, a worker's
+ * metrics socket): every connection is HTTP/1.1 (Helidon's own
  * selector would close a connection whose first line it does not recognise, without an answer;
  * docs/helidon-notes.md, "HTTP/1 request heads"), read through a {@link GuardedConnection} that
  * checks the first request head, bounds the time a request head may take to arrive and closes
