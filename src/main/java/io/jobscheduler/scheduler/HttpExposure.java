@@ -1,6 +1,7 @@
 package io.jobscheduler.scheduler;
 
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.ServerStartException;
 
 import static java.lang.System.Logger.Level.WARNING;
 

@@ -8,6 +8,7 @@ import io.helidon.openapi.OpenApiFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.jobscheduler.config.Address;
 import io.jobscheduler.config.SchedulerSettings;
+import io.jobscheduler.config.ServerStartException;
 import io.jobscheduler.config.ServerTls;
 import io.jobscheduler.security.Exposure;
 import io.jobscheduler.security.PeerIdentityInterceptor;

@@ -9,6 +9,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.TlsChannelCredentials;
+import io.jobscheduler.config.ServerStartException;
 import io.jobscheduler.grpc.DeregisterReq;
 import io.jobscheduler.grpc.DeregisterRes;
 import io.jobscheduler.grpc.RegisterReq;

@@ -1,6 +1,5 @@
-package io.jobscheduler.scheduler;
+package io.jobscheduler.config;
 
-import io.jobscheduler.config.Address;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
