@@ -18,16 +18,17 @@ class ArchitectureTest {
 
     @Test
     void theSchedulerUsesNoWorkerCode() {
-        noClasses().that().resideInAPackage("io.jobscheduler.scheduler..")
-                .should().dependOnClassesThat().resideInAPackage("io.jobscheduler.worker..")
-                .because("the two sides share only the protobuf contract and the common packages")
-                .check(PRODUCTION);
+        sideUsesNothingOf("io.jobscheduler.scheduler..", "io.jobscheduler.worker..");
     }
 
     @Test
     void theWorkerUsesNoSchedulerCode() {
-        noClasses().that().resideInAPackage("io.jobscheduler.worker..")
-                .should().dependOnClassesThat().resideInAPackage("io.jobscheduler.scheduler..")
+        sideUsesNothingOf("io.jobscheduler.worker..", "io.jobscheduler.scheduler..");
+    }
+
+    private static void sideUsesNothingOf(String side, String other) {
+        noClasses().that().resideInAPackage(side)
+                .should().dependOnClassesThat().resideInAPackage(other)
                 .because("the two sides share only the protobuf contract and the common packages")
                 .check(PRODUCTION);
     }

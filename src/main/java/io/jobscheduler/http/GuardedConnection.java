@@ -1,7 +1,5 @@
 package io.jobscheduler.http;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
@@ -18,7 +16,6 @@ import io.helidon.webserver.spi.ServerConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,7 +32,6 @@ import static java.lang.System.Logger.Level.DEBUG;
  */
 final class GuardedConnection implements ConnectionContext {
     private static final System.Logger LOGGER = System.getLogger(GuardedConnection.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ConnectionContext socket;
     private final long headerTimeoutNanos;
@@ -162,18 +158,9 @@ final class GuardedConnection implements ConnectionContext {
         return bytes;
     }
 
-    /** The API's error body, {@code {"error":"..."}} and a newline, as the routes write it. */
-    private static byte[] errorBody(String message) {
-        try {
-            return (JSON.writeValueAsString(Map.of("error", message)) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a string map is always JSON", e);
-        }
-    }
-
     private void writeError(int code, String message) {
         Status status = Status.create(code);
-        byte[] body = errorBody(message);
+        byte[] body = new ErrorBody(message).bytes();
         String head = "HTTP/1.1 " + status.code() + " " + status.reasonPhrase() + "\r\n"
                 + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
         byte[] head8859 = head.getBytes(StandardCharsets.ISO_8859_1);

@@ -21,6 +21,7 @@ import io.helidon.http.HttpMediaType;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.jobscheduler.http.ErrorBody;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -138,9 +139,6 @@ public final class JsonBody {
         return TIME.format(instant);
     }
 
-    /** The body of every error response. */
-    public record ErrorBody(String error) {
-    }
 
     private static String describe(IOException e) {
         return switch (e) {

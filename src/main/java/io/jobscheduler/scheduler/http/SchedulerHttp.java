@@ -14,6 +14,7 @@ import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
+import io.jobscheduler.http.ErrorBody;
 import io.jobscheduler.scheduler.JobGateway;
 import io.jobscheduler.scheduler.SchedulerServer;
 import io.jobscheduler.scheduler.SchedulerException;
@@ -213,7 +214,7 @@ public final class SchedulerHttp {
             return TransportResponse.builder()
                     .status(answered)
                     .headers(headers)
-                    .entity(JsonBody.bytes(new JsonBody.ErrorBody(text)))
+                    .entity(new ErrorBody(text).bytes())
                     .build();
         }
     }
