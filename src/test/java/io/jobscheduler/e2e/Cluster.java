@@ -244,10 +244,32 @@ final class Cluster implements AutoCloseable {
     /** Starts worker {@code i} again (after it died) on the same port with the same data dir. */
     void restartWorker(int i) throws IOException {
         Node old = workers().get(i);
+        String address = "127.0.0.1:" + old.port();
+        String before = registeredAt(get("/workers").json().get("workers"), address);
         Node again = launch(old.name() + "-again", workerEnvOf(old.name()), old.port(), "worker",
-                "--grpc-addr", "127.0.0.1:" + old.port(), "--scheduler-addr", "127.0.0.1:" + grpcPort);
+                "--grpc-addr", address, "--scheduler-addr", "127.0.0.1:" + grpcPort);
         nodes.remove(again);
         nodes.set(nodes.indexOf(old), again);
+        // The killed process's record can still be listed alive (its silence not yet noticed):
+        // the restart is done once the scheduler lists a record the new process registered.
+        await(again.name() + " registered", READY_TIMEOUT, () -> {
+            if (!again.process().isAlive()) {
+                throw new IllegalStateException(again.name() + " exited with " + again.process().exitValue()
+                        + ": " + again.output());
+            }
+            JsonNode listed = get("/workers").json().get("workers");
+            return registered(again, listed) && !Objects.equals(before, registeredAt(listed, address));
+        });
+    }
+
+    /** When the record {@code GET /workers} lists at {@code address} registered, or null when none is listed. */
+    private static String registeredAt(JsonNode listed, String address) {
+        for (JsonNode w : listed) {
+            if (w.get("address").asText().equals(address)) {
+                return w.get("registered_at").asText();
+            }
+        }
+        return null;
     }
 
     /** Waits until {@code GET /workers} shows the worker with {@code state} (alive or down). */

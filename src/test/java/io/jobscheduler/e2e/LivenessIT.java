@@ -136,6 +136,10 @@ class LivenessIT {
         cluster.awaitDone(finished);
         String running = cluster.startJob(worker, "bash", "long.sh");
         Cluster.await("the long job's process", Duration.ofSeconds(20), () -> !Processes.withMarker(marker).isEmpty());
+        // Its line is in the pipe by now, but a SIGKILL loses what the worker has not read yet: the
+        // output that must stay readable is what the worker had kept.
+        Cluster.await("the long job's output kept", Duration.ofSeconds(20),
+                () -> cluster.get("/jobs/" + running + "/output?follow=false").text().equals("started\n"));
 
         cluster.killWorker(0);
         // SIGKILL leaves the job's processes behind, orphaned: the restarted worker must end them.
